@@ -1,0 +1,20 @@
+using System.CommandLine;
+
+namespace Embeddings.Cli;
+
+/// <summary>Entry point of the `embeddings` command.</summary>
+public static class Program
+{
+    /// <summary>Builds the command tree; tests call it to run commands in-process.</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("Embeddings: sentence embeddings, similar-paper search and topic digests for paper abstracts, offline.");
+        return root;
+    }
+
+    /// <summary>Runs the CLI.</summary>
+    public static async Task<int> Main(string[] args)
+    {
+        return await BuildRoot().Parse(args).InvokeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,30 @@
+namespace Embeddings.Corpus;
+
+/// <summary>One paper as read from a dump: identity, text and optional metadata.</summary>
+/// <param name="Id">The input's id, or an id derived from the normalised title when the input has none.</param>
+/// <param name="Title">The title; may be empty for id+text inputs.</param>
+/// <param name="Abstract">The abstract (or the whole text for id+text inputs).</param>
+/// <param name="Authors">Author names, when the input lists them.</param>
+/// <param name="Date">Publication or listing date as written in the input (ISO 8601 preferred).</param>
+/// <param name="Categories">Subject categories, when the input has them.</param>
+public sealed record Paper(
+    string Id,
+    string Title,
+    string Abstract,
+    IReadOnlyList<string>? Authors = null,
+    string? Date = null,
+    IReadOnlyList<string>? Categories = null)
+{
+    /// <summary>
+    /// The text that is embedded for the paper: title and abstract, separated so that sentence
+    /// splitting sees the title as a sentence of its own.
+    /// </summary>
+    public string EmbeddingText =>
+        Title.Length == 0 ? Abstract : Abstract.Length == 0 ? Title : Title + ".\n" + Abstract;
+}
+
+/// <summary>A paper with where it came from, so errors and reports can name the place.</summary>
+/// <param name="Paper">The paper.</param>
+/// <param name="File">The input file.</param>
+/// <param name="Line">The 1-based line where the record starts.</param>
+public readonly record struct SourcedPaper(Paper Paper, string File, long Line);

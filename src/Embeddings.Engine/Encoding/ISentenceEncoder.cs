@@ -1,0 +1,62 @@
+namespace Embeddings.Encoding;
+
+/// <summary>
+/// Turns texts into fixed-size vectors. Implemented by the ONNX encoders (USE-lite, sentence-transformers)
+/// and by the corpus-fitted LSA encoder, so every consumer (store, index, topics) works with any of them.
+/// Implementations are thread-safe and long-lived.
+/// </summary>
+public interface ISentenceEncoder : IDisposable
+{
+    /// <summary>
+    /// A stable identity of the model and its settings (hash of the model files and the options that change
+    /// vectors). Stores and indexes record it so vectors of different models are never mixed.
+    /// </summary>
+    string Fingerprint { get; }
+
+    /// <summary>Vector length.</summary>
+    int Dimension { get; }
+
+    /// <summary>
+    /// Encodes <paramref name="texts"/>. The vector of a text does not depend on the batch it is in.
+    /// Empty or whitespace-only texts never reach the model: they get a zero vector and <c>IsEmpty</c>.
+    /// </summary>
+    Task<EmbeddingBatch> EncodeAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Vectors of a batch of texts in one flat row-major array, with per-text flags.</summary>
+public sealed class EmbeddingBatch
+{
+    /// <summary>Wraps already computed rows.</summary>
+    public EmbeddingBatch(int dimension, float[] vectors, bool[] truncated, bool[] isEmpty)
+    {
+        ArgumentNullException.ThrowIfNull(vectors);
+        ArgumentNullException.ThrowIfNull(truncated);
+        ArgumentNullException.ThrowIfNull(isEmpty);
+        if (dimension <= 0 || vectors.Length != dimension * truncated.Length || isEmpty.Length != truncated.Length)
+        {
+            throw new ArgumentException("vectors must hold dimension x count floats and one flag of each kind per text");
+        }
+        Dimension = dimension;
+        Vectors = vectors;
+        Truncated = truncated;
+        IsEmpty = isEmpty;
+    }
+
+    /// <summary>Number of texts.</summary>
+    public int Count => Truncated.Length;
+
+    /// <summary>Vector length.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Row-major vectors, <see cref="Count"/> x <see cref="Dimension"/>.</summary>
+    public float[] Vectors { get; }
+
+    /// <summary>Whether some of the text did not reach the model (over the token limit even after windowing).</summary>
+    public bool[] Truncated { get; }
+
+    /// <summary>Whether the text was empty or whitespace only (its vector is all zeros).</summary>
+    public bool[] IsEmpty { get; }
+
+    /// <summary>The vector of text <paramref name="index"/>.</summary>
+    public ReadOnlySpan<float> this[int index] => Vectors.AsSpan(index * Dimension, Dimension);
+}
