@@ -191,12 +191,27 @@ public sealed class OnnxSessionTests
             IntraOpThreads = 2,
             InterOpThreads = 2,
             OptimizationLevel = GraphOptimizationLevel.Basic,
+            AllowSpinning = false,
         });
         var output = NativeFixtures.EmbedUseLite(session, [NativeFixtures.UseLiteRef.TokenIds[3]]);
         Assert.True(NativeFixtures.MaxAbsDiff(output, NativeFixtures.UseLiteRef.Embeddings[3]) <= 1e-5f);
 
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             OnnxSession.Create(runtime, NativeFixtures.UseLiteModelPath, new OnnxSessionOptions { IntraOpThreads = -1 }));
+    }
+
+    [Fact]
+    public void An_empty_batch_runs_and_gives_an_empty_output()
+    {
+        long[] shape = [0, 4];
+        using var outputs = NativeFixtures.TinyBert.Run(
+        [
+            NamedTensor.Int64("input_ids", Array.Empty<long>(), shape),
+            NamedTensor.Int64("attention_mask", Array.Empty<long>(), shape),
+            NamedTensor.Int64("token_type_ids", Array.Empty<long>(), shape),
+        ]);
+        Assert.Equal([0L, 4L, 32L], outputs.GetShape(0).ToArray());
+        Assert.True(outputs.GetFloat32(0).IsEmpty);
     }
 
     [Fact]
