@@ -15,7 +15,7 @@ namespace Embeddings.Encoding;
 /// Past <c>maxWindows</c> windows the rest of the text is dropped and the text is flagged truncated. With windowing
 /// off a long text keeps its first <c>bodyLimit</c> pieces (flagged truncated).
 /// </remarks>
-internal sealed class WindowPlan : IDisposable
+internal sealed class WindowPlan : IWindowSource, IDisposable
 {
     private int[] _ids;
     private int _idCount;

@@ -154,12 +154,14 @@ internal sealed class JsonlEmbeddingWriter : IEmbeddingWriter
 
     public void Complete()
     {
-        _json.Flush();
+        _json.Dispose();
         _file.Publish();
     }
 
     public void Dispose()
     {
+        // After Complete the JSON writer is already disposed (and disposing it again is a no-op); before, it holds
+        // nothing unflushed that matters: the temporary file is deleted anyway.
         _json.Dispose();
         _file.Dispose();
     }
