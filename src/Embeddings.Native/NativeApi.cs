@@ -10,34 +10,34 @@ namespace Embeddings.Native;
 /// <remarks>
 /// <para><c>OrtApi</c> is a struct of function pointers that only ever grows at its end, so a slot number never
 /// changes between releases. Slot = 0-based index of the member in the struct, checked against
-/// <c>include/onnxruntime/core/session/onnxruntime_c_api.h</c> (microsoft/onnxruntime; slots 0-100 read member
-/// by member, 125/126 and 204-208 from the 1.2x header, the rest of the verified table on this machine with
+/// <c>include/onnxruntime/core/session/onnxruntime_c_api.h</c> (microsoft/onnxruntime; slots 0-130 read member
+/// by member, 204-208 from the 1.2x header, the rest of the verified table on this machine with
 /// offsetof on the API 29 header).</para>
 /// <code>
-/// slot  function                                     slot  function
-///    1  GetErrorCode                                   62  GetDimensions
-///    2  GetErrorMessage                                63  GetSymbolicDimensions
-///    4  CreateEnvWithCustomLogger                      65  GetTensorTypeAndShape
-///    7  CreateSession                                  69  CreateCpuMemoryInfo
-///    9  Run                                            76  AllocatorFree
-///   10  CreateSessionOptions                           78  GetAllocatorWithDefaultOptions
-///   13  SetSessionExecutionMode                        92  ReleaseEnv
-///   23  SetSessionGraphOptimizationLevel               93  ReleaseStatus
-///   24  SetIntraOpNumThreads                           94  ReleaseMemoryInfo
-///   25  SetInterOpNumThreads                           95  ReleaseSession
-///   30  SessionGetInputCount                           96  ReleaseValue
-///   31  SessionGetOutputCount                          97  ReleaseRunOptions
-///   33  SessionGetInputTypeInfo                        98  ReleaseTypeInfo
-///   34  SessionGetOutputTypeInfo                       99  ReleaseTensorTypeAndShapeInfo
-///   36  SessionGetInputName                           100  ReleaseSessionOptions
-///   37  SessionGetOutputName                          125  GetAvailableProviders
-///   39  CreateRunOptions                              126  ReleaseAvailableProviders
-///   46  RunOptionsSetTerminate                        204  SessionOptionsAppendExecutionProvider_CUDA_V2
-///   49  CreateTensorWithDataAsOrtValue                205  CreateCUDAProviderOptions
-///   51  GetTensorMutableData                          206  UpdateCUDAProviderOptions
-///   55  CastTypeInfoToTensorInfo                      208  ReleaseCUDAProviderOptions
-///   60  GetTensorElementType
-///   61  GetDimensionsCount
+///  slot  function                                slot  function
+///     1  GetErrorCode                              62  GetDimensions
+///     2  GetErrorMessage                           63  GetSymbolicDimensions
+///     4  CreateEnvWithCustomLogger                 65  GetTensorTypeAndShape
+///     7  CreateSession                             69  CreateCpuMemoryInfo
+///     9  Run                                       76  AllocatorFree
+///    10  CreateSessionOptions                      78  GetAllocatorWithDefaultOptions
+///    13  SetSessionExecutionMode                   92  ReleaseEnv
+///    23  SetSessionGraphOptimizationLevel          93  ReleaseStatus
+///    24  SetIntraOpNumThreads                      94  ReleaseMemoryInfo
+///    25  SetInterOpNumThreads                      95  ReleaseSession
+///    30  SessionGetInputCount                      96  ReleaseValue
+///    31  SessionGetOutputCount                     97  ReleaseRunOptions
+///    33  SessionGetInputTypeInfo                   98  ReleaseTypeInfo
+///    34  SessionGetOutputTypeInfo                  99  ReleaseTensorTypeAndShapeInfo
+///    36  SessionGetInputName                      100  ReleaseSessionOptions
+///    37  SessionGetOutputName                     125  GetAvailableProviders
+///    39  CreateRunOptions                         126  ReleaseAvailableProviders
+///    46  RunOptionsSetTerminate                   130  AddSessionConfigEntry
+///    49  CreateTensorWithDataAsOrtValue           204  SessionOptionsAppendExecutionProvider_CUDA_V2
+///    51  GetTensorMutableData                     205  CreateCUDAProviderOptions
+///    55  CastTypeInfoToTensorInfo                 206  UpdateCUDAProviderOptions
+///    60  GetTensorElementType                     208  ReleaseCUDAProviderOptions
+///    61  GetDimensionsCount
 /// </code>
 /// <para>All functions use the platform C calling convention; strings are null-terminated UTF-8 on Linux and
 /// macOS. Every <c>OrtStatus*</c> result goes through <see cref="Check"/>.</para>
@@ -89,6 +89,7 @@ internal sealed unsafe class NativeApi
         public const int ReleaseSessionOptions = 100;
         public const int GetAvailableProviders = 125;
         public const int ReleaseAvailableProviders = 126;
+        public const int AddSessionConfigEntry = 130;
         public const int SessionOptionsAppendExecutionProviderCudaV2 = 204;
         public const int CreateCudaProviderOptions = 205;
         public const int UpdateCudaProviderOptions = 206;
@@ -136,6 +137,7 @@ internal sealed unsafe class NativeApi
     private readonly delegate* unmanaged<nint, void> _releaseSessionOptions;
     private readonly delegate* unmanaged<byte***, int*, nint> _getAvailableProviders;
     private readonly delegate* unmanaged<byte**, int, nint> _releaseAvailableProviders;
+    private readonly delegate* unmanaged<nint, byte*, byte*, nint> _addSessionConfigEntry;
     private readonly delegate* unmanaged<nint, nint, nint> _appendExecutionProviderCudaV2;
     private readonly delegate* unmanaged<nint*, nint> _createCudaProviderOptions;
     private readonly delegate* unmanaged<nint, byte**, byte**, nuint, nint> _updateCudaProviderOptions;
@@ -184,6 +186,7 @@ internal sealed unsafe class NativeApi
         _releaseSessionOptions = (delegate* unmanaged<nint, void>)table[Slot.ReleaseSessionOptions];
         _getAvailableProviders = (delegate* unmanaged<byte***, int*, nint>)table[Slot.GetAvailableProviders];
         _releaseAvailableProviders = (delegate* unmanaged<byte**, int, nint>)table[Slot.ReleaseAvailableProviders];
+        _addSessionConfigEntry = (delegate* unmanaged<nint, byte*, byte*, nint>)table[Slot.AddSessionConfigEntry];
         _appendExecutionProviderCudaV2 = (delegate* unmanaged<nint, nint, nint>)table[Slot.SessionOptionsAppendExecutionProviderCudaV2];
         _createCudaProviderOptions = (delegate* unmanaged<nint*, nint>)table[Slot.CreateCudaProviderOptions];
         _updateCudaProviderOptions = (delegate* unmanaged<nint, byte**, byte**, nuint, nint>)table[Slot.UpdateCudaProviderOptions];
@@ -293,6 +296,15 @@ internal sealed unsafe class NativeApi
 
     internal void SetInterOpNumThreads(OrtSessionOptionsHandle options, int threads) =>
         Check(_setInterOpNumThreads(options.DangerousGetHandle(), threads), "SetInterOpNumThreads");
+
+    /// <summary>Sets a session configuration entry (keys from onnxruntime_session_options_config_keys.h).</summary>
+    internal void AddSessionConfigEntry(OrtSessionOptionsHandle options, ReadOnlySpan<byte> keyUtf8z, ReadOnlySpan<byte> valueUtf8z)
+    {
+        fixed (byte* key = keyUtf8z, value = valueUtf8z)
+        {
+            Check(_addSessionConfigEntry(options.DangerousGetHandle(), key, value), "AddSessionConfigEntry");
+        }
+    }
 
     internal OrtCudaProviderOptionsHandle CreateCudaProviderOptions()
     {

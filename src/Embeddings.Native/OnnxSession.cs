@@ -336,6 +336,11 @@ public sealed unsafe class OnnxSession : IDisposable
                 api.SetInterOpNumThreads(handle, options.InterOpThreads);
             }
             api.SetExecutionMode(handle, parallel: options.InterOpThreads > 1);
+            if (!options.AllowSpinning)
+            {
+                api.AddSessionConfigEntry(handle, "session.intra_op.allow_spinning\0"u8, "0\0"u8);
+                api.AddSessionConfigEntry(handle, "session.inter_op.allow_spinning\0"u8, "0\0"u8);
+            }
             return handle;
         }
         catch

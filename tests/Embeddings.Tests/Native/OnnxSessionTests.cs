@@ -183,6 +183,27 @@ public sealed class OnnxSessionTests
     }
 
     [Fact]
+    public void Cancelling_during_a_long_run_terminates_it()
+    {
+        // 96 texts of 128 pieces: hundreds of milliseconds of work, cancelled after 20 ms.
+        var random = new Random(42);
+        var batch = new List<long[]>();
+        for (int i = 0; i < 96; i++)
+        {
+            batch.Add(Enumerable.Range(0, 128).Select(_ => (long)random.Next(6, 8000)).ToArray());
+        }
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(20));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var error = Assert.ThrowsAny<OperationCanceledException>(() => NativeFixtures.EmbedUseLite(NativeFixtures.UseLite, batch, cancellation.Token));
+
+        Assert.Equal(cancellation.Token, error.CancellationToken);
+        // The session is still usable afterwards.
+        var output = NativeFixtures.EmbedUseLite(NativeFixtures.UseLite, [NativeFixtures.UseLiteRef.TokenIds[4]]);
+        Assert.True(NativeFixtures.MaxAbsDiff(output, NativeFixtures.UseLiteRef.Embeddings[4]) <= 1e-5f);
+    }
+
+    [Fact]
     public void Session_options_are_applied_and_results_do_not_depend_on_them()
     {
         var runtime = OrtRuntime.Load();
@@ -191,12 +212,27 @@ public sealed class OnnxSessionTests
             IntraOpThreads = 2,
             InterOpThreads = 2,
             OptimizationLevel = GraphOptimizationLevel.Basic,
+            AllowSpinning = false,
         });
         var output = NativeFixtures.EmbedUseLite(session, [NativeFixtures.UseLiteRef.TokenIds[3]]);
         Assert.True(NativeFixtures.MaxAbsDiff(output, NativeFixtures.UseLiteRef.Embeddings[3]) <= 1e-5f);
 
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             OnnxSession.Create(runtime, NativeFixtures.UseLiteModelPath, new OnnxSessionOptions { IntraOpThreads = -1 }));
+    }
+
+    [Fact]
+    public void An_empty_batch_runs_and_gives_an_empty_output()
+    {
+        long[] shape = [0, 4];
+        using var outputs = NativeFixtures.TinyBert.Run(
+        [
+            NamedTensor.Int64("input_ids", Array.Empty<long>(), shape),
+            NamedTensor.Int64("attention_mask", Array.Empty<long>(), shape),
+            NamedTensor.Int64("token_type_ids", Array.Empty<long>(), shape),
+        ]);
+        Assert.Equal([0L, 4L, 32L], outputs.GetShape(0).ToArray());
+        Assert.True(outputs.GetFloat32(0).IsEmpty);
     }
 
     [Fact]
