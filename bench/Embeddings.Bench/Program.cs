@@ -4,7 +4,18 @@ internal static class Program
 {
     public static int Main(string[] args)
     {
+        string name = args.Length > 0 ? args[0] : "";
+        string[] rest = args.Length > 0 ? args[1..] : [];
+        switch (name)
+        {
+            case "tokenizers":
+                return TokenizerBench.Run(rest);
+            case "hnsw":
+                return HnswBench.Run(rest);
+        }
         Console.Error.WriteLine("usage: Embeddings.Bench <benchmark> [options]");
-        return args.Length == 0 ? 2 : 0;
+        Console.Error.WriteLine("  tokenizers");
+        Console.Error.WriteLine("  hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--threads 0] [--no-hnswlib]");
+        return 2;
     }
 }
