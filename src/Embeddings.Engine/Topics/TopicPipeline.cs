@@ -57,10 +57,12 @@ public sealed record TopicOptions
     public bool AssignOutliers { get; init; }
 
     /// <summary>
-    /// For methods with outliers: a paper is an outlier when its cosine to the nearest centre is below this
-    /// quantile of that topic's clustered members' cosines. The same rule places new papers.
+    /// For methods with outliers: a paper is an outlier when its cosine to the nearest centre is more than this
+    /// many robust standard deviations (1.4826 x median absolute deviation) below the median cosine of that
+    /// topic's clustered members (and at least 0.1 below it). Robust statistics keep stray members from widening a topic. The same rule
+    /// places new papers.
     /// </summary>
-    public double OutlierQuantile { get; init; } = 0.05;
+    public double OutlierSpread { get; init; } = 4.0;
 
     /// <summary>Keywords per topic.</summary>
     public int Keywords { get; init; } = 10;
@@ -143,7 +145,7 @@ public static class TopicPipeline
 
         progress?.Report(new WorkProgress("assigning", 0, n, "vectors"));
         var (assignment, scores, centroids, thresholds, topicCount) =
-            FinalAssignment(space, labels, count, sums, hasOutliers, options.OutlierQuantile, cancellationToken);
+            FinalAssignment(space, labels, count, sums, hasOutliers, options.OutlierSpread, cancellationToken);
 
         progress?.Report(new WorkProgress("describing", 0, topicCount, "topics"));
         var texts = papers.Select(p => p.EmbeddingText).ToArray();
@@ -299,7 +301,7 @@ public static class TopicPipeline
     /// Topics come out largest first (ties: lowest first member).
     /// </summary>
     private static (int[] Assignment, float[] Scores, float[] Centroids, float[] Thresholds, int Count) FinalAssignment(
-        VectorSet space, int[] labels, int count, double[] sums, bool hasOutliers, double quantile, CancellationToken ct)
+        VectorSet space, int[] labels, int count, double[] sums, bool hasOutliers, double spread, CancellationToken ct)
     {
         int n = space.Count, d = space.Dimension;
         var centroids = Normalize(sums, count, d);
@@ -320,9 +322,7 @@ public static class TopicPipeline
             }
             for (int c = 0; c < count; c++)
             {
-                var list = perCluster[c];
-                list.Sort();
-                thresholds[c] = list.Count == 0 ? float.PositiveInfinity : list[(int)Math.Floor(Math.Clamp(quantile, 0, 1) * (list.Count - 1))];
+                thresholds[c] = RobustThreshold(perCluster[c], spread);
             }
         }
         else
@@ -365,6 +365,27 @@ public static class TopicPipeline
             return (topic, score, Gather(centroids, order, d), order.Select(c => thresholds[c]).ToArray(), count);
         }
     }
+
+    private const double MinOutlierMargin = 0.1;
+
+    /// <summary>median - max(spread * 1.4826 * MAD, 0.1) of the members' cosines (+inf for an empty cluster).</summary>
+    private static float RobustThreshold(List<float> cosines, double spread)
+    {
+        if (cosines.Count == 0)
+        {
+            return float.PositiveInfinity;
+        }
+        cosines.Sort();
+        float median = Median(cosines);
+        var deviations = cosines.Select(c => Math.Abs(c - median)).ToList();
+        deviations.Sort();
+        double mad = Median(deviations);
+        // A floor on the margin: in very tight clusters the MAD is tiny and would cut off ordinary members.
+        return (float)(median - Math.Max(spread * 1.4826 * mad, MinOutlierMargin));
+    }
+
+    private static float Median(List<float> sorted) =>
+        sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : 0.5f * (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]);
 
     private static float[] Gather(float[] rows, IReadOnlyList<int> which, int d)
     {

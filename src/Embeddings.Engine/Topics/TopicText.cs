@@ -136,7 +136,7 @@ internal static class TopicText
         int end = -1;
         for (int i = 0; i < t.Length - 1; i++)
         {
-            if ((t[i] is '.' or '?' or '!') && t[i + 1] == ' ' && i > 20 && !(i >= 2 && t[i - 2] == ' ') && !EndsWithAbbreviation(t, i))
+            if ((t[i] is '.' or '?' or '!') && t[i + 1] == ' ' && i >= 8 && !(i >= 2 && t[i - 2] == ' ') && !EndsWithAbbreviation(t, i))
             {
                 end = i + 1;
                 break;
