@@ -16,6 +16,7 @@ internal sealed class CharTrie
     // Key and child side by side: one cache line per probe. Key = (node << 16) | char, -1 when empty.
     private readonly Edge[] _edges;
     private readonly int[] _values;      // per node: the stored value, or -1
+    private readonly int[] _rootAscii;   // children of the root for chars below 128 (every walk starts there)
     private readonly int _shift;
 
     private struct Edge
@@ -29,6 +30,11 @@ internal sealed class CharTrie
         _edges = edges;
         _values = values;
         _shift = shift;
+        _rootAscii = new int[128];
+        for (int c = 0; c < 128; c++)
+        {
+            _rootAscii[c] = Probe(((long)Root << 16) | (uint)c);
+        }
     }
 
     /// <summary>Number of nodes, root included.</summary>
@@ -78,7 +84,15 @@ internal sealed class CharTrie
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Next(int node, char c)
     {
-        long edge = ((long)node << 16) | c;
+        if (node == Root && c < 128)
+        {
+            return _rootAscii[c];
+        }
+        return Probe(((long)node << 16) | c);
+    }
+
+    private int Probe(long edge)
+    {
         Edge[] table = _edges;
         int mask = table.Length - 1;
         int slot = Slot(edge, _shift);
