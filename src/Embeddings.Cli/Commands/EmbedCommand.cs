@@ -99,12 +99,20 @@ internal static class EmbedCommand
         using var progress = new ConsoleProgress(quiet);
         using IEmbeddingWriter writer = EmbeddingWriter.Create(format, output, encoder.Dimension, encoder.Fingerprint);
         var chunk = new List<Paper>(ChunkSize);
+        // The same paper is often listed on several daily pages: each id is embedded once (the first record wins).
+        var seenIds = new HashSet<string>(StringComparer.Ordinal);
+        long duplicates = 0;
         var texts = new List<string>(ChunkSize);
 
         // The hook between readers and the encoder: any IAsyncEnumerable<SourcedPaper> can feed it.
         IAsyncEnumerable<SourcedPaper> papers = PaperReader.ReadAllAsync(files, readerOptions, cancellationToken);
         await foreach (SourcedPaper sourced in papers.ConfigureAwait(false))
         {
+            if (!seenIds.Add(sourced.Paper.Id))
+            {
+                duplicates++;
+                continue;
+            }
             chunk.Add(sourced.Paper);
             if (chunk.Count == ChunkSize)
             {
@@ -127,7 +135,7 @@ internal static class EmbedCommand
         long skipped = issues.Count(i => i.Kind == PaperIssueKind.Skipped);
         double seconds = clock.Elapsed.TotalSeconds;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"embedded {writer.Count} papers ({truncated} truncated, {empty} empty, {skipped} skipped) in {seconds:F1} s " +
+            $"embedded {writer.Count} papers ({truncated} truncated, {empty} empty, {skipped} skipped, {duplicates} repeated ids left out) in {seconds:F1} s " +
             $"({(seconds > 0 ? writer.Count / seconds : 0):F1} papers/s) -> {output} [{format.ToString().ToLowerInvariant()}, " +
             $"{encoder.Dimension}-d, {encoder.Fingerprint}, {encoder.ExecutionProvider.ToString().ToLowerInvariant()}]"));
         return CliRunner.Ok;

@@ -16,7 +16,7 @@ internal static class EncoderFixtures
     private static readonly Lazy<OnnxSentenceEncoder> TinyBertNoWindowLazy = new(() =>
         SentenceEncoder.Load(TinyBertDir, new EncoderOptions { Threads = 2, Windowing = false }));
 
-    private static readonly Lazy<IReadOnlyList<string>> DumpTextsLazy = new(LoadDumpTexts);
+    private static readonly Lazy<IReadOnlyList<Paper>> DumpPapersLazy = new(LoadDumpPapers);
 
     public static string UseLiteDir
     {
@@ -39,8 +39,12 @@ internal static class EncoderFixtures
     /// <summary>tiny-bert with windowing off: the exact sentence-transformers truncation of the golden file.</summary>
     public static OnnxSentenceEncoder TinyBertNoWindow => TinyBertNoWindowLazy.Value;
 
-    /// <summary>Title + abstract of every paper of the daily-papers dumps, in file order.</summary>
-    public static IReadOnlyList<string> DumpTexts => DumpTextsLazy.Value;
+    /// <summary>Every paper record of the daily-papers dumps, in file order (the same paper may appear on several pages).</summary>
+    public static IReadOnlyList<Paper> DumpPapers => DumpPapersLazy.Value;
+
+    /// <summary>Title + abstract of the distinct papers of the dumps (first occurrence of each id), in file order.</summary>
+    public static IReadOnlyList<string> DumpTexts =>
+        DumpPapers.DistinctBy(p => p.Id).Select(p => p.EmbeddingText).ToList();
 
     public static float MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
@@ -63,14 +67,14 @@ internal static class EncoderFixtures
         return (float)Math.Sqrt(s);
     }
 
-    private static List<string> LoadDumpTexts()
+    private static List<Paper> LoadDumpPapers()
     {
-        var texts = new List<string>();
+        var texts = new List<Paper>();
         foreach (string file in Directory.GetFiles(TestPaths.DailyPapersDir, "*.txt").Order(StringComparer.Ordinal))
         {
             foreach (SourcedPaper p in PaperReader.ReadAsync(file).ToBlockingEnumerable())
             {
-                texts.Add(p.Paper.EmbeddingText);
+                texts.Add(p.Paper);
             }
         }
         return texts;
