@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Embeddings.Progress;
 
 namespace Embeddings.Index;
@@ -862,41 +863,67 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             lowerBound = entryScore;
         }
         candidates.Push(entryScore, entry);
-        visited[entry] = epoch;
-        while (candidates.Count > 0)
+        int* fresh = stackalloc int[maxM0];
+        fixed (ushort* marks = visited)
         {
-            float top = candidates.TopScore;
-            if (top < lowerBound && (results.Count == ef || typeof(TMode) == typeof(NoCheck)))
+            marks[entry] = epoch;
+            while (candidates.Count > 0)
             {
-                break;
-            }
-            int node = candidates.TopId;
-            candidates.Pop();
-            int* list = (int*)(level0 + node * stride);
-            int n = Math.Min(Volatile.Read(ref *list), maxM0);
-            for (int j = 1; j <= n; j++)
-            {
-                int candidate = list[j];
-                if (visited[candidate] == epoch)
+                float top = candidates.TopScore;
+                if (top < lowerBound && (results.Count == ef || typeof(TMode) == typeof(NoCheck)))
                 {
-                    continue;
+                    break;
                 }
-                visited[candidate] = epoch;
-                float s = VectorMath.Dot(q, (float*)(level0 + candidate * stride + vectorOffset), dim);
-                if (results.Count < ef || s > lowerBound)
+                int node = candidates.TopId;
+                candidates.Pop();
+                int* list = (int*)(level0 + node * stride);
+                int n = Math.Min(Volatile.Read(ref *list), maxM0);
+
+                // Pass 1: mark the unvisited neighbours and start fetching their vectors, so the memory
+                // loads overlap instead of stalling one after another (hnswlib's _mm_prefetch, batched).
+                int freshCount = 0;
+                for (int j = 1; j <= n; j++)
                 {
-                    candidates.Push(s, candidate);
-                    if (typeof(TMode) == typeof(NoCheck) || IsAllowed(candidate, filter))
+                    int candidate = list[j];
+                    if (marks[candidate] != epoch)
                     {
-                        results.Push(s, candidate);
-                        if (results.Count > ef)
+                        marks[candidate] = epoch;
+                        fresh[freshCount++] = candidate;
+                        if (Sse.IsSupported)
                         {
-                            results.Pop();
+                            byte* v = level0 + candidate * stride + vectorOffset;
+                            Sse.Prefetch0(v);
+                            Sse.Prefetch0(v + 64);
                         }
                     }
-                    if (results.Count > 0)
+                }
+                if (Sse.IsSupported && candidates.Count > 0)
+                {
+                    Sse.Prefetch0(level0 + candidates.TopId * stride);
+                }
+
+                // Pass 2: score them.
+                for (int i = 0; i < freshCount; i++)
+                {
+                    int candidate = fresh[i];
+                    float s = VectorMath.Dot(q, (float*)(level0 + candidate * stride + vectorOffset), dim);
+                    if (results.Count < ef)
                     {
-                        lowerBound = results.TopScore;
+                        candidates.Push(s, candidate);
+                        if (typeof(TMode) == typeof(NoCheck) || IsAllowed(candidate, filter))
+                        {
+                            results.Push(s, candidate);
+                            lowerBound = results.TopScore;
+                        }
+                    }
+                    else if (s > lowerBound)
+                    {
+                        candidates.Push(s, candidate);
+                        if (typeof(TMode) == typeof(NoCheck) || IsAllowed(candidate, filter))
+                        {
+                            results.ReplaceTop(s, candidate);
+                            lowerBound = results.TopScore;
+                        }
                     }
                 }
             }
