@@ -279,6 +279,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             _memoryLock.EnterWriteLock();
             try
             {
+                ThrowIfDisposed();
                 int reused = -1;
                 lock (_idLock)
                 {
@@ -305,6 +306,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             _memoryLock.EnterReadLock();
             try
             {
+                ThrowIfDisposed();
                 int slot = -1;
                 lock (_idLock)
                 {
@@ -726,6 +728,8 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         _memoryLock.EnterReadLock();
         try
         {
+            // Checked again under the lock: Dispose takes the write side, so the block cannot vanish mid-search.
+            ThrowIfDisposed();
             fixed (float* pq = q)
             {
                 if (filter is not null && ShouldSearchExactly(filter))
@@ -1027,6 +1031,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         _memoryLock.EnterWriteLock();
         try
         {
+            ThrowIfDisposed();
             int slots = _slotCount;
             if (_notLiveCount == 0)
             {
@@ -1262,6 +1267,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         _memoryLock.EnterWriteLock();
         try
         {
+            ThrowIfDisposed();
             if (capacity > _capacity)
             {
                 Grow(Math.Max(capacity, (int)Math.Min(int.MaxValue, _capacity + (long)_capacity / 2)));
