@@ -37,6 +37,7 @@ public sealed unsafe partial class HnswIndex
         _memoryLock.EnterWriteLock();
         try
         {
+            ThrowIfDisposed();
             AtomicFile.Write(path, stream => WriteTo(stream, cancellationToken));
         }
         finally

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Embeddings.Progress;
 
 namespace Embeddings.Index;
@@ -278,6 +279,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             _memoryLock.EnterWriteLock();
             try
             {
+                ThrowIfDisposed();
                 int reused = -1;
                 lock (_idLock)
                 {
@@ -304,6 +306,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             _memoryLock.EnterReadLock();
             try
             {
+                ThrowIfDisposed();
                 int slot = -1;
                 lock (_idLock)
                 {
@@ -725,6 +728,8 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         _memoryLock.EnterReadLock();
         try
         {
+            // Checked again under the lock: Dispose takes the write side, so the block cannot vanish mid-search.
+            ThrowIfDisposed();
             fixed (float* pq = q)
             {
                 if (filter is not null && ShouldSearchExactly(filter))
@@ -862,41 +867,67 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             lowerBound = entryScore;
         }
         candidates.Push(entryScore, entry);
-        visited[entry] = epoch;
-        while (candidates.Count > 0)
+        int* fresh = stackalloc int[maxM0];
+        fixed (ushort* marks = visited)
         {
-            float top = candidates.TopScore;
-            if (top < lowerBound && (results.Count == ef || typeof(TMode) == typeof(NoCheck)))
+            marks[entry] = epoch;
+            while (candidates.Count > 0)
             {
-                break;
-            }
-            int node = candidates.TopId;
-            candidates.Pop();
-            int* list = (int*)(level0 + node * stride);
-            int n = Math.Min(Volatile.Read(ref *list), maxM0);
-            for (int j = 1; j <= n; j++)
-            {
-                int candidate = list[j];
-                if (visited[candidate] == epoch)
+                float top = candidates.TopScore;
+                if (top < lowerBound && (results.Count == ef || typeof(TMode) == typeof(NoCheck)))
                 {
-                    continue;
+                    break;
                 }
-                visited[candidate] = epoch;
-                float s = VectorMath.Dot(q, (float*)(level0 + candidate * stride + vectorOffset), dim);
-                if (results.Count < ef || s > lowerBound)
+                int node = candidates.TopId;
+                candidates.Pop();
+                int* list = (int*)(level0 + node * stride);
+                int n = Math.Min(Volatile.Read(ref *list), maxM0);
+
+                // Pass 1: mark the unvisited neighbours and start fetching their vectors, so the memory
+                // loads overlap instead of stalling one after another (hnswlib's _mm_prefetch, batched).
+                int freshCount = 0;
+                for (int j = 1; j <= n; j++)
                 {
-                    candidates.Push(s, candidate);
-                    if (typeof(TMode) == typeof(NoCheck) || IsAllowed(candidate, filter))
+                    int candidate = list[j];
+                    if (marks[candidate] != epoch)
                     {
-                        results.Push(s, candidate);
-                        if (results.Count > ef)
+                        marks[candidate] = epoch;
+                        fresh[freshCount++] = candidate;
+                        if (Sse.IsSupported)
                         {
-                            results.Pop();
+                            byte* v = level0 + candidate * stride + vectorOffset;
+                            Sse.Prefetch0(v);
+                            Sse.Prefetch0(v + 64);
                         }
                     }
-                    if (results.Count > 0)
+                }
+                if (Sse.IsSupported && candidates.Count > 0)
+                {
+                    Sse.Prefetch0(level0 + candidates.TopId * stride);
+                }
+
+                // Pass 2: score them.
+                for (int i = 0; i < freshCount; i++)
+                {
+                    int candidate = fresh[i];
+                    float s = VectorMath.Dot(q, (float*)(level0 + candidate * stride + vectorOffset), dim);
+                    if (results.Count < ef)
                     {
-                        lowerBound = results.TopScore;
+                        candidates.Push(s, candidate);
+                        if (typeof(TMode) == typeof(NoCheck) || IsAllowed(candidate, filter))
+                        {
+                            results.Push(s, candidate);
+                            lowerBound = results.TopScore;
+                        }
+                    }
+                    else if (s > lowerBound)
+                    {
+                        candidates.Push(s, candidate);
+                        if (typeof(TMode) == typeof(NoCheck) || IsAllowed(candidate, filter))
+                        {
+                            results.ReplaceTop(s, candidate);
+                            lowerBound = results.TopScore;
+                        }
                     }
                 }
             }
@@ -1000,6 +1031,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         _memoryLock.EnterWriteLock();
         try
         {
+            ThrowIfDisposed();
             int slots = _slotCount;
             if (_notLiveCount == 0)
             {
@@ -1235,6 +1267,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         _memoryLock.EnterWriteLock();
         try
         {
+            ThrowIfDisposed();
             if (capacity > _capacity)
             {
                 Grow(Math.Max(capacity, (int)Math.Min(int.MaxValue, _capacity + (long)_capacity / 2)));
