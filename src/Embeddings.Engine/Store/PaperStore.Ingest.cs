@@ -48,6 +48,33 @@ public sealed partial class PaperStore
     }
 
     /// <summary>
+    /// Reports what ingesting <paramref name="files"/> into the store at <paramref name="directory"/> would do, without
+    /// embedding or writing anything and without the writer lock. A missing store counts every paper as new.
+    /// </summary>
+    public static async Task<IngestSummary> DryRunAsync(
+        string directory, IReadOnlyList<string> files, ISentenceEncoder encoder, IngestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        options ??= new IngestOptions();
+        options = new IngestOptions
+        {
+            BatchSize = options.BatchSize,
+            CommitEvery = options.CommitEvery,
+            CommitInterval = options.CommitInterval,
+            DryRun = true,
+            SkipBad = options.SkipBad,
+            Shard = options.Shard,
+            Progress = options.Progress,
+            Reader = options.Reader,
+        };
+        using PaperStore store = Exists(directory)
+            ? Open(directory, new StoreOpenOptions { ExpectedFingerprint = encoder.Fingerprint, VerifyVectors = false })
+            : new PaperStore(Path.GetFullPath(directory),
+                new StoreManifest(FormatVersion, encoder.Fingerprint, encoder.Dimension, 0, 0, 1, [], DateTimeOffset.UtcNow, DateTimeOffset.UtcNow), null);
+        return await store.IngestFilesAsync(files, encoder, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Ingests papers: each is classified by id and content hash as new, changed (re-embedded as a new revision) or
     /// duplicate (only its source dump is recorded); only new and changed papers are embedded, in batches of
     /// <see cref="IngestOptions.BatchSize"/>, and committed every <see cref="IngestOptions.CommitEvery"/> papers or
