@@ -8,6 +8,10 @@ internal static class Program
         {
             return TokenizerBench.Run(args[1..]);
         }
+        if (args.Length > 0 && args[0] == "ingest")
+        {
+            return IngestBench.Run(args[1..]);
+        }
         Console.Error.WriteLine("usage: Embeddings.Bench <benchmark> [options]");
         return args.Length == 0 ? 2 : 0;
     }
