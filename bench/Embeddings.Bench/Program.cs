@@ -17,6 +17,10 @@ internal static class Program
         {
             return EncoderBench.Run(args[1..]);
         }
+        if (args.Length > 0 && args[0] == "ingest")
+        {
+            return IngestBench.Run(args[1..]);
+        }
         Console.Error.WriteLine("usage: Embeddings.Bench <benchmark> [options]");
         Console.Error.WriteLine("  tokenizers");
         Console.Error.WriteLine("  hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--threads 0] [--no-hnswlib]");

@@ -48,8 +48,35 @@ public sealed partial class PaperStore
     }
 
     /// <summary>
+    /// Reports what ingesting <paramref name="files"/> into the store at <paramref name="directory"/> would do, without
+    /// embedding or writing anything and without the writer lock. A missing store counts every paper as new.
+    /// </summary>
+    public static async Task<IngestSummary> DryRunAsync(
+        string directory, IReadOnlyList<string> files, ISentenceEncoder encoder, IngestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        options ??= new IngestOptions();
+        options = new IngestOptions
+        {
+            BatchSize = options.BatchSize,
+            CommitEvery = options.CommitEvery,
+            CommitInterval = options.CommitInterval,
+            DryRun = true,
+            SkipBad = options.SkipBad,
+            Shard = options.Shard,
+            Progress = options.Progress,
+            Reader = options.Reader,
+        };
+        using PaperStore store = Exists(directory)
+            ? Open(directory, new StoreOpenOptions { ExpectedFingerprint = encoder.Fingerprint, VerifyVectors = false })
+            : new PaperStore(Path.GetFullPath(directory),
+                new StoreManifest(FormatVersion, encoder.Fingerprint, encoder.Dimension, 0, 0, 1, [], DateTimeOffset.UtcNow, DateTimeOffset.UtcNow), null);
+        return await store.IngestFilesAsync(files, encoder, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Ingests papers: each is classified by id and content hash as new, changed (re-embedded as a new revision) or
-    /// duplicate (only its source dump is recorded); only new and changed papers are embedded, in batches of
+    /// duplicate (only its source dump is recorded; a text equal to an earlier revision also counts as duplicate); only new and changed papers are embedded, in batches of
     /// <see cref="IngestOptions.BatchSize"/>, and committed every <see cref="IngestOptions.CommitEvery"/> papers or
     /// <see cref="IngestOptions.CommitInterval"/>. Memory stays bounded by one commit. Cancelling keeps what was committed.
     /// </summary>
@@ -104,7 +131,14 @@ public sealed partial class PaperStore
     private static partial Regex QuotedOrNumber();
 
     /// <summary>Known state of an id during a run: committed, or waiting in the current commit.</summary>
-    private readonly record struct Known(UInt128 Hash, int Revision, long FirstSeenMs, IReadOnlyList<string> Sources);
+    private readonly record struct Known(UInt128 Hash, int Revision, long FirstSeenMs, IReadOnlyList<string> Sources, UInt128[]? EarlierHashes = null)
+    {
+        /// <summary>
+        /// Whether the text is the latest revision or an earlier one: an old text met again (re-ingesting the dump it
+        /// came from) is not a change, so re-running the same dumps never flips a paper between revisions.
+        /// </summary>
+        public bool HasSeen(UInt128 hash) => Hash == hash || (EarlierHashes is { } earlier && Array.IndexOf(earlier, hash) >= 0);
+    }
 
     private async Task<IngestSummary> IngestCoreAsync(
         IAsyncEnumerable<SourcedPaper> papers, ISentenceEncoder encoder, IngestOptions options, IssueCollector issues, CancellationToken cancellationToken)
@@ -193,7 +227,7 @@ public sealed partial class PaperStore
             UInt128 hash = PaperIdentity.ContentHash(paper);
             long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             Known? known = Lookup(paper.Id, pending);
-            if (known is { } k && k.Hash == hash)
+            if (known is { } k && k.HasSeen(hash))
             {
                 duplicate++;
                 if (!k.Sources.Contains(source) && sightingKeys.Add((paper.Id, source)))
@@ -232,7 +266,8 @@ public sealed partial class PaperStore
             {
                 fresh++;
             }
-            pending[paper.Id] = new Known(hash, revision, firstSeen, rowSources);
+            UInt128[]? earlier = known is { } before ? [.. before.EarlierHashes ?? [], before.Hash] : null;
+            pending[paper.Id] = new Known(hash, revision, firstSeen, rowSources, earlier);
             if (options.DryRun)
             {
                 continue;
@@ -297,7 +332,7 @@ public sealed partial class PaperStore
             {
                 sources[i] = _sourceNames[entry.Sources[i]];
             }
-            return new Known(entry.Hash, entry.Revision, entry.FirstSeenMs, sources);
+            return new Known(entry.Hash, entry.Revision, entry.FirstSeenMs, sources, entry.EarlierHashes);
         }
     }
 }

@@ -67,7 +67,7 @@ public sealed partial class PaperStore
                     read++;
                     string id = paper.Paper.Id;
                     Known? known = output.Lookup(id, pending);
-                    if (known is { } k && k.Hash == paper.ContentHash)
+                    if (known is { } k && k.HasSeen(paper.ContentHash))
                     {
                         duplicate++;
                         foreach (string source in paper.Sources)

@@ -55,6 +55,9 @@ public sealed partial class PaperStore : IDisposable
         public long FirstSeenMs;
         public StoredPaperFlags Flags;
         public int[] Sources = [];
+
+        /// <summary>Content hashes of earlier revisions (null for the usual single-revision paper).</summary>
+        public UInt128[]? EarlierHashes;
     }
 
     private PaperStore(string directory, StoreManifest manifest, StoreLock? writerLock)
@@ -124,6 +127,10 @@ public sealed partial class PaperStore : IDisposable
             if (File.Exists(StoreManifest.PathIn(dir)))
             {
                 throw new EmbeddingsException($"{dir}: a store already exists here; open it instead, or choose an empty directory");
+            }
+            foreach (string leftover in System.IO.Directory.EnumerateFiles(dir, ".*.tmp"))
+            {
+                File.Delete(leftover); // of a create that was interrupted
             }
             // The vector file first, the manifest last: a crash in between leaves no manifest, i.e. no store.
             AtomicFile.WriteAllBytes(VectorFile.PathIn(dir), VectorFile.Header(dimension, modelFingerprint));
@@ -288,6 +295,10 @@ public sealed partial class PaperStore : IDisposable
         {
             entry = new PaperEntry { FirstSeenMs = head.FirstSeenMs };
             _byId.Add(head.Id, entry);
+        }
+        else if (entry.Hash != head.Hash)
+        {
+            entry.EarlierHashes = [.. entry.EarlierHashes ?? [], entry.Hash];
         }
         entry.Row = (int)head.Row;
         entry.Segment = segment;

@@ -72,8 +72,15 @@ public sealed class PaperStoreTests
         Assert.Equal(3 * 16, all.Length);
         Assert.Equal(HashingTestEncoder.Embed("T1.\nold text", 16), all.Span[..16].ToArray());
 
+        // Re-ingesting the older dump is no change: its text is a known earlier revision.
+        IngestSummary replay = await store.IngestAsync(StoreTestHelpers.Papers("a.jsonl", new Paper("p1", "T1", "old text")), encoder);
+        Assert.Equal((0L, 1L, 0L), (replay.Changed, replay.Duplicate, replay.Embedded));
+        Assert.Equal((2, "new text"), (store.GetPaper("p1")!.Revision, store.GetPaper("p1")!.Paper.Abstract));
+
         using PaperStore reader = PaperStore.Open(dir.Path);
         Assert.Equal(2, reader.GetPaper("p1")!.Revision);
+        IngestSummary readerDry = await PaperStore.DryRunAsync(dir.Path, [], encoder);
+        Assert.Equal(0, readerDry.Read);
         Assert.Equal([1, 2], reader.GetLiveRows());
     }
 
