@@ -10,6 +10,7 @@ public static class Program
     {
         var root = new RootCommand("Embeddings: sentence embeddings, similar-paper search and topic digests for paper abstracts, offline.");
         root.Add(Commands.EvalCommand.Create());
+        root.Add(new Command("model", "Make and inspect models.") { Commands.ModelFitCommand.Create() });
         return root;
     }
 
