@@ -22,7 +22,7 @@ say() { echo "setup-native: $*" >&2; }
 if [ -n "${EMBEDDINGS_ONNXRUNTIME:-}" ]; then
   if [ ! -f "$EMBEDDINGS_ONNXRUNTIME" ]; then
     say "EMBEDDINGS_ONNXRUNTIME is set to '$EMBEDDINGS_ONNXRUNTIME', which is not a file."
-    say "Point it at a libonnxruntime.so.1 (ONNX Runtime >= 1.16), or unset it to download $ORT_VERSION."
+    say "Point it at a libonnxruntime.so.1 (ONNX Runtime 1.20 or newer), or unset it to download $ORT_VERSION."
     exit 1
   fi
   say "using EMBEDDINGS_ONNXRUNTIME=$EMBEDDINGS_ONNXRUNTIME (no download)."

@@ -52,7 +52,7 @@ internal static class TokenizerBench
 
         var results = new List<Dictionary<string, object>>();
         Console.WriteLine($"Tokenizer throughput, 1 thread, best of passes over ~{seconds:0.#} s ({Environment.ProcessorCount} cores, {RuntimeInfo()})");
-        Console.WriteLine($"{"tokenizer",-34} {"texts",-24} {"n",6} {"MB",7} {"MB/s",8} {"Mtok/s",8} {"texts/s",10} {"B alloc/text",13}");
+        Console.WriteLine($"{"tokenizer",-34} {"texts",-24} {"n",6} {"MB",7} {"MB/s",8} {"MB/cpu-s",10} {"Mtok/s",8} {"texts/s",10} {"B alloc/text",13}");
         foreach (var (setName, texts) in sets)
         {
             long bytes = texts.Sum(t => (long)System.Text.Encoding.UTF8.GetByteCount(t));
@@ -62,7 +62,8 @@ internal static class TokenizerBench
                 double mbPerS = bytes / 1e6 / m.SecondsPerPass;
                 double tokPerS = m.Tokens / m.SecondsPerPass;
                 double textsPerS = texts.Length / m.SecondsPerPass;
-                Console.WriteLine($"{tokName,-34} {setName,-24} {texts.Length,6} {bytes / 1e6,7:0.000} {mbPerS,8:0.00} {tokPerS / 1e6,8:0.000} {textsPerS,10:0} {m.AllocatedBytesPerText,13:0.0}");
+                double mbPerCpuS = bytes / 1e6 / m.CpuSecondsPerPass;
+                Console.WriteLine($"{tokName,-34} {setName,-24} {texts.Length,6} {bytes / 1e6,7:0.000} {mbPerS,8:0.00} {mbPerCpuS,10:0.00} {tokPerS / 1e6,8:0.000} {textsPerS,10:0} {m.AllocatedBytesPerText,13:0.0}");
                 results.Add(new Dictionary<string, object>
                 {
                     ["tokenizer"] = tokName,
@@ -73,6 +74,8 @@ internal static class TokenizerBench
                     ["passes"] = m.Passes,
                     ["seconds_per_pass"] = Math.Round(m.SecondsPerPass, 6),
                     ["mb_per_s"] = Math.Round(mbPerS, 3),
+                    ["mb_per_cpu_s"] = Math.Round(mbPerCpuS, 3),
+                    ["tokens_per_cpu_s"] = Math.Round(m.Tokens / m.CpuSecondsPerPass),
                     ["tokens_per_s"] = Math.Round(tokPerS),
                     ["texts_per_s"] = Math.Round(textsPerS),
                     ["allocated_bytes_per_text"] = Math.Round(m.AllocatedBytesPerText, 1),
@@ -93,7 +96,8 @@ internal static class TokenizerBench
             },
             ["threads"] = 1,
             ["mb"] = "10^6 UTF-8 bytes of input text",
-            ["method"] = "EncodeToIds(span, caller buffer) per text; warm-up pass, then best pass time over the time budget",
+            ["method"] = "EncodeToIds(span, caller buffer) per text; warm-up pass, then best wall-clock pass over the time budget (mb_per_s) and process CPU time per pass (mb_per_cpu_s, steadier on a shared machine)",
+            ["load_average_at_start"] = LoadAverage(),
             ["results"] = results,
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
@@ -102,7 +106,7 @@ internal static class TokenizerBench
         return 0;
     }
 
-    private readonly record struct Measurement(double SecondsPerPass, long Tokens, int Passes, double AllocatedBytesPerText);
+    private readonly record struct Measurement(double SecondsPerPass, double CpuSecondsPerPass, long Tokens, int Passes, double AllocatedBytesPerText);
 
     private static Measurement Measure(Tokenizer tokenizer, string[] texts, double budgetSeconds)
     {
@@ -114,6 +118,8 @@ internal static class TokenizerBench
 
         double best = double.MaxValue;
         int passes = 0;
+        using var process = Process.GetCurrentProcess();
+        TimeSpan cpuBefore = process.TotalProcessorTime;
         var total = Stopwatch.StartNew();
         while (passes < 3 || total.Elapsed.TotalSeconds < budgetSeconds)
         {
@@ -122,7 +128,9 @@ internal static class TokenizerBench
             best = Math.Min(best, sw.Elapsed.TotalSeconds);
             passes++;
         }
-        return new Measurement(best, tokens, passes, allocPerText);
+        process.Refresh();
+        double cpuPerPass = (process.TotalProcessorTime - cpuBefore).TotalSeconds / passes;
+        return new Measurement(best, cpuPerPass, tokens, passes, allocPerText);
     }
 
     private static long Pass(Tokenizer tokenizer, string[] texts, int[] buffer)
@@ -167,6 +175,18 @@ internal static class TokenizerBench
             texts.Add(doc.RootElement.GetProperty("text").GetString()!);
         }
         return [.. texts];
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
     }
 
     private static string RuntimeInfo() => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;

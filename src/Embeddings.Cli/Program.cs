@@ -9,8 +9,9 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("Embeddings: sentence embeddings, similar-paper search and topic digests for paper abstracts, offline.");
+        root.Add(Commands.EmbedCommand.Create());
+        root.Add(Commands.ModelCommand.Create());
         root.Add(Commands.EvalCommand.Create());
-        root.Add(new Command("model", "Make and inspect models.") { Commands.ModelFitCommand.Create() });
         return root;
     }
 

@@ -27,6 +27,9 @@ public sealed unsafe class OnnxSession : IDisposable
     // Null-terminated UTF-8 names on the pinned object heap: Run hands their addresses to the runtime as-is.
     private readonly nint[] _inputNames;
     private readonly nint[] _outputNames;
+    // The arrays behind those addresses: the pinned object heap still frees unreferenced arrays, so the session
+    // must hold them, or a later allocation (another session's names) reuses the memory under Run's feet.
+    private readonly byte[][] _nameBuffers;
     private readonly string[] _allOutputNames;
 
     private OnnxSession(OrtRuntime runtime, string modelPath, OrtSessionHandle session, ExecutionProvider provider, string? warning)
@@ -41,8 +44,10 @@ public sealed unsafe class OnnxSession : IDisposable
         var outputs = ReadInfo(output: true);
         Inputs = Array.AsReadOnly(inputs);
         Outputs = Array.AsReadOnly(outputs);
-        (_inputIndex, _inputNames) = IndexNames(inputs);
-        (_outputIndex, _outputNames) = IndexNames(outputs);
+        var buffers = new List<byte[]>();
+        (_inputIndex, _inputNames) = IndexNames(inputs, buffers);
+        (_outputIndex, _outputNames) = IndexNames(outputs, buffers);
+        _nameBuffers = buffers.ToArray();
         _allOutputNames = Array.ConvertAll(outputs, o => o.Name);
     }
 
@@ -412,7 +417,7 @@ public sealed unsafe class OnnxSession : IDisposable
         return infos;
     }
 
-    private static (Dictionary<string, int>, nint[]) IndexNames(OnnxTensorInfo[] infos)
+    private static (Dictionary<string, int>, nint[]) IndexNames(OnnxTensorInfo[] infos, List<byte[]> keepAlive)
     {
         var index = new Dictionary<string, int>(infos.Length, StringComparer.Ordinal);
         var pointers = new nint[infos.Length];
@@ -420,6 +425,7 @@ public sealed unsafe class OnnxSession : IDisposable
         {
             index[infos[i].Name] = i;
             var utf8 = NullTerminated(infos[i].Name, pinned: true);
+            keepAlive.Add(utf8);
             pointers[i] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(utf8));
         }
         return (index, pointers);

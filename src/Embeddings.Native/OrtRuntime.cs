@@ -90,6 +90,11 @@ public sealed unsafe class OrtRuntime
     public static OrtRuntime Load(string? libraryPath = null)
     {
         var (candidate, tried, isExplicit) = Locate(libraryPath, Environment.GetEnvironmentVariable(LibraryPathVariable), SearchStarts());
+        if (candidate is not null && File.Exists(candidate))
+        {
+            // libonnxruntime.so -> libonnxruntime.so.1 is one library (and one ORT environment): one runtime.
+            candidate = new FileInfo(candidate).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? candidate;
+        }
         lock (CacheLock)
         {
             if (candidate is not null && Cache.TryGetValue(candidate, out var cached))

@@ -1,30 +1,34 @@
 using Embeddings.Encoding;
-using Embeddings.Quality.Lsa;
+using Embeddings.Native;
+using Embeddings.Quality;
 
 namespace Embeddings.Cli.Commands;
 
-/// <summary>Loads any model folder by its manifest kind: lsa here, ONNX kinds through the encoder.</summary>
+/// <summary>Loads the neural model for <c>eval</c>, by manifest kind (lsa or ONNX).</summary>
 internal static class EncoderLoading
 {
-    /// <summary>The encoder of <paramref name="modelDir"/>, dispatching on the manifest kind.</summary>
-    public static ISentenceEncoder Load(string modelDir)
-    {
-        if (LsaEncoder.IsLsaModel(modelDir))
-        {
-            return LsaEncoder.Load(modelDir);
-        }
-        throw new ModelLoadException($"{modelDir}: only lsa model folders can be loaded by this build");
-    }
-
-    /// <summary>The neural encoder for `eval` and its display name, or (null, "") when none is available.</summary>
+    /// <summary>
+    /// The model of <paramref name="modelDir"/> (default: the default model) and its display name; when no
+    /// model can be loaded, a line on stderr and (null, "") so the lexical configurations still run.
+    /// </summary>
     public static (ISentenceEncoder? Encoder, string Name) LoadForEval(string? modelDir)
     {
-        if (modelDir is null)
+        string? dir = modelDir ?? SentenceEncoder.FindDefaultModelDirectory();
+        if (dir is null || !Directory.Exists(dir))
         {
-            Console.Error.WriteLine("embeddings: no neural model in this build; evaluating lexical configurations only (pass --model DIR)");
+            Console.Error.WriteLine("embeddings: no model folder found (run scripts/setup.sh or pass --model DIR); evaluating lexical configurations only");
             return (null, "");
         }
-        ISentenceEncoder encoder = Load(modelDir);
-        return (encoder, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDir))));
+        try
+        {
+            ISentenceEncoder encoder = ModelFolders.Load(dir, new EncoderOptions());
+            string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)));
+            return (encoder, name == "use-lite" ? "USE-lite" : name);
+        }
+        catch (Exception e) when (modelDir is null && e is OnnxRuntimeException or OnnxRuntimeNotFoundException)
+        {
+            Console.Error.WriteLine("embeddings: " + e.Message + "; evaluating lexical configurations only");
+            return (null, "");
+        }
     }
 }

@@ -19,6 +19,8 @@ public sealed class BertWordPieceTokenizer : Tokenizer
         "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000B\u000C\u000E\u000F" +
         "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F");
 
+    private static readonly SearchValues<char> AsciiWhitespace = SearchValues.Create(" \t\n\r");
+
     private readonly string[] _tokens;
     private readonly CharTrie _trie;
     private readonly int _continuationRoot;
@@ -426,13 +428,29 @@ public sealed class BertWordPieceTokenizer : Tokenizer
         {
             return;
         }
-        if (_cleanText && Ascii.IsValid(segment) && !segment.ContainsAny(AsciiControls))
-        {
-            EncodeAscii(segment, ref sink);
-        }
-        else
+        if (!_cleanText)
         {
             EncodeUnicode(segment, ref sink);
+            return;
+        }
+        // Chunks between ASCII whitespace are independent (no word, mark or reordering crosses a space), so
+        // the ASCII ones keep the fast path even in a text with a few accents or dashes.
+        while (!segment.IsEmpty && !sink.Full)
+        {
+            int space = segment.IndexOfAny(AsciiWhitespace);
+            var chunk = space < 0 ? segment : segment[..space];
+            if (!chunk.IsEmpty)
+            {
+                if (Ascii.IsValid(chunk) && !chunk.ContainsAny(AsciiControls))
+                {
+                    EncodeAscii(chunk, ref sink);
+                }
+                else
+                {
+                    EncodeUnicode(chunk, ref sink);
+                }
+            }
+            segment = space < 0 ? default : segment[(space + 1)..];
         }
     }
 

@@ -13,17 +13,28 @@ internal sealed class CharTrie
     /// <summary>The root node id.</summary>
     public const int Root = 0;
 
-    private readonly long[] _edgeKeys;   // (node << 16) | char, or -1 when the slot is empty
-    private readonly int[] _edgeChildren;
+    // Key and child side by side: one cache line per probe. Key = (node << 16) | char, -1 when empty.
+    private readonly Edge[] _edges;
     private readonly int[] _values;      // per node: the stored value, or -1
+    private readonly int[] _rootAscii;   // children of the root for chars below 128 (every walk starts there)
     private readonly int _shift;
 
-    private CharTrie(long[] edgeKeys, int[] edgeChildren, int[] values, int shift)
+    private struct Edge
     {
-        _edgeKeys = edgeKeys;
-        _edgeChildren = edgeChildren;
+        public long Key;
+        public int Child;
+    }
+
+    private CharTrie(Edge[] edges, int[] values, int shift)
+    {
+        _edges = edges;
         _values = values;
         _shift = shift;
+        _rootAscii = new int[128];
+        for (int c = 0; c < 128; c++)
+        {
+            _rootAscii[c] = Probe(((long)Root << 16) | (uint)c);
+        }
     }
 
     /// <summary>Number of nodes, root included.</summary>
@@ -52,39 +63,46 @@ internal sealed class CharTrie
             values[node] = value;
         }
 
-        int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, edges.Count * 2));
+        int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, edges.Count * 3 / 2));
         int shift = 64 - BitOperations.Log2((uint)capacity);
-        var keys = new long[capacity];
-        var children = new int[capacity];
-        Array.Fill(keys, -1L);
+        var table = new Edge[capacity];
+        table.AsSpan().Fill(new Edge { Key = -1L, Child = -1 });
         int mask = capacity - 1;
         foreach (var (edge, child) in edges)
         {
             int slot = Slot(edge, shift);
-            while (keys[slot] != -1L)
+            while (table[slot].Key != -1L)
             {
                 slot = (slot + 1) & mask;
             }
-            keys[slot] = edge;
-            children[slot] = child;
+            table[slot] = new Edge { Key = edge, Child = child };
         }
-        return new CharTrie(keys, children, [.. values], shift);
+        return new CharTrie(table, [.. values], shift);
     }
 
     /// <summary>The child of <paramref name="node"/> along <paramref name="c"/>, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Next(int node, char c)
     {
-        long edge = ((long)node << 16) | c;
-        long[] keys = _edgeKeys;
-        int mask = keys.Length - 1;
+        if (node == Root && c < 128)
+        {
+            return _rootAscii[c];
+        }
+        return Probe(((long)node << 16) | c);
+    }
+
+    private int Probe(long edge)
+    {
+        Edge[] table = _edges;
+        int mask = table.Length - 1;
         int slot = Slot(edge, _shift);
         while (true)
         {
-            long k = keys[slot];
+            ref readonly Edge e = ref table[slot];
+            long k = e.Key;
             if (k == edge)
             {
-                return _edgeChildren[slot];
+                return e.Child;
             }
             if (k == -1L)
             {

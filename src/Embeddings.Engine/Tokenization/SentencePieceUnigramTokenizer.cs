@@ -228,24 +228,53 @@ public sealed class SentencePieceUnigramTokenizer : Tokenizer
             }
             return;
         }
-        var decomposed = new PooledBuffer<int>(text.Length + 8);
+        // NFKC run by run: a code point below U+00A0 followed by one below U+0300 is stable (it has no
+        // decomposition, combining class 0, and every composition's second part is >= U+0300), and it also
+        // separates what comes before from what follows; only the runs between such points are normalised.
+        var run = new PooledBuffer<int>(16);
         try
         {
-            for (int i = 0; i < text.Length;)
+            int i = 0;
+            int cp = ReadCodePoint(text, ref i);
+            while (true)
             {
-                int cp = ReadCodePoint(text, ref i);
-                UnicodeNormalizer.AppendDecomposed(cp, compatibility: true, ref decomposed);
+                bool atEnd = i >= text.Length;
+                int next = atEnd ? -1 : ReadCodePoint(text, ref i);
+                if (cp < 0xA0 && (atEnd || next < 0x300))
+                {
+                    FlushRun(ref run, ref symbols);
+                    symbols.Add(cp == ' ' ? WordBoundary : cp);
+                }
+                else
+                {
+                    UnicodeNormalizer.AppendDecomposed(cp, compatibility: true, ref run);
+                }
+                if (atEnd)
+                {
+                    break;
+                }
+                cp = next;
             }
-            int length = UnicodeNormalizer.Compose(decomposed.Span);
-            foreach (int cp in decomposed.Span[..length])
-            {
-                symbols.Add(cp == ' ' ? WordBoundary : cp);
-            }
+            FlushRun(ref run, ref symbols);
         }
         finally
         {
-            decomposed.Dispose();
+            run.Dispose();
         }
+    }
+
+    private static void FlushRun(ref PooledBuffer<int> run, ref PooledBuffer<int> symbols)
+    {
+        if (run.Count == 0)
+        {
+            return;
+        }
+        int length = UnicodeNormalizer.Compose(run.Span);
+        foreach (int cp in run.Span[..length])
+        {
+            symbols.Add(cp == ' ' ? WordBoundary : cp);
+        }
+        run.Clear();
     }
 
     /// <summary>Next code point; a lone surrogate stands for itself (as in JavaScript strings).</summary>

@@ -183,6 +183,27 @@ public sealed class OnnxSessionTests
     }
 
     [Fact]
+    public void Cancelling_during_a_long_run_terminates_it()
+    {
+        // 96 texts of 128 pieces: hundreds of milliseconds of work, cancelled after 20 ms.
+        var random = new Random(42);
+        var batch = new List<long[]>();
+        for (int i = 0; i < 96; i++)
+        {
+            batch.Add(Enumerable.Range(0, 128).Select(_ => (long)random.Next(6, 8000)).ToArray());
+        }
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(20));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var error = Assert.ThrowsAny<OperationCanceledException>(() => NativeFixtures.EmbedUseLite(NativeFixtures.UseLite, batch, cancellation.Token));
+
+        Assert.Equal(cancellation.Token, error.CancellationToken);
+        // The session is still usable afterwards.
+        var output = NativeFixtures.EmbedUseLite(NativeFixtures.UseLite, [NativeFixtures.UseLiteRef.TokenIds[4]]);
+        Assert.True(NativeFixtures.MaxAbsDiff(output, NativeFixtures.UseLiteRef.Embeddings[4]) <= 1e-5f);
+    }
+
+    [Fact]
     public void Session_options_are_applied_and_results_do_not_depend_on_them()
     {
         var runtime = OrtRuntime.Load();

@@ -13,6 +13,12 @@ public sealed class RuntimeErrorTests
         Assert.Equal(OrtRuntime.BundledVersion, runtime.Version);
         Assert.Contains("CPUExecutionProvider", runtime.AvailableProviders);
         Assert.Same(runtime, OrtRuntime.Load());
+        // The unversioned symlink that setup-native.sh creates is the same library, hence the same runtime.
+        var symlink = Path.Combine(Path.GetDirectoryName(runtime.LibraryPath)!, "libonnxruntime.so");
+        if (File.Exists(symlink))
+        {
+            Assert.Same(runtime, OrtRuntime.Load(symlink));
+        }
         if (Environment.GetEnvironmentVariable(OrtRuntime.LibraryPathVariable) is not { Length: > 0 })
         {
             var expected = Path.Combine(TestPaths.RepoRoot, ".native", "onnxruntime-" + OrtRuntime.BundledVersion, OrtRuntime.BundledFileName);

@@ -131,3 +131,27 @@ public sealed class SentencePieceUnigramTokenizerTests
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class TokenizerConcurrencyTests
+{
+    [Fact]
+    public void One_instance_gives_the_same_ids_from_many_threads()
+    {
+        var sp = SentencePieceUnigramTokenizer.FromVocabJson(TestPaths.SharedFile("models", "use-lite", "vocab.json"));
+        var bert = BertWordPieceTokenizer.FromTokenizerJson(TestPaths.SharedFile("models", "tiny-bert", "tokenizer.json"));
+        string[] texts = [.. File.ReadLines(TestPaths.SharedFile("models", "use-lite", "golden_tokens.jsonl"))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!)];
+        var expectedSp = texts.Select(sp.EncodeToIds).ToArray();
+        var expectedBert = texts.Select(bert.EncodeToIds).ToArray();
+        var mismatches = 0;
+        Parallel.For(0, texts.Length * 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            int k = i % texts.Length;
+            if (!sp.EncodeToIds(texts[k]).SequenceEqual(expectedSp[k]) || !bert.EncodeToIds(texts[k]).SequenceEqual(expectedBert[k]))
+            {
+                Interlocked.Increment(ref mismatches);
+            }
+        });
+        Assert.Equal(0, mismatches);
+    }
+}
