@@ -18,7 +18,7 @@ internal static class ModelCommand
         };
         info.SetAction((parse, cancellationToken) => CliRunner.RunAsync(_ => Task.FromResult(
             Info(parse.GetValue(model), parse.GetValue(device)!, parse.GetValue(fallback))), cancellationToken));
-        return new Command("model", "Inspect sentence-encoder models.") { info };
+        return new Command("model", "Inspect sentence-encoder models and fit corpus-fitted ones.") { info, ModelFitCommand.Create() };
     }
 
     private static int Info(string? modelDir, string device, bool allowFallback)

@@ -1,0 +1,205 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Embeddings.Encoding;
+using Embeddings.Quality;
+using Embeddings.Quality.Eval;
+using Embeddings.Quality.Lexical;
+
+namespace Embeddings.Cli.Commands;
+
+/// <summary>
+/// <c>embeddings eval</c>: runs STS, retrieval and clustering evaluations on data in the standard public
+/// layouts and prints one table with configurations as rows.
+/// </summary>
+internal static class EvalCommand
+{
+    internal static Command Create()
+    {
+        var sts = new Option<string[]>("--sts") { Description = "STS pair file(s): STS-B csv (TAB, no header) or headed TAB files such as SICK.", AllowMultipleArgumentsPerToken = true };
+        var retrieval = new Option<string[]>("--retrieval") { Description = "BEIR-layout folder(s): corpus.jsonl[.gz], queries.jsonl, qrels.", AllowMultipleArgumentsPerToken = true };
+        var clustering = new Option<string[]>("--clustering") { Description = "Labelled CSV file(s) (title, abstract/text, label/category/tags).", AllowMultipleArgumentsPerToken = true };
+        var dev = new Option<bool>("--dev") { Description = "Evaluate every development set in ../shared/eval-dev (STS-B train+dev, SICK train, SciFact train, arXiv math)." };
+        var model = new Option<string?>("--model", "-m") { Description = "Neural model folder (any kind, including lsa). Default: the default model when available." };
+        var lsaDims = new Option<int>("--lsa-dims") { Description = "LSA dimensions for STS and retrieval.", DefaultValueFactory = _ => QualityDefaults.LsaDimensions };
+        var clusterDims = new Option<int>("--clustering-lsa-dims") { Description = "LSA dimensions for clustering.", DefaultValueFactory = _ => QualityDefaults.ClusteringLsaDimensions };
+        var mode = new Option<string>("--mode") { Description = "all (neural, LSA, BM25, hybrids, fusions) or lexical (no neural model).", DefaultValueFactory = _ => "all" };
+        mode.AcceptOnlyFromAmong("all", "lexical");
+        var split = new Option<string?>("--split") { Description = "BEIR split (test, dev, train). Default: the one present." };
+        var stemmer = new Option<string>("--stemmer") { Description = "Stemmer of BM25 and LSA: porter, plural or none.", DefaultValueFactory = _ => QualityDefaults.Stemmer.ToString().ToLowerInvariant() };
+        stemmer.AcceptOnlyFromAmong("porter", "plural", "none");
+        var k1 = new Option<float>("--k1") { Description = "BM25 k1.", DefaultValueFactory = _ => QualityDefaults.Bm25K1 };
+        var b = new Option<float>("--b") { Description = "BM25 b.", DefaultValueFactory = _ => QualityDefaults.Bm25B };
+        var hybrid = new Option<float[]>("--hybrid-weights") { Description = "Neural weights a of the concatenated hybrids.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.25f, 0.5f, 0.75f] };
+        var fusion = new Option<float[]>("--fusion-weights") { Description = "Vector weights of the BM25 + vector fusions.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.1f, 0.2f, 0.3f, 0.5f] };
+        var seeds = new Option<int>("--seeds") { Description = "k-means seeds per clustering configuration.", DefaultValueFactory = _ => 3 };
+        var cache = new Option<string?>("--cache") { Description = "Folder caching neural vectors between runs. Default: artifacts/eval-cache in the repository, else none." };
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
+        var command = new Command("eval", "Evaluate models and rankings on STS, retrieval (BEIR) and clustering sets; prints a table of configurations.")
+        {
+            sts, retrieval, clustering, dev, model, lsaDims, clusterDims, mode, split, stemmer, k1, b, hybrid, fusion, seeds, cache, json, quiet,
+        };
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
+        {
+            var stsFiles = (parse.GetValue(sts) ?? []).ToList();
+            var retrievalDirs = (parse.GetValue(retrieval) ?? []).ToList();
+            var clusteringFiles = (parse.GetValue(clustering) ?? []).ToList();
+            if (parse.GetValue(dev))
+            {
+                string root = EvalPaths.DevDirectory();
+                stsFiles.AddRange([Path.Combine(root, "stsb", "sts-train.csv"), Path.Combine(root, "stsb", "sts-dev.csv"), Path.Combine(root, "sick", "SICK_train.txt")]);
+                retrievalDirs.Add(Path.Combine(root, "scifact"));
+                clusteringFiles.Add(Path.Combine(root, "arxiv_math_2025", "arxiv_data.csv"));
+            }
+            if (stsFiles.Count + retrievalDirs.Count + clusteringFiles.Count == 0)
+            {
+                Console.Error.WriteLine("embeddings: nothing to evaluate; pass --dev or --sts/--retrieval/--clustering");
+                return CliRunner.BadInput;
+            }
+            var analyzer = new TextAnalyzerOptions { Stemmer = Enum.Parse<StemmerKind>(parse.GetValue(stemmer)!, ignoreCase: true) };
+            var options = new EvalOptions
+            {
+                LsaDimensions = parse.GetValue(lsaDims),
+                ClusteringLsaDimensions = parse.GetValue(clusterDims),
+                HybridWeights = parse.GetValue(hybrid)!,
+                FusionWeights = parse.GetValue(fusion)!,
+                ClusteringSeeds = parse.GetValue(seeds),
+                Bm25 = new Bm25Options { K1 = parse.GetValue(k1), B = parse.GetValue(b), Analyzer = analyzer },
+                LsaAnalyzer = analyzer with { Bigrams = QualityDefaults.LsaBigrams },
+                ClusteringLsaAnalyzer = analyzer with { Bigrams = true },
+                CacheDirectory = parse.GetValue(cache) ?? EvalPaths.DefaultCache(),
+            };
+            using var progress = new ConsoleProgress(parse.GetValue(quiet));
+            ISentenceEncoder? neural = null;
+            string neuralName = "neural";
+            if (parse.GetValue(mode) == "all")
+            {
+                (neural, neuralName) = EncoderLoading.LoadForEval(parse.GetValue(model));
+            }
+            try
+            {
+                var evaluator = new QualityEvaluator(options, neural, neuralName, progress);
+                var results = new List<EvalResult>();
+                foreach (string f in stsFiles)
+                {
+                    results.AddRange(await evaluator.RunStsAsync(EvalDatasets.LoadSts(f), ct).ConfigureAwait(false));
+                }
+                foreach (string d in retrievalDirs)
+                {
+                    results.AddRange(await evaluator.RunRetrievalAsync(EvalDatasets.LoadBeir(d, parse.GetValue(split)), ct).ConfigureAwait(false));
+                }
+                foreach (string f in clusteringFiles)
+                {
+                    results.AddRange(await evaluator.RunClusteringAsync(EvalDatasets.LoadClustering(f), ct).ConfigureAwait(false));
+                }
+                progress.Dispose();
+                if (parse.GetValue(json))
+                {
+                    Console.Out.WriteLine(JsonSerializer.Serialize(results.Select(r => new
+                    {
+                        dataset = r.Dataset, task = r.Task, configuration = r.Configuration, metric = r.Metric, value = r.Value, is_default = r.IsDefault,
+                    }), new JsonSerializerOptions { WriteIndented = true }));
+                }
+                else
+                {
+                    Console.Out.Write(EvalTable.Format(results));
+                }
+                return CliRunner.Ok;
+            }
+            finally
+            {
+                neural?.Dispose();
+            }
+        }, cancellationToken));
+        return command;
+    }
+}
+
+/// <summary>Formats eval results as a plain table: configurations as rows, data set metrics as columns (x100).</summary>
+internal static class EvalTable
+{
+    private static readonly Dictionary<string, string[]> MainMetrics = new(StringComparer.Ordinal)
+    {
+        ["sts"] = ["spearman"],
+        ["retrieval"] = ["ndcg@10", "recall@100", "mrr@10"],
+        ["clustering"] = ["v-measure", "ari"],
+    };
+
+    public static string Format(IReadOnlyList<EvalResult> results)
+    {
+        var columns = new List<(string Dataset, string Task, string Metric)>();
+        foreach (EvalResult r in results)
+        {
+            if (MainMetrics.TryGetValue(r.Task, out string[]? metrics) && metrics.Contains(r.Metric) && !columns.Contains((r.Dataset, r.Task, r.Metric)))
+            {
+                columns.Add((r.Dataset, r.Task, r.Metric));
+            }
+        }
+        var rows = results.Select(r => r.Configuration).Distinct(StringComparer.Ordinal).ToList();
+        var cells = new Dictionary<(string, string, string), EvalResult>();
+        foreach (EvalResult r in results)
+        {
+            cells[(r.Configuration, r.Dataset, r.Metric)] = r;
+        }
+        var header = new List<string> { "configuration" };
+        header.AddRange(columns.Select(c => $"{c.Dataset} {c.Metric}"));
+        var table = new List<List<string>> { header };
+        foreach (string row in rows)
+        {
+            var line = new List<string> { row };
+            foreach (var c in columns)
+            {
+                line.Add(cells.TryGetValue((row, c.Dataset, c.Metric), out EvalResult? r)
+                    ? (r.Value * 100).ToString("F1", CultureInfo.InvariantCulture) + (r.IsDefault ? "*" : " ")
+                    : "- ");
+            }
+            table.Add(line);
+        }
+        int[] widths = Enumerable.Range(0, header.Count).Select(i => table.Max(l => l[i].Length)).ToArray();
+        var sb = new System.Text.StringBuilder();
+        foreach (var line in table)
+        {
+            for (int i = 0; i < line.Count; i++)
+            {
+                sb.Append(i == 0 ? line[i].PadRight(widths[i]) : "  " + line[i].PadLeft(widths[i]));
+            }
+            sb.Append('\n');
+        }
+        sb.Append("(figures x100; * = the engine's default for that task)\n");
+        return sb.ToString();
+    }
+}
+
+/// <summary>Where the development data and the vector cache are.</summary>
+internal static class EvalPaths
+{
+    public static string? RepoRoot()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Embeddings.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+        return null;
+    }
+
+    public static string DevDirectory()
+    {
+        string? shared = Environment.GetEnvironmentVariable("EMBEDDINGS_SHARED_DIR") is { Length: > 0 } s ? s
+            : RepoRoot() is { } root ? Path.Combine(root, "..", "shared") : null;
+        string dir = shared is null ? "" : Path.GetFullPath(Path.Combine(shared, "eval-dev"));
+        if (shared is null || !Directory.Exists(dir))
+        {
+            throw new DirectoryNotFoundException("development data not found: expected ../shared/eval-dev beside the repository (or set EMBEDDINGS_SHARED_DIR)");
+        }
+        return dir;
+    }
+
+    public static string? DefaultCache() => RepoRoot() is { } root ? Path.Combine(root, "artifacts", "eval-cache") : null;
+}
