@@ -4,12 +4,18 @@ internal static class Program
 {
     public static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "hnsw")
+        string name = args.Length > 0 ? args[0] : "";
+        string[] rest = args.Length > 0 ? args[1..] : [];
+        switch (name)
         {
-            return HnswBench.Run(args[1..]);
+            case "tokenizers":
+                return TokenizerBench.Run(rest);
+            case "hnsw":
+                return HnswBench.Run(rest);
         }
         Console.Error.WriteLine("usage: Embeddings.Bench <benchmark> [options]");
+        Console.Error.WriteLine("  tokenizers");
         Console.Error.WriteLine("  hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--threads 0] [--no-hnswlib]");
-        return args.Length == 0 ? 2 : 0;
+        return 2;
     }
 }

@@ -9,6 +9,8 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("Embeddings: sentence embeddings, similar-paper search and topic digests for paper abstracts, offline.");
+        root.Add(Commands.EmbedCommand.Create());
+        root.Add(Commands.ModelCommand.Create());
         return root;
     }
 

@@ -7,13 +7,18 @@ namespace Embeddings.Corpus;
 /// <param name="Authors">Author names, when the input lists them.</param>
 /// <param name="Date">Publication or listing date as written in the input (ISO 8601 preferred).</param>
 /// <param name="Categories">Subject categories, when the input has them.</param>
+/// <param name="AuthorCount">
+/// Number of authors when the input states it without naming them (the daily-papers pages say "• 4 authors");
+/// null when unknown. When <paramref name="Authors"/> is given, its length is the count.
+/// </param>
 public sealed record Paper(
     string Id,
     string Title,
     string Abstract,
     IReadOnlyList<string>? Authors = null,
     string? Date = null,
-    IReadOnlyList<string>? Categories = null)
+    IReadOnlyList<string>? Categories = null,
+    int? AuthorCount = null)
 {
     /// <summary>
     /// The text that is embedded for the paper: title and abstract, separated so that sentence

@@ -462,10 +462,25 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
                     }
                 }
             }
-            for (int lev = Math.Min(level, maxLevel); lev >= 0; lev--)
+            // Choose the neighbours top-down (each layer's closest is the next layer's entry), then
+            // publish bottom-up: a reader that reaches the node on some layer always finds its lists on
+            // every layer below complete, so no search ever starts from a half-linked node.
+            int top = Math.Min(level, maxLevel);
+            Span<ScoredId> chosen = ctx.ChosenBuffer((top + 1) * _m);
+            Span<int> chosenCounts = stackalloc int[top + 1];
+            for (int lev = top; lev >= 0; lev--)
             {
                 SearchLayerForInsert(ctx, q, current, lev, slot);
-                current = ConnectNewNode(ctx, slot, lev);
+                Span<ScoredId> layer = chosen.Slice(lev * _m, _m);
+                chosenCounts[lev] = ChooseNeighbours(ctx, layer);
+                if (chosenCounts[lev] > 0)
+                {
+                    current = layer[0].Id;
+                }
+            }
+            for (int lev = 0; lev <= top; lev++)
+            {
+                ConnectNewNode(ctx, slot, lev, chosen.Slice(lev * _m, chosenCounts[lev]));
             }
             if (holdsEntryLock)
             {
@@ -547,25 +562,23 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         }
     }
 
-    /// <summary>
-    /// hnswlib's mutuallyConnectNewElement: picks up to M neighbours from <c>ctx.Results</c> with the
-    /// heuristic, writes the new node's list, then adds the node to each neighbour's list (pruning it with
-    /// the heuristic when full). Returns the closest neighbour, the entry for the next layer down.
-    /// </summary>
-    private int ConnectNewNode(SearchContext ctx, int slot, int level)
+    /// <summary>Picks up to M neighbours from <c>ctx.Results</c> with the heuristic, best first; returns how many.</summary>
+    private int ChooseNeighbours(SearchContext ctx, Span<ScoredId> chosen)
     {
-        int maxLinks = level == 0 ? _maxM0 : _maxM;
         int count = ctx.Results.Count;
         Span<ScoredId> sorted = ctx.Sorted(count);
         ctx.Results.DrainDescending(sorted);
-        if (count == 0)
-        {
-            return EntrySlot(Volatile.Read(ref _entry));
-        }
-        int selectedCount = SelectByHeuristic(sorted[..count], _m, ctx.SelectedBuffer(_m));
-        ReadOnlySpan<ScoredId> selected = ctx.SelectedBuffer(_m)[..selectedCount];
-        int closest = selected[0].Id;
+        return SelectByHeuristic(sorted[..count], _m, chosen);
+    }
 
+    /// <summary>
+    /// hnswlib's mutuallyConnectNewElement: writes the new node's list on one layer, then adds the node to
+    /// each chosen neighbour's list (pruning it with the heuristic when full).
+    /// </summary>
+    private void ConnectNewNode(SearchContext ctx, int slot, int level, ReadOnlySpan<ScoredId> selected)
+    {
+        int maxLinks = level == 0 ? _maxM0 : _maxM;
+        int selectedCount = selected.Length;
         int* own = Links(slot, level);
         LockNode(slot);
         for (int i = 0; i < selectedCount; i++)
@@ -613,7 +626,6 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
                 UnlockNode(other);
             }
         }
-        return closest;
     }
 
     /// <summary>
@@ -1344,7 +1356,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
 
         public Span<ScoredId> Sorted(int n) => Ensure(ref _sorted, n);
 
-        public Span<ScoredId> SelectedBuffer(int n) => Ensure(ref _selected, n);
+        public Span<ScoredId> ChosenBuffer(int n) => Ensure(ref _selected, n);
 
         public Span<ScoredId> PruneBuffer(int n) => Ensure(ref _prune, n);
 

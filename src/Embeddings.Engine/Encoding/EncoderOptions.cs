@@ -1,0 +1,74 @@
+using Embeddings.Native;
+
+namespace Embeddings.Encoding;
+
+/// <summary>How runs of the model are spread over the cores.</summary>
+public enum EncoderParallelism
+{
+    /// <summary>Picks the measured faster one for the model kind (see docs/encoder.md).</summary>
+    Auto,
+
+    /// <summary>Several batches in flight at once, one intra-op thread each.</summary>
+    ConcurrentBatches,
+
+    /// <summary>One batch at a time, with all threads inside its operators.</summary>
+    IntraOp,
+}
+
+/// <summary>Settings of <see cref="SentenceEncoder.Load"/>. Immutable; defaults suit a CPU machine.</summary>
+public sealed class EncoderOptions
+{
+    /// <summary>Defaults: all cores, CPU, windowing as the model manifest says.</summary>
+    public static EncoderOptions Default { get; } = new();
+
+    /// <summary>Threads for the model; 0 (default) uses every core of the machine.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>How the threads are used.</summary>
+    public EncoderParallelism Parallelism { get; init; } = EncoderParallelism.Auto;
+
+    /// <summary>CPU (default) or CUDA.</summary>
+    public ExecutionProvider Device { get; init; } = ExecutionProvider.Cpu;
+
+    /// <summary>
+    /// When <see cref="Device"/> is CUDA and CUDA cannot be used: true runs on CPU (see
+    /// <see cref="OnnxSentenceEncoder.ProviderWarning"/>), false (default) fails with the binding's message.
+    /// </summary>
+    public bool AllowCpuFallback { get; init; }
+
+    /// <summary>
+    /// Most tokens (rows x longest row, padding included) per model run; 0 picks the kind's default
+    /// (USE-lite 4096, sentence-transformers 8192). Larger batches amortise the per-run overhead; smaller ones
+    /// keep more batches available to run side by side.
+    /// </summary>
+    public int TokenBudgetPerBatch { get; init; }
+
+    /// <summary>
+    /// Sentence windowing of texts over the token limit: null (default) follows the model manifest (on for the
+    /// models shipped here); false cuts long texts to the first window, exactly like sentence-transformers.
+    /// </summary>
+    public bool? Windowing { get; init; }
+
+    /// <summary>Cap on windows per text (null: the manifest's); text beyond it is cut and flagged truncated.</summary>
+    public int? MaxWindowsPerText { get; init; }
+
+    /// <summary>Check the size and sha256 of every model file against the manifest at load (default true).</summary>
+    public bool VerifyModelFiles { get; init; } = true;
+
+    /// <summary>Path of libonnxruntime.so.1; null uses the binding's search (EMBEDDINGS_ONNXRUNTIME, .native/, system).</summary>
+    public string? NativeLibraryPath { get; init; }
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(Threads, nameof(Threads));
+        ArgumentOutOfRangeException.ThrowIfNegative(TokenBudgetPerBatch, nameof(TokenBudgetPerBatch));
+        if (MaxWindowsPerText is int m)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(m, 1, nameof(MaxWindowsPerText));
+        }
+        if (!Enum.IsDefined(Parallelism))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Parallelism), Parallelism, "Accepted: Auto, ConcurrentBatches, IntraOp.");
+        }
+    }
+}

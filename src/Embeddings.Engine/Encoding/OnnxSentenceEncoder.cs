@@ -1,0 +1,448 @@
+using System.Buffers;
+using System.Text.Json;
+using Embeddings.Native;
+using Embeddings.Progress;
+using Embeddings.Tokenization;
+using Microsoft.Extensions.AI;
+
+namespace Embeddings.Encoding;
+
+/// <summary>Builds sentence encoders from model folders.</summary>
+public static class SentenceEncoder
+{
+    /// <summary>Environment variable naming the default model folder (overrides models/use-lite).</summary>
+    public const string ModelVariable = "EMBEDDINGS_MODEL";
+
+    /// <summary>
+    /// Loads the model folder <paramref name="modelDirectory"/> (our manifest or a sentence-transformers export),
+    /// checks its files, creates the ONNX Runtime session and the tokenizer. The result is thread-safe and long-lived:
+    /// load once, encode many times.
+    /// </summary>
+    /// <exception cref="ModelLoadException">The folder or a file is missing, corrupt or inconsistent.</exception>
+    /// <exception cref="OnnxRuntimeNotFoundException">The ONNX Runtime library cannot be found or loaded.</exception>
+    /// <exception cref="ExecutionProviderUnavailableException">CUDA was asked for, cannot be used, and fallback is off.</exception>
+    public static OnnxSentenceEncoder Load(string modelDirectory, EncoderOptions? options = null)
+    {
+        options ??= EncoderOptions.Default;
+        options.Validate();
+        ModelManifest manifest = ModelManifest.Load(modelDirectory, options.VerifyModelFiles);
+        return OnnxSentenceEncoder.Create(manifest, options);
+    }
+
+    /// <summary>
+    /// The default model folder: <c>EMBEDDINGS_MODEL</c> when set, else <c>models/use-lite</c> in the nearest folder
+    /// above the executable (then above the current directory) that holds an <c>Embeddings.sln</c> or a
+    /// <c>models/use-lite</c>. Null when neither is found.
+    /// </summary>
+    public static string? FindDefaultModelDirectory()
+    {
+        if (Environment.GetEnvironmentVariable(ModelVariable) is { Length: > 0 } fromEnv)
+        {
+            return Path.GetFullPath(fromEnv);
+        }
+        foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "models", "use-lite");
+                if (Directory.Exists(candidate) || File.Exists(Path.Combine(dir.FullName, "Embeddings.sln")))
+                {
+                    return candidate;
+                }
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>
+/// Sentence encoder over an ONNX model (USE-lite or a sentence-transformers export). Texts are tokenized, cut into
+/// sentence windows when longer than the model reads, sorted by length, packed into batches under a token budget,
+/// run over the cores, pooled, and written back in input order. The vector of a text does not depend on the other
+/// texts of the call. Thread-safe and long-lived; create it with <see cref="SentenceEncoder.Load"/>.
+/// </summary>
+public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<string, Embedding<float>>
+{
+    private const int MaxRowsPerBatch = 256;
+
+    private readonly ModelRunner _runner;
+    private readonly Tokenizer _tokenizer;
+    private readonly int _bodyLimit;
+    private readonly int _tokenBudget;
+    private readonly int _concurrentRuns;
+    private readonly EmbeddingGeneratorMetadata _metadata;
+    private int _disposed;
+
+    private OnnxSentenceEncoder(ModelManifest manifest, ModelRunner runner, Tokenizer tokenizer, EncoderOptions options,
+        int threads, int concurrentRuns)
+    {
+        Manifest = manifest;
+        _runner = runner;
+        _tokenizer = tokenizer;
+        Windowing = options.Windowing ?? manifest.Windowing;
+        MaxWindowsPerText = options.MaxWindowsPerText ?? manifest.MaxWindowsPerText;
+        _bodyLimit = manifest.TokenLimit - runner.SpecialTokens;
+        _tokenBudget = options.TokenBudgetPerBatch > 0
+            ? options.TokenBudgetPerBatch
+            : manifest.Kind == ModelKind.UseLite ? 4096 : 8192;
+        Threads = threads;
+        _concurrentRuns = concurrentRuns;
+        Fingerprint = manifest.ComputeFingerprint(Windowing, MaxWindowsPerText);
+        _metadata = new EmbeddingGeneratorMetadata("embeddings-onnx", null, manifest.Name, manifest.Dimension);
+    }
+
+    /// <summary>The model folder's manifest.</summary>
+    public ModelManifest Manifest { get; }
+
+    /// <inheritdoc/>
+    public string Fingerprint { get; }
+
+    /// <inheritdoc/>
+    public int Dimension => Manifest.Dimension;
+
+    /// <summary>The tokenizer of the model (pieces without special ids via <see cref="Tokenizer.EncodeToIds(string)"/>).</summary>
+    public Tokenizer Tokenizer => _tokenizer;
+
+    /// <summary>Whether long texts are embedded as sentence windows (else cut to the first window).</summary>
+    public bool Windowing { get; }
+
+    /// <summary>Cap on windows per text.</summary>
+    public int MaxWindowsPerText { get; }
+
+    /// <summary>Most word pieces of a window, special ids excluded.</summary>
+    public int WindowTokenLimit => _bodyLimit;
+
+    /// <summary>Threads used for the model.</summary>
+    public int Threads { get; }
+
+    /// <summary>Model runs in flight at once (the rest of <see cref="Threads"/> works inside each run).</summary>
+    public int ConcurrentRuns => _concurrentRuns;
+
+    /// <summary>Where the model runs (CPU after a CUDA fallback).</summary>
+    public ExecutionProvider ExecutionProvider => _runner.Session.ExecutionProvider;
+
+    /// <summary>Set when CUDA was asked for and the encoder fell back to CPU: what was missing.</summary>
+    public string? ProviderWarning => _runner.Session.ProviderWarning;
+
+    /// <summary>The ONNX Runtime version in use.</summary>
+    public string RuntimeVersion => _runner.Session.Runtime.Version;
+
+    internal static OnnxSentenceEncoder Create(ModelManifest manifest, EncoderOptions options)
+    {
+        int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+        EncoderParallelism mode = options.Parallelism == EncoderParallelism.Auto
+            ? EncoderParallelism.ConcurrentBatches
+            : options.Parallelism;
+        int concurrent = mode == EncoderParallelism.ConcurrentBatches ? threads : 1;
+        int intraOp = mode == EncoderParallelism.ConcurrentBatches ? 1 : threads;
+
+        Tokenizer tokenizer = CreateTokenizer(manifest);
+        OrtRuntime runtime = OrtRuntime.Load(options.NativeLibraryPath);
+        OnnxSession session;
+        try
+        {
+            session = OnnxSession.Create(runtime, manifest.ModelPath, new OnnxSessionOptions
+            {
+                IntraOpThreads = intraOp,
+                InterOpThreads = 1,
+                ExecutionProvider = options.Device,
+                AllowCpuFallback = options.AllowCpuFallback,
+            });
+        }
+        catch (ExecutionProviderUnavailableException)
+        {
+            throw;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ModelLoadException(
+                $"{manifest.ModelPath}: ONNX Runtime cannot load the model ({e.RuntimeMessage}). The file may be corrupt or " +
+                "not an ONNX model; replace it with a good copy.", e);
+        }
+        try
+        {
+            ModelRunner runner = manifest.Kind switch
+            {
+                ModelKind.UseLite => new UseLiteRunner(session, manifest),
+                ModelKind.SentenceTransformers => new BertRunner(session, manifest, tokenizer.ClsId, tokenizer.SepId, tokenizer.PadId),
+                _ => throw new ModelLoadException($"{manifest.Directory}: kind {manifest.KindName} has no ONNX runner."),
+            };
+            if (manifest.Kind == ModelKind.SentenceTransformers && (tokenizer.ClsId < 0 || tokenizer.SepId < 0))
+            {
+                throw new ModelLoadException($"{manifest.Directory}: the tokenizer has no [CLS]/[SEP] tokens, which a sentence-transformers BERT model needs.");
+            }
+            return new OnnxSentenceEncoder(manifest, runner, tokenizer, options, threads, concurrent);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<EmbeddingBatch> EncodeAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        EncodeAsync(texts, progress: null, cancellationToken);
+
+    /// <summary>
+    /// Encodes <paramref name="texts"/>, reporting windows embedded through <paramref name="progress"/>.
+    /// Cancellation is checked between batches and inside a run.
+    /// </summary>
+    public Task<EmbeddingBatch> EncodeAsync(IReadOnlyList<string> texts, IProgress<WorkProgress>? progress, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (texts.Count == 0)
+        {
+            return Task.FromResult(new EmbeddingBatch(Dimension, [], [], []));
+        }
+        return Task.Run(() => Encode(texts, progress, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Encodes synchronously on the calling thread (plus the encoder's workers).</summary>
+    public EmbeddingBatch Encode(IReadOnlyList<string> texts, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        int dim = Dimension;
+        using WindowPlan plan = WindowPlan.Build(texts, _tokenizer, SplitSentences, _bodyLimit, Windowing, MaxWindowsPerText);
+        var vectors = new float[(long)texts.Count * dim];
+        if (plan.WindowCount > 0)
+        {
+            float[] windowVectors = ArrayPool<float>.Shared.Rent(plan.WindowCount * dim);
+            try
+            {
+                RunWindows(plan, plan.WindowCount, windowVectors, progress, cancellationToken);
+                CombineWindows(plan, texts.Count, windowVectors, vectors);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(windowVectors);
+            }
+        }
+        return new EmbeddingBatch(dim, vectors, plan.Truncated, plan.IsEmpty);
+    }
+
+    /// <summary>
+    /// Embeds windows given as word-piece arrays (no special ids; sentence-transformers models get [CLS]/[SEP]
+    /// around each), one vector per window, with the same batching as texts. For tests and benchmarks that need the
+    /// model's output for exact ids.
+    /// </summary>
+    internal float[] EncodeWindows(IReadOnlyList<int[]> windows, CancellationToken cancellationToken = default)
+    {
+        var output = new float[windows.Count * Dimension];
+        RunWindows(new ArrayWindowSource(windows), windows.Count, output, null, cancellationToken);
+        return output;
+    }
+
+    /// <summary>Runs one batch exactly as given (no sorting or splitting).</summary>
+    internal float[] RunBatch(IReadOnlyList<int[]> windows, CancellationToken cancellationToken = default)
+    {
+        var output = new float[windows.Count * Dimension];
+        int[] all = Enumerable.Range(0, windows.Count).ToArray();
+        _runner.Run(new ArrayWindowSource(windows), all, output, cancellationToken);
+        return output;
+    }
+
+    private void RunWindows(IWindowSource source, int windowCount, float[] windowVectors, IProgress<WorkProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        // Sort by length (ties by index, so the order is deterministic) and pack batches whose padded size
+        // (rows x longest row) stays under the token budget: little padding, similar cost per batch.
+        int specials = _runner.SpecialTokens;
+        long[] keys = ArrayPool<long>.Shared.Rent(windowCount);
+        int[] order = ArrayPool<int>.Shared.Rent(windowCount);
+        var batchStarts = new List<int>();
+        try
+        {
+            for (int w = 0; w < windowCount; w++)
+            {
+                keys[w] = ((long)source.LengthOf(w) << 32) | (uint)w;
+            }
+            Array.Sort(keys, 0, windowCount);
+            for (int i = 0; i < windowCount; i++)
+            {
+                order[i] = (int)(keys[i] & 0xFFFFFFFF);
+            }
+            int rows = 0;
+            for (int i = 0; i < windowCount; i++)
+            {
+                int padded = source.LengthOf(order[i]) + specials;
+                if (rows > 0 && ((rows + 1) * padded > _tokenBudget || rows == MaxRowsPerBatch))
+                {
+                    rows = 0;
+                }
+                if (rows == 0)
+                {
+                    batchStarts.Add(i);
+                }
+                rows++;
+            }
+            batchStarts.Add(windowCount);
+
+            int batches = batchStarts.Count - 1;
+            long done = 0;
+            progress?.Report(new WorkProgress("embedding", 0, windowCount, "windows"));
+            int[] orderArray = order;
+            void RunOne(int b)
+            {
+                int start = batchStarts[b];
+                int count = batchStarts[b + 1] - start;
+                _runner.Run(source, orderArray.AsSpan(start, count), windowVectors, cancellationToken);
+                long now = Interlocked.Add(ref done, count);
+                progress?.Report(new WorkProgress("embedding", now, windowCount, "windows"));
+            }
+            if (_concurrentRuns <= 1 || batches == 1)
+            {
+                for (int b = 0; b < batches; b++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    RunOne(b);
+                }
+            }
+            else
+            {
+                // Longest batches first: they take longest, so starting them early evens out the finish.
+                var parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = _concurrentRuns, CancellationToken = cancellationToken };
+                try
+                {
+                    Parallel.For(0, batches, parallelOptions, i => RunOne(batches - 1 - i));
+                }
+                catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+                {
+                    if (e.InnerExceptions.All(x => x is OperationCanceledException))
+                    {
+                        throw new OperationCanceledException(cancellationToken);
+                    }
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(
+                        e.InnerExceptions.First(x => x is not OperationCanceledException)).Throw();
+                    throw;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(keys);
+            ArrayPool<int>.Shared.Return(order);
+        }
+    }
+
+    private void CombineWindows(WindowPlan plan, int textCount, float[] windowVectors, float[] vectors)
+    {
+        int dim = Dimension;
+        bool normalize = Manifest.Normalize || Manifest.Kind == ModelKind.UseLite;
+        int[] weights = ArrayPool<int>.Shared.Rent(Math.Max(1, MaxWindowsPerText));
+        try
+        {
+            for (int t = 0; t < textCount; t++)
+            {
+                int count = plan.WindowCounts[t];
+                if (count == 0)
+                {
+                    continue; // empty text: zero vector
+                }
+                int first = plan.FirstWindow[t];
+                for (int k = 0; k < count; k++)
+                {
+                    weights[k] = plan.LengthOf(first + k);
+                }
+                WindowCombiner.Combine(windowVectors.AsSpan(first * dim, count * dim), weights.AsSpan(0, count), dim, normalize,
+                    vectors.AsSpan(t * dim, dim));
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(weights);
+        }
+    }
+
+    private static void SplitSentences(string text, List<Range> into) => SentenceSplitter.Split(text, into);
+
+    private static Tokenizer CreateTokenizer(ModelManifest manifest)
+    {
+        try
+        {
+            if (manifest.Kind == ModelKind.UseLite)
+            {
+                string vocab = manifest.TokenizerFiles.FirstOrDefault(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+                    ?? throw new ModelLoadException($"{manifest.Directory}: a use-lite model needs a vocab.json tokenizer file.");
+                return SentencePieceUnigramTokenizer.FromVocabJson(manifest.PathOf(vocab));
+            }
+            if (manifest.TokenizerFiles.Contains("tokenizer.json"))
+            {
+                return BertWordPieceTokenizer.FromTokenizerJson(manifest.PathOf("tokenizer.json"));
+            }
+            string vocabTxt = manifest.TokenizerFiles.FirstOrDefault(f => f.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
+                ?? throw new ModelLoadException($"{manifest.Directory}: a sentence-transformers model needs tokenizer.json or vocab.txt.");
+            return BertWordPieceTokenizer.FromVocabTxt(manifest.PathOf(vocabTxt), ReadBertOptions(manifest));
+        }
+        catch (Exception e) when (e is IOException or JsonException or FormatException or InvalidDataException or ArgumentException)
+        {
+            throw new ModelLoadException($"{manifest.Directory}: cannot read the tokenizer ({e.Message}).", e);
+        }
+    }
+
+    private static BertTokenizerOptions ReadBertOptions(ModelManifest manifest)
+    {
+        string config = manifest.PathOf("tokenizer_config.json");
+        if (!File.Exists(config))
+        {
+            return new BertTokenizerOptions();
+        }
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(config));
+        bool lower = !doc.RootElement.TryGetProperty("do_lower_case", out JsonElement l) || l.ValueKind != JsonValueKind.False;
+        return new BertTokenizerOptions { Lowercase = lower };
+    }
+
+    /// <inheritdoc/>
+    public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values,
+        EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        IReadOnlyList<string> texts = values as IReadOnlyList<string> ?? values.ToList();
+        EmbeddingBatch batch = await EncodeAsync(texts, cancellationToken).ConfigureAwait(false);
+        var result = new GeneratedEmbeddings<Embedding<float>>(batch.Count);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var embedding = new Embedding<float>(batch.Vectors.AsMemory(i * Dimension, Dimension))
+            {
+                ModelId = Manifest.Name,
+                CreatedAt = now,
+                AdditionalProperties = new AdditionalPropertiesDictionary
+                {
+                    ["truncated"] = batch.Truncated[i],
+                    ["empty"] = batch.IsEmpty[i],
+                    ["fingerprint"] = Fingerprint,
+                },
+            };
+            result.Add(embedding);
+        }
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is not null)
+        {
+            return null;
+        }
+        if (serviceType == typeof(EmbeddingGeneratorMetadata))
+        {
+            return _metadata;
+        }
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _runner.Dispose();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using Embeddings.Quality.Lexical;
+
+namespace Embeddings.Quality;
+
+/// <summary>
+/// The defaults chosen by measurement on the development sets (see QUALITY.md for the table and the
+/// command that reproduces it). Similar-paper search, topics and the CLI read them from here.
+/// </summary>
+public static class QualityDefaults
+{
+    /// <summary>Stemmer of the shared text analysis.</summary>
+    public const StemmerKind Stemmer = StemmerKind.Porter;
+
+    /// <summary>BM25 term-frequency saturation k1.</summary>
+    public const float Bm25K1 = 1.2f;
+
+    /// <summary>BM25 length normalisation b.</summary>
+    public const float Bm25B = 0.75f;
+
+    /// <summary>LSA dimensions for retrieval/similar-paper vectors.</summary>
+    public const int LsaDimensions = 384;
+
+    /// <summary>LSA dimensions for the clustering representation.</summary>
+    public const int ClusteringLsaDimensions = 128;
+
+    /// <summary>Minimum document frequency of an LSA term.</summary>
+    public const int LsaMinDocumentFrequency = 2;
+
+    /// <summary>Vocabulary cap of the LSA TF-IDF (most frequent terms kept).</summary>
+    public const int LsaMaxFeatures = 100_000;
+
+    /// <summary>Whether the LSA TF-IDF includes bigrams.</summary>
+    public const bool LsaBigrams = false;
+
+    /// <summary>Weight of the neural vector in the concatenated hybrid vector (LSA gets 1 - this).</summary>
+    public const float HybridNeuralWeight = 0.5f;
+
+    /// <summary>Weight of the neural vector in the clustering representation (LSA gets 1 - this).</summary>
+    public const float ClusteringNeuralWeight = 0.25f;
+
+    /// <summary>Weight of the vector score in BM25 + vector fusion (BM25 gets 1 - this), on min-max scores.</summary>
+    public const float FusionVectorWeight = 0.3f;
+
+    /// <summary>Candidates taken from each ranker before fusion.</summary>
+    public const int FusionCandidates = 100;
+
+    /// <summary>The k of reciprocal rank fusion (Cormack et al. 2009).</summary>
+    public const int RrfK = 60;
+}

@@ -1,0 +1,149 @@
+using Embeddings.Cli;
+using Embeddings.Encoding;
+using Embeddings.IO;
+using Embeddings.Tests.Support;
+
+namespace Embeddings.Tests.Encoding;
+
+/// <summary>`embeddings embed` and `embeddings model info` run in-process on the real dumps.</summary>
+[Collection(EncoderConsoleCollection.Name)]
+public sealed class EmbedCliTests
+{
+    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    {
+        TextWriter oldOut = Console.Out;
+        TextWriter oldErr = Console.Error;
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try
+        {
+            int exit = await Program.BuildRoot().Parse(args).InvokeAsync();
+            return (exit, stdout.ToString(), stderr.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    [Fact]
+    public async Task Embed_writes_jsonl_and_bin_for_every_dump_paper_and_both_read_back_identically()
+    {
+        string[] dumps = Directory.GetFiles(TestPaths.DailyPapersDir, "*.txt").Order(StringComparer.Ordinal).ToArray();
+        using var dir = new TempDir();
+        string jsonl = dir.File("papers.jsonl");
+        string bin = dir.File("papers.bin");
+
+        var (exit, _, err) = await RunAsync(["embed", .. dumps, "-o", jsonl, "--model", EncoderFixtures.UseLiteDir, "--threads", "2", "--quiet"]);
+        Assert.True(exit == 0, err);
+        Assert.Contains($"embedded {EncoderFixtures.DumpTexts.Count} papers", err, StringComparison.Ordinal);
+
+        (exit, _, err) = await RunAsync(["embed", .. dumps, "-o", bin, "--model", EncoderFixtures.UseLiteDir, "--format", "bin", "--quiet"]);
+        Assert.True(exit == 0, err);
+
+        List<EmbeddingRecord> fromJsonl = EmbeddingJsonl.Read(jsonl).ToList();
+        EmbeddingFileContents fromBin = EmbeddingBinaryFormat.Read(bin);
+        Assert.Equal(EncoderFixtures.DumpTexts.Count, fromJsonl.Count);
+        Assert.Equal(fromJsonl.Count, fromBin.Count);
+        Assert.Equal(EncoderFixtures.UseLite.Fingerprint, fromBin.Fingerprint);
+        Assert.Equal(512, fromBin.Dimension);
+        for (int i = 0; i < fromJsonl.Count; i++)
+        {
+            Assert.Equal(fromJsonl[i].Id, fromBin.Ids[i]);
+            Assert.Equal(fromJsonl[i].Vector, fromBin[i].ToArray());
+            Assert.False(fromJsonl[i].Truncated);
+            Assert.InRange(EncoderFixtures.Norm(fromJsonl[i].Vector), 0.9999f, 1.0001f);
+        }
+        Assert.Equal(fromJsonl.Count, fromJsonl.Select(r => r.Id).Distinct().Count());
+
+        // The CLI's vectors are the library's vectors for title + abstract.
+        EmbeddingBatch direct = await EncoderFixtures.UseLite.EncodeAsync(EncoderFixtures.DumpTexts.Take(5).ToList());
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.True(EncoderFixtures.MaxAbsDiff(direct[i], fromJsonl[i].Vector) <= 1e-6f);
+        }
+    }
+
+    [Fact]
+    public async Task Bad_input_stops_with_file_and_line_unless_skip_bad()
+    {
+        using var dir = new TempDir();
+        string input = dir.File("in.jsonl");
+        File.WriteAllLines(input,
+        [
+            """{"id": "a", "title": "Graph neural networks", "abstract": "We study message passing."}""",
+            """{"id": "b", "title": 42""",
+            """{"id": "c", "text": "Only a text field here."}""",
+        ]);
+        string output = dir.File("out.jsonl");
+        var (exit, _, err) = await RunAsync("embed", input, "-o", output, "--model", EncoderFixtures.UseLiteDir, "--quiet");
+        Assert.Equal(CliRunner.BadInput, exit);
+        Assert.Contains("in.jsonl:2", err, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+
+        (exit, _, err) = await RunAsync("embed", input, "-o", output, "--model", EncoderFixtures.UseLiteDir, "--skip-bad", "--quiet");
+        Assert.Equal(0, exit);
+        Assert.Contains("1 skipped", err, StringComparison.Ordinal);
+        Assert.Equal(["a", "c"], EmbeddingJsonl.Read(output).Select(r => r.Id).ToArray());
+    }
+
+    [Fact]
+    public async Task Missing_model_folder_says_to_run_setup()
+    {
+        using var dir = new TempDir();
+        string input = dir.File("in.jsonl");
+        File.WriteAllText(input, """{"id": "a", "text": "x"}""" + "\n");
+        var (exit, _, err) = await RunAsync("embed", input, "-o", dir.File("o.jsonl"), "--model", dir.File("nope"));
+        Assert.NotEqual(0, exit);
+        Assert.Contains("scripts/setup.sh", err, StringComparison.Ordinal);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Cuda_request_fails_clearly_or_falls_back_with_a_warning()
+    {
+        using var dir = new TempDir();
+        string input = dir.File("in.jsonl");
+        File.WriteAllText(input, """{"id": "a", "text": "A man is playing a guitar."}""" + "\n");
+        var (exit, _, err) = await RunAsync("embed", input, "-o", dir.File("o.jsonl"), "--model", EncoderFixtures.TinyBertDir, "--device", "cuda", "--quiet");
+        if (exit == 0)
+        {
+            return; // a machine with working CUDA
+        }
+        Assert.Contains("CUDA", err, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("--allow-cpu-fallback", err, StringComparison.Ordinal);
+        (exit, _, err) = await RunAsync("embed", input, "-o", dir.File("o.jsonl"), "--model", EncoderFixtures.TinyBertDir,
+            "--device", "cuda", "--allow-cpu-fallback", "--quiet");
+        Assert.Equal(0, exit);
+        Assert.Contains("warning", err, StringComparison.Ordinal);
+        Assert.Single(EmbeddingJsonl.Read(dir.File("o.jsonl")));
+    }
+
+    [Fact]
+    public async Task Model_info_prints_the_manifest_and_the_provider()
+    {
+        var (exit, stdout, err) = await RunAsync("model", "info", "--model", EncoderFixtures.UseLiteDir);
+        Assert.True(exit == 0, err);
+        Assert.Contains("kind:         use-lite", stdout, StringComparison.Ordinal);
+        Assert.Contains("dimension:    512", stdout, StringComparison.Ordinal);
+        Assert.Contains("token limit:  128", stdout, StringComparison.Ordinal);
+        Assert.Contains("06441172f0edcf44b56b7a654f9fb3b0712b38a835ce48a2264d020f8be82ffa", stdout, StringComparison.Ordinal);
+        Assert.Contains("fingerprint:  " + EncoderFixtures.UseLite.Fingerprint, stdout, StringComparison.Ordinal);
+        Assert.Contains("provider:     cpu", stdout, StringComparison.Ordinal);
+
+        (exit, stdout, _) = await RunAsync("model", "info", "--model", EncoderFixtures.TinyBertDir);
+        Assert.Equal(0, exit);
+        Assert.Contains("kind:         sentence-transformers", stdout, StringComparison.Ordinal);
+        Assert.Contains("pooling:      mean", stdout, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Tests that redirect Console.Out/Error must not run in parallel with each other.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EncoderConsoleCollection
+{
+    public const string Name = "encoder-cli-console";
+}
