@@ -11,6 +11,8 @@ public static class Program
         var root = new RootCommand("Embeddings: sentence embeddings, similar-paper search and topic digests for paper abstracts, offline.");
         root.Add(Commands.EmbedCommand.Create());
         root.Add(Commands.ModelCommand.Create());
+        root.Add(Commands.TopicsCommand.Create());
+        root.Add(Commands.DigestCommand.Create());
         return root;
     }
 
