@@ -304,7 +304,7 @@ public static class DigestRenderer
                   .Append(")</title></circle>\n");
             }
         }
-        // Topic labels at the median position of each topic's dots (the 12 largest topics, to stay readable).
+        // Topic labels (the 12 largest topics, to stay readable).
         for (int ti = 0; ti < Math.Min(12, digest.Topics.Count); ti++)
         {
             int id = digest.Topics[ti].Id;
@@ -314,7 +314,12 @@ public static class DigestRenderer
             {
                 continue;
             }
-            double cx = X(xs[xs.Count / 2]), cy = Y(ys[ys.Count / 2]);
+            // At the topic's most representative paper when it is on the map (inside the cluster's core),
+            // else at the median of its dots.
+            string? rep = digest.Topics[ti].TopPapers.Count > 0 ? digest.Topics[ti].TopPapers[0].Id : null;
+            var anchorPoint = digest.Map.FirstOrDefault(p => p.PaperId == rep && p.TopicId == id);
+            bool onMap = rep is not null && anchorPoint.PaperId == rep;
+            double cx = X(onMap ? anchorPoint.X : xs[xs.Count / 2]), cy = Y(onMap ? anchorPoint.Y : ys[ys.Count / 2]) - 8;
             string label = Shorten(digest.Topics[ti].Label, 30);
             string anchor = cx < w * 0.2 ? "start" : cx > w * 0.8 ? "end" : "middle";
             sb.Append("<text x=\"").Append(F(cx)).Append("\" y=\"").Append(F(cy)).Append("\" text-anchor=\"").Append(anchor)
