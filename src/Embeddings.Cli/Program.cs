@@ -17,6 +17,8 @@ public static class Program
         root.Add(Commands.IndexCommand.Create());
         root.Add(Commands.SimilarCommand.Create());
         root.Add(Commands.EvalCommand.Create());
+        root.Add(Commands.TopicsCommand.Create());
+        root.Add(Commands.DigestCommand.Create());
         return root;
     }
 

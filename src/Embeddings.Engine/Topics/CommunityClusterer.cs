@@ -12,7 +12,7 @@ public sealed record CommunityOptions
     /// <summary>Neighbours looked at per paper; also the largest community size minus one.</summary>
     public int MaxNeighbors { get; init; } = 100;
 
-    /// <summary>Where the k-NN graph comes from; null = exact search.</summary>
+    /// <summary>Where the k-NN graph comes from; null = exact search up to 15,000 vectors, HNSW above.</summary>
     public IKnnGraphBuilder? GraphBuilder { get; init; }
 }
 
@@ -42,7 +42,7 @@ public sealed class CommunityClusterer : IClusterer
         {
             return new ClusterAssignment([], 0);
         }
-        var graph = (Options.GraphBuilder ?? ExactKnnGraphBuilder.Instance).Build(vectors, Math.Min(n - 1, Options.MaxNeighbors), cancellationToken);
+        var graph = (Options.GraphBuilder ?? AutoKnnGraphBuilder.Instance).Build(vectors, Math.Min(n - 1, Options.MaxNeighbors), cancellationToken);
         return Detect(graph, Options.Threshold, Options.MinCommunitySize);
     }
 

@@ -33,7 +33,7 @@ public sealed record HdbscanOptions
     /// <summary>Neighbours per point in the k-NN graph the spanning tree is built on (at least MinSamples - 1).</summary>
     public int GraphNeighbors { get; init; } = 15;
 
-    /// <summary>Where the k-NN graph comes from; null = exact search.</summary>
+    /// <summary>Where the k-NN graph comes from; null = exact search up to 15,000 vectors, HNSW above.</summary>
     public IKnnGraphBuilder? GraphBuilder { get; init; }
 }
 
@@ -65,7 +65,7 @@ public sealed class HdbscanClusterer : IClusterer
         }
         int minSamples = Math.Clamp(Options.MinSamples ?? Options.MinClusterSize, 1, n);
         int k = Math.Min(n - 1, Math.Max(Options.GraphNeighbors, minSamples - 1));
-        var graph = (Options.GraphBuilder ?? ExactKnnGraphBuilder.Instance).Build(vectors, k, cancellationToken);
+        var graph = (Options.GraphBuilder ?? AutoKnnGraphBuilder.Instance).Build(vectors, k, cancellationToken);
         return Run(graph, vectors, Options with { MinSamples = minSamples }, cancellationToken).Assignment;
     }
 

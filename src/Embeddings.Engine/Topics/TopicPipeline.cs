@@ -47,7 +47,7 @@ public sealed record TopicOptions
     /// <summary>Community detection settings.</summary>
     public CommunityOptions Communities { get; init; } = new();
 
-    /// <summary>Where k-NN graphs come from (HDBSCAN, communities); null = exact search.</summary>
+    /// <summary>Where k-NN graphs come from (HDBSCAN, communities); null = exact search up to 15,000 vectors, HNSW above.</summary>
     public IKnnGraphBuilder? GraphBuilder { get; init; }
 
     /// <summary>

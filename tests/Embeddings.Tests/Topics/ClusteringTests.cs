@@ -161,3 +161,26 @@ public sealed class ClusteringTests
         Assert.Equal(0.8, ClusteringMetrics.VMeasure([0, 0, 1, 1], [0, 0, 1, 2]), 8);
     }
 }
+
+public sealed class HnswGraphTests
+{
+    [Fact]
+    public void Hnsw_graph_agrees_with_exact_graph_and_is_reproducible()
+    {
+        var (v, gold) = Synthetic.Blobs(150, 4, 16, noise: 2f, seed: 61);
+        var set = VectorSet.Normalized(v, 16);
+        var exact = ExactKnnGraphBuilder.Instance.Build(set, 10);
+        var approx = new HnswKnnGraphBuilder(seed: 3).Build(set, 10);
+        var again = new HnswKnnGraphBuilder(seed: 3).Build(set, 10);
+        int hits = 0;
+        for (int i = 0; i < set.Count; i++)
+        {
+            var truth = exact.NeighborsOf(i).ToArray();
+            hits += approx.NeighborsOf(i).ToArray().Count(truth.Contains);
+            Assert.Equal(approx.NeighborsOf(i).ToArray(), again.NeighborsOf(i).ToArray());
+        }
+        Assert.True(hits / (10.0 * set.Count) > 0.95, $"recall@10 {hits / (10.0 * set.Count)}");
+        var viaHnsw = new HdbscanClusterer(new HdbscanOptions { MinClusterSize = 20, GraphBuilder = new HnswKnnGraphBuilder() }).Cluster(set, 0);
+        Assert.True(ClusteringMetrics.VMeasure(gold, viaHnsw.Labels) > 0.9);
+    }
+}

@@ -7,19 +7,33 @@ internal static class Synthetic
 {
     public static (float[] Vectors, int[] Labels) Blobs(int perCluster, int clusters, int dim, float noise, int seed, int? outliers = 0)
     {
-        var rng = new Random(seed);
+        int n = perCluster * clusters + (outliers ?? 0);
+        var labels = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            labels[i] = i < perCluster * clusters ? i % clusters : -1;
+        }
+        return (BlobsFor(labels, clusters, dim, noise, seed, seed), labels);
+    }
+
+    /// <summary>Points for given labels; centres depend only on <paramref name="centerSeed"/> (same centres across dumps).</summary>
+    public static float[] BlobsFor(int[] labels, int clusters, int dim, float noise, int centerSeed, int pointSeed)
+    {
+        var rng = new Random(centerSeed);
         var centers = new float[clusters * dim];
         for (int i = 0; i < centers.Length; i++)
         {
             centers[i] = Gauss(rng);
         }
-        int n = perCluster * clusters + (outliers ?? 0);
+        if (pointSeed != centerSeed)
+        {
+            rng = new Random(pointSeed);
+        }
+        int n = labels.Length;
         var v = new float[n * dim];
-        var labels = new int[n];
         for (int i = 0; i < n; i++)
         {
-            int c = i < perCluster * clusters ? i % clusters : -1;
-            labels[i] = c;
+            int c = labels[i];
             double norm = 0;
             for (int j = 0; j < dim; j++)
             {
@@ -32,7 +46,7 @@ internal static class Synthetic
                 v[i * dim + j] /= (float)Math.Sqrt(norm);
             }
         }
-        return (v, labels);
+        return v;
     }
 
     private static readonly string[][] Vocab =
