@@ -4,6 +4,7 @@ using Embeddings.Encoding;
 using Embeddings.Index;
 using Embeddings.Progress;
 using Embeddings.Quality;
+using Embeddings.Quality.Hybrid;
 using Embeddings.Quality.Lexical;
 using Embeddings.Store;
 
@@ -338,13 +339,40 @@ public sealed class PaperSearch : IDisposable
                 lexical[i] = slot >= 0 ? allLexical[slot] : 0;
             }
         }
+        // The same fusion code as `embeddings eval` measured, so the default ranking is the measured one.
         float[] fused = query.Fusion == FusionMethod.ReciprocalRank
-            ? ScoreFusion.ReciprocalRank(vector, lexical, QualityDefaults.RrfK)
-            : ScoreFusion.WeightedMinMax(lexical, vector, query.VectorWeight);
+            ? ReciprocalRankByRow(union, vectorScores, lexicalScores)
+            : ScoreFusion.WeightedMinMax([lexical, vector], [1 - query.VectorWeight, query.VectorWeight], union.Count);
         var result = new List<(int, float)>(union.Count);
         for (int i = 0; i < union.Count; i++)
         {
             result.Add((union[i], fused[i]));
+        }
+        return result;
+    }
+
+    private static float[] ReciprocalRankByRow(List<int> union, Dictionary<int, float> vectorScores, Dictionary<int, float> lexicalScores)
+    {
+        static ScoredDocument[] Ranking(Dictionary<int, float> scores)
+        {
+            var ranking = new ScoredDocument[scores.Count];
+            int i = 0;
+            foreach ((int row, float score) in scores.OrderByDescending(p => p.Value).ThenBy(p => p.Key))
+            {
+                ranking[i++] = new ScoredDocument(row.ToString(System.Globalization.CultureInfo.InvariantCulture), score);
+            }
+            return ranking;
+        }
+        ScoredDocument[] fused = ScoreFusion.ReciprocalRank([Ranking(lexicalScores), Ranking(vectorScores)], [1f, 1f], union.Count);
+        var byRow = new Dictionary<int, float>(fused.Length);
+        foreach (ScoredDocument d in fused)
+        {
+            byRow[int.Parse(d.Id, System.Globalization.CultureInfo.InvariantCulture)] = d.Score;
+        }
+        var result = new float[union.Count];
+        for (int i = 0; i < union.Count; i++)
+        {
+            result[i] = byRow.GetValueOrDefault(union[i]);
         }
         return result;
     }

@@ -1,4 +1,5 @@
 using Embeddings.Quality;
+using Embeddings.Quality.Hybrid;
 
 namespace Embeddings.Search;
 
@@ -16,16 +17,6 @@ public enum RankingMode
     /// BM25 alone beats the shipped neural model, and the fusion beats both (see QUALITY.md).
     /// </summary>
     Hybrid,
-}
-
-/// <summary>How BM25 and vector scores are fused in <see cref="RankingMode.Hybrid"/>.</summary>
-public enum FusionMethod
-{
-    /// <summary>(1 - w) x BM25 + w x vector, each min-max normalised over the candidates of the query.</summary>
-    Weighted,
-
-    /// <summary>Reciprocal rank fusion: sum of 1 / (k + rank) over both rankings.</summary>
-    ReciprocalRank,
 }
 
 /// <summary>
@@ -57,7 +48,7 @@ public sealed record SimilarQuery
     public RankingMode Mode { get; init; } = SearchDefaults.Mode;
 
     /// <summary>Fusion used by <see cref="RankingMode.Hybrid"/>.</summary>
-    public FusionMethod Fusion { get; init; } = FusionMethod.Weighted;
+    public FusionMethod Fusion { get; init; } = FusionMethod.WeightedMinMax;
 
     /// <summary>Weight of the vector score in weighted fusion (0..1).</summary>
     public float VectorWeight { get; init; } = QualityDefaults.FusionVectorWeight;

@@ -238,22 +238,6 @@ public sealed class PaperSearchTests(SearchFixture fixture) : IClassFixture<Sear
     }
 
     [Fact]
-    public void Fusion_math_matches_hand_computed_values()
-    {
-        // minmax(bm25) = [1, 0, 0.5], minmax(cos) = [0, 1, 0.5]; w = 0.25 on the vector side.
-        float[] fused = ScoreFusion.WeightedMinMax([10f, 2f, 6f], [0.1f, 0.5f, 0.3f], 0.25f);
-        Assert.Equal([0.75f, 0.25f, 0.5f], fused);
-        // Ranks: first [1, 3, 2], second [3, 1, 2]; k = 60.
-        float[] rrf = ScoreFusion.ReciprocalRank([10f, 2f, 6f], [0.1f, 0.5f, 0.3f], 60);
-        Assert.Equal(1f / 61 + 1f / 63, rrf[0], 6);
-        Assert.Equal(1f / 63 + 1f / 61, rrf[1], 6);
-        Assert.Equal(2f / 62, rrf[2], 6);
-        // Ties share the better rank; a constant list adds nothing to weighted fusion.
-        Assert.Equal(2f / 61, ScoreFusion.ReciprocalRank([1f, 1f], [1f, 1f], 60)[1], 6);
-        Assert.Equal([0f, 1f], ScoreFusion.WeightedMinMax([3f, 3f], [0f, 1f], 1f));
-    }
-
-    [Fact]
     public void Filter_expressions_parse_and_bad_ones_name_the_expression()
     {
         PaperFilter filter = PaperFilter.Parse(["date>=2025-03-01", "date<=2025-03", "category=cs.CL,cs.LG"])!;

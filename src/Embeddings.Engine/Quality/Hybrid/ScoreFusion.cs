@@ -41,18 +41,27 @@ public static class ScoreFusion
         ReadOnlySpan<float> weights, int k)
     {
         ArgumentNullException.ThrowIfNull(candidates);
+        return Pick(candidates, WeightedMinMax(scores, weights, candidates.Count), k);
+    }
+
+    /// <summary>
+    /// The fused score of every candidate (same rule as the ranking overload): each ranker's scores min-max scaled
+    /// over the candidates (all equal -> 0), summed with <paramref name="weights"/>.
+    /// </summary>
+    public static float[] WeightedMinMax(IReadOnlyList<float[]> scores, ReadOnlySpan<float> weights, int candidateCount)
+    {
         ArgumentNullException.ThrowIfNull(scores);
         if (scores.Count != weights.Length)
         {
             throw new ArgumentException("one weight per ranker");
         }
-        var fused = new float[candidates.Count];
+        var fused = new float[candidateCount];
         for (int r = 0; r < scores.Count; r++)
         {
             float[] s = scores[r];
-            if (s.Length != candidates.Count)
+            if (s.Length != candidateCount)
             {
-                throw new ArgumentException($"ranker {r} scores {s.Length} candidates, expected {candidates.Count}");
+                throw new ArgumentException($"ranker {r} scores {s.Length} candidates, expected {candidateCount}");
             }
             float min = float.PositiveInfinity, max = float.NegativeInfinity;
             foreach (float v in s)
@@ -66,7 +75,7 @@ public static class ScoreFusion
                 fused[c] += weights[r] * (range > 0 ? (s[c] - min) / range : 0);
             }
         }
-        return Pick(candidates, fused, k);
+        return fused;
     }
 
     /// <summary>
