@@ -15,9 +15,10 @@ $emb ingest --store out/store "${dumps[@]}"
 echo "== index"
 $emb index build --store out/store
 
-echo "== papers similar to the first paper of the first dump"
-first_id=$($emb export --store out/store --format jsonl -o out/papers.jsonl >/dev/null && head -1 out/papers.jsonl | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["id"])')
-$emb similar --store out/store --id "$first_id" -k 5
+echo "== papers similar to an abstract from the first dump"
+# The first dump's first paper: title line, blank line, abstract (see docs on the daily-papers format).
+abstract=$(python3 -c 'import sys; p=[b for b in open(sys.argv[1], encoding="utf-8").read().split("\n\n") if len(b) > 300]; print(p[0])' "${dumps[0]}")
+$emb similar --store out/store --text "$abstract" -k 5
 
 echo "== topics and digest"
 $emb topics --store out/store

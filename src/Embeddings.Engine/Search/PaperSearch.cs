@@ -23,6 +23,7 @@ public sealed class PaperSearch : IDisposable
     private readonly ReadOnlyMemory<float> _rows;
     private readonly int _dimension;
     private readonly Lazy<ExactIndex> _exact;
+    private readonly TextAnalyzer _surfaceAnalyzer;
 
     private PaperSearch(PaperStore store, ISentenceEncoder? encoder, SearchIndexes indexes)
     {
@@ -32,6 +33,7 @@ public sealed class PaperSearch : IDisposable
         _rows = store.GetAllRows();
         _dimension = store.Dimension;
         _exact = new Lazy<ExactIndex>(() => ExactIndex.Create(_rows, _dimension));
+        _surfaceAnalyzer = TextAnalyzer.Create(indexes.Bm25.Options.Analyzer with { Stemmer = StemmerKind.None });
     }
 
     /// <summary>The store searched.</summary>
@@ -387,10 +389,39 @@ public sealed class PaperSearch : IDisposable
             : parts.Likes.Count > 0
                 ? _indexes.Bm25.ExplainByDocument(parts.Likes[0].Paper.Id, hitId, SearchDefaults.WhyTerms)
                 : [];
+        return terms.Count == 0 ? [] : SurfaceForms(_store.GetPaper(hitId)!.Paper.EmbeddingText, terms);
+    }
+
+    /// <summary>
+    /// BM25 works on stems ("catastroph"); a reader wants words. Each stem is shown as the first word of the hit's
+    /// text that has it as its stem ("catastrophic"), or as the stem when no word does.
+    /// </summary>
+    private IReadOnlyList<string> SurfaceForms(string text, IReadOnlyList<TermContribution> terms)
+    {
+        StemmerKind stemmer = _indexes.Bm25.Options.Analyzer.Stemmer;
+        var wanted = new Dictionary<string, string?>(terms.Count, StringComparer.Ordinal);
+        foreach (TermContribution t in terms)
+        {
+            wanted.TryAdd(t.Term, null);
+        }
+        Span<char> buffer = stackalloc char[64];
+        foreach (string word in _surfaceAnalyzer.Terms(text))
+        {
+            if (word.Length > buffer.Length)
+            {
+                continue;
+            }
+            word.AsSpan().CopyTo(buffer);
+            string stem = new(buffer[..Stemmers.Stem(stemmer, buffer[..word.Length])]);
+            if (wanted.TryGetValue(stem, out string? surface) && surface is null)
+            {
+                wanted[stem] = word;
+            }
+        }
         var why = new string[terms.Count];
         for (int i = 0; i < why.Length; i++)
         {
-            why[i] = terms[i].Term;
+            why[i] = wanted[terms[i].Term] ?? terms[i].Term;
         }
         return why;
     }
