@@ -26,17 +26,20 @@ internal static class DigestCommand
         var method = TopicStoreInput.MethodOption();
         var k = TopicStoreInput.KOption();
         var seed = TopicStoreInput.SeedOption();
+        var representation = TopicStoreInput.RepresentationOption();
         var command = new Command("digest", "Write a topic digest of recent papers: labels, keywords, sizes, top papers, new/growing topics, similar earlier papers, a map.")
         {
-            store, since, dump, topics, format, output, method, k, seed,
+            store, since, dump, topics, format, output, method, k, seed, representation,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct => RunAsync(
             parse.GetValue(store)!, parse.GetValue(since), parse.GetValue(dump), parse.GetValue(format), parse.GetValue(output)!,
-            TopicStoreInput.Options(parse.GetValue(method)!, parse.GetValue(k), parse.GetValue(seed), parse.GetValue(topics)), ct), cancellationToken));
+            TopicStoreInput.Options(parse.GetValue(method)!, parse.GetValue(k), parse.GetValue(seed), parse.GetValue(topics)),
+            parse.GetValue(representation)!, ct), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string storeDir, string? since, string? dump, string? formatName, string output, TopicOptions options, CancellationToken ct)
+    private static async Task<int> RunAsync(string storeDir, string? since, string? dump, string? formatName, string output, TopicOptions options,
+        string representation, CancellationToken ct)
     {
         if (since is not null && dump is not null)
         {
@@ -61,19 +64,27 @@ internal static class DigestCommand
             selected = p => p.Sources.Contains(name, StringComparer.Ordinal);
             selection = "papers of " + name;
         }
-        var chosen = all.Where(selected).ToList();
-        var earlier = all.Where(p => !selected(p)).ToList();
+        var chosenRows = new List<int>();
+        var earlierRows = new List<int>();
+        for (int i = 0; i < all.Count; i++)
+        {
+            (selected(all[i]) ? chosenRows : earlierRows).Add(i);
+        }
+        var chosen = chosenRows.Select(i => all[i]).ToList();
+        var earlier = earlierRows.Select(i => all[i]).ToList();
         if (chosen.Count == 0)
         {
             Console.Error.WriteLine($"embeddings: no papers match ({selection}); the store holds {all.Count}");
         }
-        var vectors = TopicStoreInput.Vectors(store, chosen);
+        // One representation for the whole store, so topic centres and earlier papers are compared in one space.
+        var (allVectors, dimension) = await TopicStoreInput.RepresentAsync(store, all, representation, ct).ConfigureAwait(false);
+        var vectors = TopicStoreInput.Rows(allVectors, dimension, chosenRows);
         var papers = chosen.Select(p => p.Paper).ToArray();
-        var model = TopicPipeline.Fit(papers, vectors, store.Dimension, options, cancellationToken: ct);
+        var model = TopicPipeline.Fit(papers, vectors, dimension, options, cancellationToken: ct);
         string snapshotPath = Path.Combine(store.Directory, SnapshotFileName);
         var previous = TopicHistory.Load(snapshotPath);
         model = TopicHistory.Align(model, previous);
-        var finder = new StoreSimilarFinder(earlier, TopicStoreInput.Vectors(store, earlier), store.Dimension);
+        var finder = new StoreSimilarFinder(earlier, TopicStoreInput.Rows(allVectors, dimension, earlierRows), dimension);
         var digest = DigestBuilder.Build(model, papers, vectors, new DigestOptions { Title = "Topic digest", Selection = selection }, finder, ct);
         AtomicFile.WriteAllText(output, DigestRenderer.Render(digest, format));
         TopicHistory.Save(snapshotPath, TopicHistory.Snapshot(model, previous));

@@ -19,9 +19,37 @@ internal static class TopicStoreInput
         return o;
     }
 
-    public static Option<int?> KOption() => new("--k") { Description = "Number of k-means clusters (default: chosen by silhouette)." };
+    public static Option<int?> KOption() => new("--k") { Description = "Number of k-means clusters (default: sqrt(n/2), capped at 40)." };
 
     public static Option<int> SeedOption() => new("--seed") { Description = "Seed; same input and seed give identical output.", DefaultValueFactory = _ => 42 };
+
+    public static Option<string> RepresentationOption()
+    {
+        var o = new Option<string>("--representation")
+        {
+            Description = "Vectors to cluster: hybrid (default: neural + corpus-fitted LSA, the best on the development data, see QUALITY.md), lsa or neural.",
+            DefaultValueFactory = _ => "hybrid",
+        };
+        o.AcceptOnlyFromAmong("hybrid", "lsa", "neural");
+        return o;
+    }
+
+    /// <summary>The clustering vectors of <paramref name="papers"/> (all of them share one fitted LSA space).</summary>
+    public static Task<(float[] Vectors, int Dimension)> RepresentAsync(PaperStore store, IReadOnlyList<StoredPaper> papers, string representation,
+        CancellationToken ct) =>
+        ClusteringRepresentation.BuildAsync(papers.Select(p => p.Paper).ToArray(), Vectors(store, papers), store.Dimension,
+            ClusteringRepresentation.Parse(representation), store.Directory, ct);
+
+    /// <summary>The rows <paramref name="indices"/> of a row-major matrix.</summary>
+    public static float[] Rows(float[] vectors, int dimension, IReadOnlyList<int> indices)
+    {
+        var rows = new float[indices.Count * dimension];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            vectors.AsSpan(indices[i] * dimension, dimension).CopyTo(rows.AsSpan(i * dimension, dimension));
+        }
+        return rows;
+    }
 
     public static Option<int?> TopicsOption() => new("--topics") { Description = "Merge the most similar topics until at most N remain." };
 

@@ -15,23 +15,24 @@ internal static class TopicsCommand
         var k = TopicStoreInput.KOption();
         var seed = TopicStoreInput.SeedOption();
         var topics = TopicStoreInput.TopicsOption();
+        var representation = TopicStoreInput.RepresentationOption();
         var json = new Option<bool>("--json") { Description = "Print {\"topics\": [{\"id\", \"label\", \"keywords\", \"size\", \"papers\"}], \"outliers\": [...]} instead of a table." };
         var command = new Command("topics", "Cluster the store's papers into topics with labels and keywords; topic ids stay stable across runs (kept in the store folder).")
         {
-            store, method, k, seed, topics, json,
+            store, method, k, seed, topics, representation, json,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct => RunAsync(
             parse.GetValue(store)!, TopicStoreInput.Options(parse.GetValue(method)!, parse.GetValue(k), parse.GetValue(seed), parse.GetValue(topics)),
-            parse.GetValue(json), ct), cancellationToken));
+            parse.GetValue(representation)!, parse.GetValue(json), ct), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string storeDir, TopicOptions options, bool json, CancellationToken ct)
+    private static async Task<int> RunAsync(string storeDir, TopicOptions options, string representation, bool json, CancellationToken ct)
     {
         using var store = PaperStore.Open(storeDir);
         var papers = await TopicStoreInput.ReadAllAsync(store, ct).ConfigureAwait(false);
-        var vectors = TopicStoreInput.Vectors(store, papers);
-        var model = TopicPipeline.Fit(papers.Select(p => p.Paper).ToArray(), vectors, store.Dimension, options, cancellationToken: ct);
+        var (vectors, dimension) = await TopicStoreInput.RepresentAsync(store, papers, representation, ct).ConfigureAwait(false);
+        var model = TopicPipeline.Fit(papers.Select(p => p.Paper).ToArray(), vectors, dimension, options, cancellationToken: ct);
         string snapshotPath = Path.Combine(store.Directory, TopicHistory.FileName);
         var previous = TopicHistory.Load(snapshotPath);
         model = TopicHistory.Align(model, previous);

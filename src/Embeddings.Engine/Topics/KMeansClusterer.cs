@@ -5,6 +5,13 @@ namespace Embeddings.Topics;
 /// <summary>How k-means picks k when <see cref="KMeansOptions.K"/> is not given.</summary>
 public enum KSelection
 {
+    /// <summary>
+    /// k = sqrt(n / 2) (Mardia et al.), capped by <see cref="KMeansOptions.MaxK"/>: the default, because on the
+    /// daily-papers dumps the silhouette of text vectors picked 2 topics of 236 papers (hybrid and USE-lite alike)
+    /// or, searched further, its upper bound, neither of which makes a readable digest.
+    /// </summary>
+    RuleOfThumb,
+
     /// <summary>Highest mean silhouette (cosine) on a sample.</summary>
     Silhouette,
 
@@ -25,7 +32,7 @@ public sealed record KMeansOptions
     public int MaxK { get; init; } = 40;
 
     /// <summary>How k is chosen when not given.</summary>
-    public KSelection Selection { get; init; } = KSelection.Silhouette;
+    public KSelection Selection { get; init; } = KSelection.RuleOfThumb;
 
     /// <summary>Independent seedings; the run with the lowest inertia wins.</summary>
     public int Restarts { get; init; } = 4;
@@ -72,6 +79,10 @@ public sealed class KMeansClusterer : IClusterer
             return Math.Clamp(fixedK, 1, Math.Max(1, n));
         }
         int maxK = Math.Min(options.MaxK, Math.Max(1, n / 5));
+        if (options.Selection == KSelection.RuleOfThumb)
+        {
+            return Math.Clamp((int)Math.Round(Math.Sqrt(n / 2.0)), 1, Math.Max(1, maxK));
+        }
         int minK = Math.Min(Math.Max(1, options.MinK), maxK);
         if (maxK <= minK)
         {

@@ -18,7 +18,7 @@ public sealed class ClusteringTests
     public void KMeans_silhouette_search_finds_the_number_of_blobs()
     {
         var (v, _) = Synthetic.Blobs(40, 6, 32, noise: 1.0f, seed: 2);
-        int k = KMeansClusterer.ChooseK(VectorSet.Normalized(v, 32), new KMeansOptions { MinK = 2, MaxK = 15 }, seed: 3);
+        int k = KMeansClusterer.ChooseK(VectorSet.Normalized(v, 32), new KMeansOptions { MinK = 2, MaxK = 15, Selection = KSelection.Silhouette }, seed: 3);
         Assert.Equal(6, k);
         int elbow = KMeansClusterer.ChooseK(VectorSet.Normalized(v, 32), new KMeansOptions { MinK = 2, MaxK = 15, Selection = KSelection.Elbow }, seed: 3);
         Assert.InRange(elbow, 4, 8);
