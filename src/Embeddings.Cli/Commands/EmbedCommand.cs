@@ -40,7 +40,7 @@ internal static class EmbedCommand
         {
             files, output, model, format, threads, device, fallback, skipBad, noWindowing, quiet,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct => RunAsync(
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct => ModelOptions.ReportRuntimeErrors(() => RunAsync(
             parse.GetValue(files)!,
             parse.GetValue(output)!,
             parse.GetValue(model),
@@ -51,7 +51,7 @@ internal static class EmbedCommand
             parse.GetValue(skipBad),
             parse.GetValue(noWindowing),
             parse.GetValue(quiet),
-            ct), cancellationToken));
+            ct)), cancellationToken));
         return command;
     }
 
@@ -195,6 +195,23 @@ internal static class ModelOptions
 
     public static ExecutionProvider ParseDevice(string device) =>
         device == "cuda" ? ExecutionProvider.Cuda : ExecutionProvider.Cpu;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>; an ONNX Runtime failure during a run (not an <see cref="EmbeddingsException"/>, so
+    /// CliRunner would not catch it) becomes one line on stderr and exit code 1.
+    /// </summary>
+    public static async Task<int> ReportRuntimeErrors(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            Console.Error.WriteLine("embeddings: " + e.Message);
+            return CliRunner.Failed;
+        }
+    }
 
     /// <summary>The model folder to use, or a <see cref="ModelLoadException"/> saying how to get one.</summary>
     public static string ResolveModelDirectory(string? modelDir)
