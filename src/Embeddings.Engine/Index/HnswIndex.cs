@@ -536,14 +536,24 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             int node = candidates.TopId;
             candidates.Pop();
             int n = CopyLinks(node, level, links);
+            int freshCount = 0;
             for (int j = 0; j < n; j++)
             {
                 int candidate = links[j];
-                if (visited[candidate] == epoch)
+                if (visited[candidate] != epoch)
                 {
-                    continue;
+                    visited[candidate] = epoch;
+                    links[freshCount++] = candidate;
+                    if (Sse.IsSupported)
+                    {
+                        Sse.Prefetch0(Vector(candidate));
+                        Sse.Prefetch0((byte*)Vector(candidate) + 64);
+                    }
                 }
-                visited[candidate] = epoch;
+            }
+            for (int j = 0; j < freshCount; j++)
+            {
+                int candidate = links[j];
                 float s = VectorMath.Dot(q, Vector(candidate), _dimension);
                 if (results.Count < ef || s > lowerBound)
                 {
