@@ -10,7 +10,8 @@ namespace Embeddings.Bench;
 /// HNSW build time, memory and recall@10 versus queries/s on clustered synthetic unit vectors, next to
 /// hnswlib (python3-hnswlib) on the same vectors with the same M/efConstruction; ground truth from the
 /// exact index. Usage: hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200]
-/// [--clusters 0 (n/100)] [--seed 42] [--threads 0 (all)] [--no-hnswlib] [--out bench/results].
+/// [--clusters 0 (n/100)] [--spread 1.0] [--seed 42] [--threads 0 (all)] [--no-hnswlib] [--out bench/results]
+/// [--vectors FILE (raw float32 rows of --dim floats, e.g. real embeddings; the last --queries rows are queries)].
 /// </summary>
 internal static class HnswBench
 {
@@ -35,7 +36,21 @@ internal static class HnswBench
         Console.WriteLine($"hnsw benchmark: n={n} dim={dim} queries={nq} M={m} efConstruction={efc} clusters={clusters} seed={seed} threads={threads}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}");
         var sw = Stopwatch.StartNew();
-        float[] all = SyntheticVectors.Clustered(n + nq, dim, clusters, seed);
+        string? realFile = args.Contains("--vectors") ? StringArg(args, "--vectors", "") : null;
+        float spread = float.Parse(StringArg(args, "--spread", "1.0"), CultureInfo.InvariantCulture);
+        float[] all;
+        if (realFile is not null)
+        {
+            // Real embeddings: raw little-endian float32 rows of --dim floats; the last --queries rows are the queries.
+            byte[] raw = File.ReadAllBytes(realFile);
+            all = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(raw).ToArray();
+            n = all.Length / dim - nq;
+            Console.WriteLine($"real vectors from {realFile}: {n} indexed + {nq} queries");
+        }
+        else
+        {
+            all = SyntheticVectors.Clustered(n + nq, dim, clusters, seed, spread);
+        }
         var data = new ReadOnlyMemory<float>(all, 0, n * dim);
         var queries = new ReadOnlyMemory<float>(all, n * dim, nq * dim);
         Console.WriteLine($"generated vectors in {sw.Elapsed.TotalSeconds:F1} s");
@@ -55,7 +70,7 @@ internal static class HnswBench
         long workingBefore = Process.GetCurrentProcess().WorkingSet64;
         TimeSpan cpuBefore = Environment.CpuUsage.TotalTime;
         sw.Restart();
-        using HnswIndex index = HnswIndex.Build(data, new HnswOptions
+        HnswIndex index = HnswIndex.Build(data, new HnswOptions
         {
             Dimension = dim, M = m, EfConstruction = efc, Metric = SimilarityMetric.InnerProduct, MaxDegreeOfParallelism = threads,
         });
@@ -84,6 +99,9 @@ internal static class HnswBench
             Console.WriteLine($"ours ef={ef,4}: recall@10 {recall:F4}  {qps1,9:F0} q/s (1 thread; {qpsCpu:F0} per CPU s)  {qpsAll,9:F0} q/s ({threads} threads)");
         }
 
+        long indexBytes = index.MemoryBytes;
+        // Freed before hnswlib runs so the two never hold their copies at once (matters at 1M x 512).
+        index.Dispose();
         HnswlibResult? reference = null;
         if (runHnswlib && vectorsFile is not null)
         {
@@ -94,12 +112,13 @@ internal static class HnswBench
             File.Delete(truthFile);
         }
 
+        string name = realFile is null ? $"hnsw-{n}" : $"hnsw-real-{n}";
         var report = new StringBuilder();
-        report.AppendLine(CultureInfo.InvariantCulture, $"### HNSW, n = {n:N0}, dim = {dim}, {nq} queries, M = {m}, efConstruction = {efc}, {clusters} clusters, seed {seed}");
+        report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"### HNSW, n = {n:N0}, dim = {dim}, {nq} queries, M = {m}, efConstruction = {efc}, ") + (realFile is null ? string.Create(CultureInfo.InvariantCulture, $"clustered synthetic ({clusters} clusters, spread {spread}, seed {seed})") : $"real embeddings from {Path.GetFileName(realFile)}"));
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores ({threads} used), load average at start {LoadAverage()}.");
         report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Build: ours {buildSeconds:F1} s wall, {buildCpuSeconds:F1} s CPU") + (reference is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; hnswlib {reference.BuildSeconds:F1} s wall, {reference.BuildCpuSeconds:F1} s CPU (ratio ours/hnswlib: wall {buildSeconds / reference.BuildSeconds:F2}, CPU {buildCpuSeconds / reference.BuildCpuSeconds:F2})")) + ".");
-        report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Memory: ours index {index.MemoryBytes / 1048576.0:F0} MiB, working set +{(workingAfter - workingBefore) / 1048576.0:F0} MiB") + (reference is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; hnswlib RSS +{reference.MemoryMiB:F0} MiB")) + ".");
+        report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Memory: ours index {indexBytes / 1048576.0:F0} MiB, working set +{(workingAfter - workingBefore) / 1048576.0:F0} MiB") + (reference is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; hnswlib RSS +{reference.MemoryMiB:F0} MiB")) + ".");
         report.AppendLine();
         report.AppendLine("| ef | recall@10 ours | recall@10 hnswlib | q/s 1 thread ours | hnswlib | ratio | q per CPU-s ours | hnswlib | ratio | q/s all cores ours | hnswlib | ratio |");
         report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -112,16 +131,16 @@ internal static class HnswBench
         }
         Console.WriteLine();
         Console.WriteLine(report.ToString());
-        File.WriteAllText(Path.Combine(outDir, $"hnsw-{n}.md"), report.ToString());
+        File.WriteAllText(Path.Combine(outDir, $"{name}.md"), report.ToString());
         var json = new
         {
             n, dim, queries = nq, m, efConstruction = efc, clusters, seed, threads, cores = Environment.ProcessorCount,
             loadAverage = LoadAverage(),
-            ours = new { buildSeconds, buildCpuSeconds, indexMiB = index.MemoryBytes / 1048576.0, workingSetMiB = (workingAfter - workingBefore) / 1048576.0, rows = ours },
+            ours = new { buildSeconds, buildCpuSeconds, indexMiB = indexBytes / 1048576.0, workingSetMiB = (workingAfter - workingBefore) / 1048576.0, rows = ours },
             hnswlib = reference,
         };
-        File.WriteAllText(Path.Combine(outDir, $"hnsw-{n}.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
-        Console.WriteLine($"wrote {Path.Combine(outDir, $"hnsw-{n}.json")} and .md");
+        File.WriteAllText(Path.Combine(outDir, $"{name}.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"wrote {Path.Combine(outDir, $"{name}.json")} and .md");
         return 0;
     }
 

@@ -10,6 +10,10 @@ internal static class Program
         {
             case "tokenizers":
                 return TokenizerBench.Run(rest);
+            case "encoder":
+                return EncoderBench.Run(rest);
+            case "ingest":
+                return IngestBench.Run(rest);
             case "hnsw":
                 return HnswBench.Run(rest);
             case "topics":
@@ -17,17 +21,11 @@ internal static class Program
             case "digest-demo":
                 return DigestDemo.Run(rest);
         }
-        if (args.Length > 0 && args[0] == "encoder")
-        {
-            return EncoderBench.Run(args[1..]);
-        }
-        if (args.Length > 0 && args[0] == "ingest")
-        {
-            return IngestBench.Run(args[1..]);
-        }
         Console.Error.WriteLine("usage: Embeddings.Bench <benchmark> [options]");
         Console.Error.WriteLine("  tokenizers");
-        Console.Error.WriteLine("  hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--threads 0] [--no-hnswlib]");
+        Console.Error.WriteLine("  encoder [--limit N]");
+        Console.Error.WriteLine("  ingest");
+        Console.Error.WriteLine("  hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--threads 0] [--spread 1.0] [--vectors FILE] [--no-hnswlib]");
         Console.Error.WriteLine("  topics [--sizes 10000,100000] [--dim 512] [--k 50] [--no-sklearn]");
         Console.Error.WriteLine("  digest-demo [--dumps DIR] [--out DIR] [--k N]");
         return 2;

@@ -536,14 +536,24 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             int node = candidates.TopId;
             candidates.Pop();
             int n = CopyLinks(node, level, links);
+            int freshCount = 0;
             for (int j = 0; j < n; j++)
             {
                 int candidate = links[j];
-                if (visited[candidate] == epoch)
+                if (visited[candidate] != epoch)
                 {
-                    continue;
+                    visited[candidate] = epoch;
+                    links[freshCount++] = candidate;
+                    if (Sse.IsSupported)
+                    {
+                        Sse.Prefetch0(Vector(candidate));
+                        Sse.Prefetch0((byte*)Vector(candidate) + 64);
+                    }
                 }
-                visited[candidate] = epoch;
+            }
+            for (int j = 0; j < freshCount; j++)
+            {
+                int candidate = links[j];
                 float s = VectorMath.Dot(q, Vector(candidate), _dimension);
                 if (results.Count < ef || s > lowerBound)
                 {
@@ -1003,7 +1013,21 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
     /// </summary>
     public bool Delete(int id)
     {
-        ThrowIfDisposed();
+        // The read side keeps deletes out of Compact and slot reuse, which need the states to hold still.
+        _memoryLock.EnterReadLock();
+        try
+        {
+            ThrowIfDisposed();
+            return DeleteCore(id);
+        }
+        finally
+        {
+            _memoryLock.ExitReadLock();
+        }
+    }
+
+    private bool DeleteCore(int id)
+    {
         lock (_idLock)
         {
             if ((uint)id >= (uint)_idToSlot.Length || _idToSlot[id] < 0)
@@ -1177,12 +1201,12 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         {
             *Links(slot, lev) = 0;
         }
-        _notLiveCount--;
+        Interlocked.Decrement(ref _notLiveCount);
         // InitSlot marks the slot live; searches are held off, so the order does not matter here,
         // but the insert search must not pick the slot itself: it is excluded explicitly.
         InitSlot(slot, id, level, vector);
         Link(slot, level);
-        _liveCount++;
+        Interlocked.Increment(ref _liveCount);
     }
 
     /// <summary>The live node with the highest level (other than <paramref name="except"/>), as a packed entry.</summary>

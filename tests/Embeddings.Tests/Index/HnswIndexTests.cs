@@ -248,6 +248,49 @@ public sealed class HnswIndexTests
         Assert.True(recall >= 0.95, $"recall after concurrent adds {recall:F4}");
     }
 
+    [Fact]
+    public async Task Searches_running_while_a_writer_deletes_and_reuses_never_return_deleted_ids()
+    {
+        int dim = IndexTestData.Dimension;
+        using HnswIndex index = HnswIndex.Build(Data.Vectors[..(3000 * dim)], new HnswOptions { Dimension = dim });
+        int deletedUpTo = 0; // ids 0, 2, ..., below this watermark are deleted
+        using var stop = new CancellationTokenSource();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Task[] readers = [.. Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        {
+            int q = r;
+            while (!stop.IsCancellationRequested)
+            {
+                int watermark = Volatile.Read(ref deletedUpTo);
+                foreach (Neighbor h in index.Search(Data.Query(q++ % IndexTestData.QueryCount), 10))
+                {
+                    if (h.Id % 2 == 0 && h.Id < watermark)
+                    {
+                        failures.Enqueue($"deleted id {h.Id} returned (watermark {watermark})");
+                    }
+                    if (h.Id >= 3000 + 1500)
+                    {
+                        failures.Enqueue($"unknown id {h.Id}");
+                    }
+                }
+            }
+        }))];
+        for (int id = 0; id < 3000; id += 2)
+        {
+            index.Delete(id);
+            Volatile.Write(ref deletedUpTo, id + 1);
+            // New vectors under new ids take the freed slots while readers search.
+            if (id % 4 == 0)
+            {
+                index.Add(3000 + id / 2, Data.Vector(3000 + id / 2));
+            }
+        }
+        stop.Cancel();
+        await Task.WhenAll(readers);
+        Assert.Empty(failures);
+        Assert.Equal(3000 - 1500 + 750, index.Count);
+    }
+
     private static float Norm(ReadOnlySpan<float> v) => MathF.Sqrt(Embeddings.Index.VectorMath.Dot(v, v));
 
     [Fact]
