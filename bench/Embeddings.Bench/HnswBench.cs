@@ -53,31 +53,35 @@ internal static class HnswBench
 
         long managedBefore = GC.GetTotalMemory(true);
         long workingBefore = Process.GetCurrentProcess().WorkingSet64;
+        TimeSpan cpuBefore = Environment.CpuUsage.TotalTime;
         sw.Restart();
         using HnswIndex index = HnswIndex.Build(data, new HnswOptions
         {
             Dimension = dim, M = m, EfConstruction = efc, Metric = SimilarityMetric.InnerProduct, MaxDegreeOfParallelism = threads,
         });
         double buildSeconds = sw.Elapsed.TotalSeconds;
+        double buildCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds;
         long managedAfter = GC.GetTotalMemory(true);
         long workingAfter = Process.GetCurrentProcess().WorkingSet64;
-        Console.WriteLine($"ours: build {buildSeconds:F2} s, index {index.MemoryBytes / 1048576.0:F0} MiB, managed +{(managedAfter - managedBefore) / 1048576.0:F0} MiB, working set +{(workingAfter - workingBefore) / 1048576.0:F0} MiB");
+        Console.WriteLine($"ours: build {buildSeconds:F2} s ({buildCpuSeconds:F1} CPU s), index {index.MemoryBytes / 1048576.0:F0} MiB, managed +{(managedAfter - managedBefore) / 1048576.0:F0} MiB, working set +{(workingAfter - workingBefore) / 1048576.0:F0} MiB");
 
         var ours = new List<Row>();
         foreach (int ef in EfValues)
         {
             Neighbor[][] warm = index.SearchBatch(queries[..(Math.Min(nq, 100) * dim)], 10, ef, maxDegreeOfParallelism: 1);
             GC.KeepAlive(warm);
+            TimeSpan cpu = Environment.CpuUsage.TotalTime;
             sw.Restart();
             Neighbor[][] single = index.SearchBatch(queries, 10, ef, maxDegreeOfParallelism: 1);
             double qps1 = nq / sw.Elapsed.TotalSeconds;
+            double qpsCpu = nq / (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
             sw.Restart();
             Neighbor[][] multi = index.SearchBatch(queries, 10, ef, maxDegreeOfParallelism: threads);
             double qpsAll = nq / sw.Elapsed.TotalSeconds;
             double recall = SyntheticVectors.Recall(single, truth, 10);
             GC.KeepAlive(multi);
-            ours.Add(new Row(ef, recall, qps1, qpsAll));
-            Console.WriteLine($"ours ef={ef,4}: recall@10 {recall:F4}  {qps1,9:F0} q/s (1 thread)  {qpsAll,9:F0} q/s ({threads} threads)");
+            ours.Add(new Row(ef, recall, qps1, qpsAll, qpsCpu));
+            Console.WriteLine($"ours ef={ef,4}: recall@10 {recall:F4}  {qps1,9:F0} q/s (1 thread; {qpsCpu:F0} per CPU s)  {qpsAll,9:F0} q/s ({threads} threads)");
         }
 
         HnswlibResult? reference = null;
@@ -94,17 +98,17 @@ internal static class HnswBench
         report.AppendLine(CultureInfo.InvariantCulture, $"### HNSW, n = {n:N0}, dim = {dim}, {nq} queries, M = {m}, efConstruction = {efc}, {clusters} clusters, seed {seed}");
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores ({threads} used), load average at start {LoadAverage()}.");
-        report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Build: ours {buildSeconds:F1} s") + (reference is null ? "" : string.Create(CultureInfo.InvariantCulture, $", hnswlib {reference.BuildSeconds:F1} s (ratio ours/hnswlib {buildSeconds / reference.BuildSeconds:F2})")) + ".");
+        report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Build: ours {buildSeconds:F1} s wall, {buildCpuSeconds:F1} s CPU") + (reference is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; hnswlib {reference.BuildSeconds:F1} s wall, {reference.BuildCpuSeconds:F1} s CPU (ratio ours/hnswlib: wall {buildSeconds / reference.BuildSeconds:F2}, CPU {buildCpuSeconds / reference.BuildCpuSeconds:F2})")) + ".");
         report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Memory: ours index {index.MemoryBytes / 1048576.0:F0} MiB, working set +{(workingAfter - workingBefore) / 1048576.0:F0} MiB") + (reference is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; hnswlib RSS +{reference.MemoryMiB:F0} MiB")) + ".");
         report.AppendLine();
-        report.AppendLine("| ef | recall@10 ours | recall@10 hnswlib | q/s 1 thread ours | q/s 1 thread hnswlib | ratio | q/s all ours | q/s all hnswlib | ratio |");
-        report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        report.AppendLine("| ef | recall@10 ours | recall@10 hnswlib | q/s 1 thread ours | hnswlib | ratio | q per CPU-s ours | hnswlib | ratio | q/s all cores ours | hnswlib | ratio |");
+        report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (int i = 0; i < ours.Count; i++)
         {
             Row o = ours[i];
             Row? h = reference?.Rows.FirstOrDefault(r => r.Ef == o.Ef);
             report.AppendLine(CultureInfo.InvariantCulture,
-                $"| {o.Ef} | {o.Recall:F4} | {Fmt(h?.Recall, "F4")} | {o.Qps1:F0} | {Fmt(h?.Qps1, "F0")} | {Ratio(o.Qps1, h?.Qps1)} | {o.QpsAll:F0} | {Fmt(h?.QpsAll, "F0")} | {Ratio(o.QpsAll, h?.QpsAll)} |");
+                $"| {o.Ef} | {o.Recall:F4} | {Fmt(h?.Recall, "F4")} | {o.Qps1:F0} | {Fmt(h?.Qps1, "F0")} | {Ratio(o.Qps1, h?.Qps1)} | {o.QpsPerCpuSecond:F0} | {Fmt(h?.QpsPerCpuSecond, "F0")} | {Ratio(o.QpsPerCpuSecond, h?.QpsPerCpuSecond)} | {o.QpsAll:F0} | {Fmt(h?.QpsAll, "F0")} | {Ratio(o.QpsAll, h?.QpsAll)} |");
         }
         Console.WriteLine();
         Console.WriteLine(report.ToString());
@@ -113,7 +117,7 @@ internal static class HnswBench
         {
             n, dim, queries = nq, m, efConstruction = efc, clusters, seed, threads, cores = Environment.ProcessorCount,
             loadAverage = LoadAverage(),
-            ours = new { buildSeconds, indexMiB = index.MemoryBytes / 1048576.0, workingSetMiB = (workingAfter - workingBefore) / 1048576.0, rows = ours },
+            ours = new { buildSeconds, buildCpuSeconds, indexMiB = index.MemoryBytes / 1048576.0, workingSetMiB = (workingAfter - workingBefore) / 1048576.0, rows = ours },
             hnswlib = reference,
         };
         File.WriteAllText(Path.Combine(outDir, $"hnsw-{n}.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
@@ -125,9 +129,9 @@ internal static class HnswBench
 
     private static string Ratio(double ours, double? theirs) => theirs is null or 0 ? "-" : (ours / theirs.Value).ToString("F2", CultureInfo.InvariantCulture);
 
-    internal sealed record Row(int Ef, double Recall, double Qps1, double QpsAll);
+    internal sealed record Row(int Ef, double Recall, double Qps1, double QpsAll, double QpsPerCpuSecond);
 
-    internal sealed record HnswlibResult(double BuildSeconds, double MemoryMiB, List<Row> Rows);
+    internal sealed record HnswlibResult(double BuildSeconds, double BuildCpuSeconds, double MemoryMiB, List<Row> Rows);
 
     /// <summary>Vectors for the python side: int32 n, nq, dim, then (n + nq) x dim float32, little-endian.</summary>
     private static void WriteVectors(string path, float[] all, int n, int nq, int dim)
@@ -185,9 +189,9 @@ internal static class HnswBench
             var rows = new List<Row>();
             foreach (JsonElement r in doc.RootElement.GetProperty("rows").EnumerateArray())
             {
-                rows.Add(new Row(r.GetProperty("ef").GetInt32(), r.GetProperty("recall").GetDouble(), r.GetProperty("qps1").GetDouble(), r.GetProperty("qpsAll").GetDouble()));
+                rows.Add(new Row(r.GetProperty("ef").GetInt32(), r.GetProperty("recall").GetDouble(), r.GetProperty("qps1").GetDouble(), r.GetProperty("qpsAll").GetDouble(), r.GetProperty("qpsCpu").GetDouble()));
             }
-            return new HnswlibResult(doc.RootElement.GetProperty("buildSeconds").GetDouble(), doc.RootElement.GetProperty("memoryMiB").GetDouble(), rows);
+            return new HnswlibResult(doc.RootElement.GetProperty("buildSeconds").GetDouble(), doc.RootElement.GetProperty("buildCpuSeconds").GetDouble(), doc.RootElement.GetProperty("memoryMiB").GetDouble(), rows);
         }
         catch (System.ComponentModel.Win32Exception e)
         {

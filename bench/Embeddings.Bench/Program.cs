@@ -12,10 +12,24 @@ internal static class Program
                 return TokenizerBench.Run(rest);
             case "hnsw":
                 return HnswBench.Run(rest);
+            case "topics":
+                return TopicsBench.Run(rest);
+            case "digest-demo":
+                return DigestDemo.Run(rest);
+        }
+        if (args.Length > 0 && args[0] == "encoder")
+        {
+            return EncoderBench.Run(args[1..]);
+        }
+        if (args.Length > 0 && args[0] == "ingest")
+        {
+            return IngestBench.Run(args[1..]);
         }
         Console.Error.WriteLine("usage: Embeddings.Bench <benchmark> [options]");
         Console.Error.WriteLine("  tokenizers");
         Console.Error.WriteLine("  hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--threads 0] [--no-hnswlib]");
+        Console.Error.WriteLine("  topics [--sizes 10000,100000] [--dim 512] [--k 50] [--no-sklearn]");
+        Console.Error.WriteLine("  digest-demo [--dumps DIR] [--out DIR] [--k N]");
         return 2;
     }
 }

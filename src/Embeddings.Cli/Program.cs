@@ -11,7 +11,14 @@ public static class Program
         var root = new RootCommand("Embeddings: sentence embeddings, similar-paper search and topic digests for paper abstracts, offline.");
         root.Add(Commands.EmbedCommand.Create());
         root.Add(Commands.ModelCommand.Create());
+        root.Add(Commands.IngestCommand.Create());
+        root.Add(Commands.MergeCommand.Create());
+        root.Add(Commands.ExportCommand.Create());
+        root.Add(Commands.IndexCommand.Create());
+        root.Add(Commands.SimilarCommand.Create());
         root.Add(Commands.EvalCommand.Create());
+        root.Add(Commands.TopicsCommand.Create());
+        root.Add(Commands.DigestCommand.Create());
         return root;
     }
 

@@ -21,7 +21,8 @@ public static class PaperIdentity
     public static string NormalizeTitle(string title)
     {
         ArgumentNullException.ThrowIfNull(title);
-        string folded = title.Normalize(NormalizationForm.FormKC);
+        // string.Normalize is a no-op under InvariantGlobalization, so the project's own NFKC is used.
+        string folded = Embeddings.Tokenization.UnicodeNormalizer.ToNfkc(title);
         var sb = new StringBuilder(folded.Length);
         bool pendingSpace = false;
         foreach (char c in folded)

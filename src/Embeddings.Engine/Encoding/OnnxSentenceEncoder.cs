@@ -245,11 +245,13 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
         return output;
     }
 
-    private void RunWindows(IWindowSource source, int windowCount, float[] windowVectors, IProgress<WorkProgress>? progress,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Sorts windows by length (ties by index, so the order is deterministic) and packs batches whose padded size
+    /// (rows x longest row) stays under the token budget: little padding, similar cost per batch.
+    /// Returns the window order and the batch boundaries in it (last entry = window count).
+    /// </summary>
+    internal (int[] Order, List<int> BatchStarts) PackBatches(IWindowSource source, int windowCount)
     {
-        // Sort by length (ties by index, so the order is deterministic) and pack batches whose padded size
-        // (rows x longest row) stays under the token budget: little padding, similar cost per batch.
         int specials = _runner.SpecialTokens;
         long[] keys = ArrayPool<long>.Shared.Rent(windowCount);
         int[] order = ArrayPool<int>.Shared.Rent(windowCount);
@@ -265,31 +267,71 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
             {
                 order[i] = (int)(keys[i] & 0xFFFFFFFF);
             }
-            int rows = 0;
-            for (int i = 0; i < windowCount; i++)
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(keys);
+        }
+        int rows = 0;
+        for (int i = 0; i < windowCount; i++)
+        {
+            int padded = source.LengthOf(order[i]) + specials;
+            if (rows > 0 && ((rows + 1) * padded > _tokenBudget || rows == MaxRowsPerBatch))
             {
-                int padded = source.LengthOf(order[i]) + specials;
-                if (rows > 0 && ((rows + 1) * padded > _tokenBudget || rows == MaxRowsPerBatch))
-                {
-                    rows = 0;
-                }
-                if (rows == 0)
-                {
-                    batchStarts.Add(i);
-                }
-                rows++;
+                rows = 0;
             }
-            batchStarts.Add(windowCount);
+            if (rows == 0)
+            {
+                batchStarts.Add(i);
+            }
+            rows++;
+        }
+        batchStarts.Add(windowCount);
+        return (order, batchStarts);
+    }
 
+    /// <summary>
+    /// The batches (lists of windows' word pieces, no special ids) that <see cref="Encode"/> would run for
+    /// <paramref name="texts"/>, in run order, with the plan's token count. For benchmarks that replay them elsewhere.
+    /// </summary>
+    internal (List<List<int[]>> Batches, long Tokens, int Windows) PlanBatches(IReadOnlyList<string> texts)
+    {
+        using WindowPlan plan = WindowPlan.Build(texts, _tokenizer, SplitSentences, _bodyLimit, Windowing, MaxWindowsPerText);
+        (int[] order, List<int> starts) = PackBatches(plan, plan.WindowCount);
+        try
+        {
+            var batches = new List<List<int[]>>();
+            for (int b = 0; b < starts.Count - 1; b++)
+            {
+                var batch = new List<int[]>();
+                for (int i = starts[b]; i < starts[b + 1]; i++)
+                {
+                    batch.Add(plan.Window(order[i]).ToArray());
+                }
+                batches.Add(batch);
+            }
+            return (batches, plan.TokenCount, plan.WindowCount);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(order);
+        }
+    }
+
+    private void RunWindows(IWindowSource source, int windowCount, float[] windowVectors, IProgress<WorkProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        (int[] order, List<int> batchStarts) = PackBatches(source, windowCount);
+        try
+        {
             int batches = batchStarts.Count - 1;
             long done = 0;
             progress?.Report(new WorkProgress("embedding", 0, windowCount, "windows"));
-            int[] orderArray = order;
             void RunOne(int b)
             {
                 int start = batchStarts[b];
                 int count = batchStarts[b + 1] - start;
-                _runner.Run(source, orderArray.AsSpan(start, count), windowVectors, cancellationToken);
+                _runner.Run(source, order.AsSpan(start, count), windowVectors, cancellationToken);
                 long now = Interlocked.Add(ref done, count);
                 progress?.Report(new WorkProgress("embedding", now, windowCount, "windows"));
             }
@@ -323,7 +365,6 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
         }
         finally
         {
-            ArrayPool<long>.Shared.Return(keys);
             ArrayPool<int>.Shared.Return(order);
         }
     }

@@ -8,7 +8,13 @@ namespace Embeddings.IO;
 public static class AtomicFile
 {
     /// <summary>Writes the file through <paramref name="write"/> and publishes it atomically.</summary>
-    public static void Write(string path, Action<Stream> write)
+    public static void Write(string path, Action<Stream> write) => Write(path, write, beforeRename: null);
+
+    /// <summary>
+    /// Writes the file through <paramref name="write"/> and publishes it atomically; <paramref name="beforeRename"/>
+    /// runs once the temporary file is complete and flushed, just before the rename (crash-injection tests use it).
+    /// </summary>
+    public static void Write(string path, Action<Stream> write, Action? beforeRename)
     {
         ArgumentNullException.ThrowIfNull(write);
         string full = Path.GetFullPath(path);
@@ -22,6 +28,7 @@ public static class AtomicFile
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
+            beforeRename?.Invoke();
             File.Move(temp, full, overwrite: true);
             FlushDirectory(dir);
         }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Embeddings.Progress;
 
 namespace Embeddings.Index;
@@ -278,6 +279,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             _memoryLock.EnterWriteLock();
             try
             {
+                ThrowIfDisposed();
                 int reused = -1;
                 lock (_idLock)
                 {
@@ -304,6 +306,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             _memoryLock.EnterReadLock();
             try
             {
+                ThrowIfDisposed();
                 int slot = -1;
                 lock (_idLock)
                 {
@@ -462,10 +465,25 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
                     }
                 }
             }
-            for (int lev = Math.Min(level, maxLevel); lev >= 0; lev--)
+            // Choose the neighbours top-down (each layer's closest is the next layer's entry), then
+            // publish bottom-up: a reader that reaches the node on some layer always finds its lists on
+            // every layer below complete, so no search ever starts from a half-linked node.
+            int top = Math.Min(level, maxLevel);
+            Span<ScoredId> chosen = ctx.ChosenBuffer((top + 1) * _m);
+            Span<int> chosenCounts = stackalloc int[top + 1];
+            for (int lev = top; lev >= 0; lev--)
             {
                 SearchLayerForInsert(ctx, q, current, lev, slot);
-                current = ConnectNewNode(ctx, slot, lev);
+                Span<ScoredId> layer = chosen.Slice(lev * _m, _m);
+                chosenCounts[lev] = ChooseNeighbours(ctx, layer);
+                if (chosenCounts[lev] > 0)
+                {
+                    current = layer[0].Id;
+                }
+            }
+            for (int lev = 0; lev <= top; lev++)
+            {
+                ConnectNewNode(ctx, slot, lev, chosen.Slice(lev * _m, chosenCounts[lev]));
             }
             if (holdsEntryLock)
             {
@@ -547,25 +565,23 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         }
     }
 
-    /// <summary>
-    /// hnswlib's mutuallyConnectNewElement: picks up to M neighbours from <c>ctx.Results</c> with the
-    /// heuristic, writes the new node's list, then adds the node to each neighbour's list (pruning it with
-    /// the heuristic when full). Returns the closest neighbour, the entry for the next layer down.
-    /// </summary>
-    private int ConnectNewNode(SearchContext ctx, int slot, int level)
+    /// <summary>Picks up to M neighbours from <c>ctx.Results</c> with the heuristic, best first; returns how many.</summary>
+    private int ChooseNeighbours(SearchContext ctx, Span<ScoredId> chosen)
     {
-        int maxLinks = level == 0 ? _maxM0 : _maxM;
         int count = ctx.Results.Count;
         Span<ScoredId> sorted = ctx.Sorted(count);
         ctx.Results.DrainDescending(sorted);
-        if (count == 0)
-        {
-            return EntrySlot(Volatile.Read(ref _entry));
-        }
-        int selectedCount = SelectByHeuristic(sorted[..count], _m, ctx.SelectedBuffer(_m));
-        ReadOnlySpan<ScoredId> selected = ctx.SelectedBuffer(_m)[..selectedCount];
-        int closest = selected[0].Id;
+        return SelectByHeuristic(sorted[..count], _m, chosen);
+    }
 
+    /// <summary>
+    /// hnswlib's mutuallyConnectNewElement: writes the new node's list on one layer, then adds the node to
+    /// each chosen neighbour's list (pruning it with the heuristic when full).
+    /// </summary>
+    private void ConnectNewNode(SearchContext ctx, int slot, int level, ReadOnlySpan<ScoredId> selected)
+    {
+        int maxLinks = level == 0 ? _maxM0 : _maxM;
+        int selectedCount = selected.Length;
         int* own = Links(slot, level);
         LockNode(slot);
         for (int i = 0; i < selectedCount; i++)
@@ -613,7 +629,6 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
                 UnlockNode(other);
             }
         }
-        return closest;
     }
 
     /// <summary>
@@ -713,6 +728,8 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         _memoryLock.EnterReadLock();
         try
         {
+            // Checked again under the lock: Dispose takes the write side, so the block cannot vanish mid-search.
+            ThrowIfDisposed();
             fixed (float* pq = q)
             {
                 if (filter is not null && ShouldSearchExactly(filter))
@@ -850,41 +867,67 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             lowerBound = entryScore;
         }
         candidates.Push(entryScore, entry);
-        visited[entry] = epoch;
-        while (candidates.Count > 0)
+        int* fresh = stackalloc int[maxM0];
+        fixed (ushort* marks = visited)
         {
-            float top = candidates.TopScore;
-            if (top < lowerBound && (results.Count == ef || typeof(TMode) == typeof(NoCheck)))
+            marks[entry] = epoch;
+            while (candidates.Count > 0)
             {
-                break;
-            }
-            int node = candidates.TopId;
-            candidates.Pop();
-            int* list = (int*)(level0 + node * stride);
-            int n = Math.Min(Volatile.Read(ref *list), maxM0);
-            for (int j = 1; j <= n; j++)
-            {
-                int candidate = list[j];
-                if (visited[candidate] == epoch)
+                float top = candidates.TopScore;
+                if (top < lowerBound && (results.Count == ef || typeof(TMode) == typeof(NoCheck)))
                 {
-                    continue;
+                    break;
                 }
-                visited[candidate] = epoch;
-                float s = VectorMath.Dot(q, (float*)(level0 + candidate * stride + vectorOffset), dim);
-                if (results.Count < ef || s > lowerBound)
+                int node = candidates.TopId;
+                candidates.Pop();
+                int* list = (int*)(level0 + node * stride);
+                int n = Math.Min(Volatile.Read(ref *list), maxM0);
+
+                // Pass 1: mark the unvisited neighbours and start fetching their vectors, so the memory
+                // loads overlap instead of stalling one after another (hnswlib's _mm_prefetch, batched).
+                int freshCount = 0;
+                for (int j = 1; j <= n; j++)
                 {
-                    candidates.Push(s, candidate);
-                    if (typeof(TMode) == typeof(NoCheck) || IsAllowed(candidate, filter))
+                    int candidate = list[j];
+                    if (marks[candidate] != epoch)
                     {
-                        results.Push(s, candidate);
-                        if (results.Count > ef)
+                        marks[candidate] = epoch;
+                        fresh[freshCount++] = candidate;
+                        if (Sse.IsSupported)
                         {
-                            results.Pop();
+                            byte* v = level0 + candidate * stride + vectorOffset;
+                            Sse.Prefetch0(v);
+                            Sse.Prefetch0(v + 64);
                         }
                     }
-                    if (results.Count > 0)
+                }
+                if (Sse.IsSupported && candidates.Count > 0)
+                {
+                    Sse.Prefetch0(level0 + candidates.TopId * stride);
+                }
+
+                // Pass 2: score them.
+                for (int i = 0; i < freshCount; i++)
+                {
+                    int candidate = fresh[i];
+                    float s = VectorMath.Dot(q, (float*)(level0 + candidate * stride + vectorOffset), dim);
+                    if (results.Count < ef)
                     {
-                        lowerBound = results.TopScore;
+                        candidates.Push(s, candidate);
+                        if (typeof(TMode) == typeof(NoCheck) || IsAllowed(candidate, filter))
+                        {
+                            results.Push(s, candidate);
+                            lowerBound = results.TopScore;
+                        }
+                    }
+                    else if (s > lowerBound)
+                    {
+                        candidates.Push(s, candidate);
+                        if (typeof(TMode) == typeof(NoCheck) || IsAllowed(candidate, filter))
+                        {
+                            results.ReplaceTop(s, candidate);
+                            lowerBound = results.TopScore;
+                        }
                     }
                 }
             }
@@ -988,6 +1031,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         _memoryLock.EnterWriteLock();
         try
         {
+            ThrowIfDisposed();
             int slots = _slotCount;
             if (_notLiveCount == 0)
             {
@@ -1223,6 +1267,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         _memoryLock.EnterWriteLock();
         try
         {
+            ThrowIfDisposed();
             if (capacity > _capacity)
             {
                 Grow(Math.Max(capacity, (int)Math.Min(int.MaxValue, _capacity + (long)_capacity / 2)));
@@ -1344,7 +1389,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
 
         public Span<ScoredId> Sorted(int n) => Ensure(ref _sorted, n);
 
-        public Span<ScoredId> SelectedBuffer(int n) => Ensure(ref _selected, n);
+        public Span<ScoredId> ChosenBuffer(int n) => Ensure(ref _selected, n);
 
         public Span<ScoredId> PruneBuffer(int n) => Ensure(ref _prune, n);
 

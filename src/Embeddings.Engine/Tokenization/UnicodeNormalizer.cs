@@ -15,6 +15,46 @@ internal static class UnicodeNormalizer
     private const int LCount = 19, VCount = 21, TCount = 28, NCount = VCount * TCount, SCount = LCount * NCount;
 
     /// <summary>
+    /// The NFKC form of <paramref name="text"/> (what <see cref="string.Normalize(System.Text.NormalizationForm)"/>
+    /// would give with ICU). ASCII text is returned as is.
+    /// </summary>
+    public static string ToNfkc(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (System.Text.Ascii.IsValid(text))
+        {
+            return text;
+        }
+        var decomposed = new PooledBuffer<int>(text.Length + 8);
+        try
+        {
+            for (int i = 0; i < text.Length;)
+            {
+                AppendDecomposed(SentencePieceUnigramTokenizer.ReadCodePoint(text, ref i), compatibility: true, ref decomposed);
+            }
+            int length = Compose(decomposed.Span);
+            var builder = new System.Text.StringBuilder(length);
+            foreach (int cp in decomposed.Span[..length])
+            {
+                // Lone surrogates stand for themselves, as they came in.
+                if (cp < 0x10000)
+                {
+                    builder.Append((char)cp);
+                }
+                else
+                {
+                    builder.Append(char.ConvertFromUtf32(cp));
+                }
+            }
+            return builder.ToString();
+        }
+        finally
+        {
+            decomposed.Dispose();
+        }
+    }
+
+    /// <summary>
     /// Appends the canonical (NFD) or compatibility (NFKD) decomposition of <paramref name="codePoint"/> to
     /// <paramref name="output"/>, keeping the trailing run of combining marks in canonical order.
     /// </summary>

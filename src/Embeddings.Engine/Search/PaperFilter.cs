@@ -1,0 +1,149 @@
+using System.Globalization;
+using Embeddings.Corpus;
+
+namespace Embeddings.Search;
+
+/// <summary>
+/// Restricts similar-paper hits by date range, categories and/or an id set. Parsed from the CLI's
+/// <c>--filter</c> expressions: <c>date&gt;=2025-03-01</c>, <c>date&lt;=2025-03-31</c>, <c>date=2025-03</c> (a prefix),
+/// <c>category=cs.CL</c> (several categories: any of them), <c>id=ID1,ID2</c>. Several expressions combine with AND.
+/// </summary>
+public sealed record PaperFilter
+{
+    /// <summary>Earliest date allowed (inclusive), compared on the ISO text of the paper's date.</summary>
+    public string? DateFrom { get; init; }
+
+    /// <summary>Latest date allowed (inclusive); a prefix such as 2025-03 includes the whole month.</summary>
+    public string? DateTo { get; init; }
+
+    /// <summary>Allowed categories (a paper passes if it has any of them); null = any.</summary>
+    public IReadOnlySet<string>? Categories { get; init; }
+
+    /// <summary>Allowed paper ids; null = any.</summary>
+    public IReadOnlySet<string>? Ids { get; init; }
+
+    /// <summary>Parses <c>--filter</c> expressions; throws <see cref="ArgumentException"/> naming the bad one.</summary>
+    public static PaperFilter? Parse(IEnumerable<string> expressions)
+    {
+        ArgumentNullException.ThrowIfNull(expressions);
+        PaperFilter? filter = null;
+        foreach (string raw in expressions)
+        {
+            filter ??= new PaperFilter();
+            string e = raw.Trim();
+            if (TrySplit(e, ">=", out string key, out string value) && key == "date")
+            {
+                filter = filter with { DateFrom = CheckDate(raw, value) };
+            }
+            else if (TrySplit(e, "<=", out key, out value) && key == "date")
+            {
+                filter = filter with { DateTo = CheckDate(raw, value) };
+            }
+            else if (TrySplit(e, "=", out key, out value))
+            {
+                string[] items = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                switch (key)
+                {
+                    case "date":
+                        filter = filter with { DateFrom = CheckDate(raw, value), DateTo = CheckDate(raw, value) };
+                        break;
+                    case "category":
+                    case "categories":
+                        filter = filter with { Categories = Union(filter.Categories, items) };
+                        break;
+                    case "id":
+                    case "ids":
+                        filter = filter with { Ids = Union(filter.Ids, items) };
+                        break;
+                    default:
+                        throw Bad(raw);
+                }
+            }
+            else
+            {
+                throw Bad(raw);
+            }
+        }
+        return filter;
+    }
+
+    /// <summary>Whether <paramref name="paper"/> passes.</summary>
+    public bool Matches(Paper paper)
+    {
+        ArgumentNullException.ThrowIfNull(paper);
+        if (Ids is not null && !Ids.Contains(paper.Id))
+        {
+            return false;
+        }
+        if (DateFrom is not null || DateTo is not null)
+        {
+            if (paper.Date is not { Length: > 0 } date)
+            {
+                return false;
+            }
+            if (DateFrom is not null && string.CompareOrdinal(date, DateFrom) < 0)
+            {
+                return false;
+            }
+            // A prefix bound ("2025-03") includes every date that starts with it.
+            if (DateTo is not null && string.CompareOrdinal(date, DateTo) > 0 && !date.StartsWith(DateTo, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+        if (Categories is not null)
+        {
+            if (paper.Categories is null)
+            {
+                return false;
+            }
+            bool any = false;
+            foreach (string c in paper.Categories)
+            {
+                if (Categories.Contains(c))
+                {
+                    any = true;
+                    break;
+                }
+            }
+            if (!any)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool TrySplit(string e, string op, out string key, out string value)
+    {
+        int at = e.IndexOf(op, StringComparison.Ordinal);
+        if (at <= 0)
+        {
+            key = value = "";
+            return false;
+        }
+        key = e[..at].Trim().ToLowerInvariant();
+        value = e[(at + op.Length)..].Trim();
+        return value.Length > 0;
+    }
+
+    private static string CheckDate(string raw, string value)
+    {
+        string[] formats = ["yyyy-MM-dd", "yyyy-MM", "yyyy"];
+        if (!DateTime.TryParseExact(value, formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+        {
+            throw new ArgumentException($"Filter '{raw}': '{value}' is not a date; use YYYY-MM-DD, YYYY-MM or YYYY.");
+        }
+        return value;
+    }
+
+    private static HashSet<string> Union(IReadOnlySet<string>? existing, string[] items)
+    {
+        var set = existing is null ? new HashSet<string>(StringComparer.Ordinal) : new HashSet<string>(existing, StringComparer.Ordinal);
+        set.UnionWith(items);
+        return set;
+    }
+
+    private static ArgumentException Bad(string raw) => new(
+        $"Filter '{raw}' is not understood. Use date>=YYYY-MM-DD, date<=YYYY-MM-DD, date=YYYY-MM, category=NAME[,NAME] or id=ID[,ID].");
+}

@@ -1,0 +1,254 @@
+using System.Text.Json;
+using Embeddings.Corpus;
+using Embeddings.Index;
+using Embeddings.IO;
+using Embeddings.Progress;
+using Embeddings.Quality.Lexical;
+using Embeddings.Store;
+
+namespace Embeddings.Search;
+
+/// <summary>Options of the indexes kept beside a store.</summary>
+public sealed record SearchIndexOptions
+{
+    /// <summary>HNSW links per node (M).</summary>
+    public int M { get; init; } = 16;
+
+    /// <summary>HNSW build breadth.</summary>
+    public int EfConstruction { get; init; } = 200;
+
+    /// <summary>Threads for building; 0 = all cores.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Throw the persisted indexes away and build them again (after changing M, say).</summary>
+    public bool Rebuild { get; init; }
+
+    /// <summary>Save the indexes after bringing them up to date (needs write access to the store folder).</summary>
+    public bool Persist { get; init; } = true;
+}
+
+/// <summary>
+/// The HNSW and BM25 indexes of a store, persisted in <c>STORE/indexes/</c> with the count of store rows they
+/// cover. Opening loads them (binary, no text parsing for the vector index), checks they belong to the store's
+/// model, then adds only the rows the store gained and drops rows that a newer revision replaced.
+/// </summary>
+public sealed class SearchIndexes : IDisposable
+{
+    /// <summary>Folder inside the store holding the indexes.</summary>
+    public const string FolderName = "indexes";
+
+    private const string HnswFile = "vectors.hnsw";
+    private const string Bm25File = "lexical.bm25";
+    private const string StateFile = "state.json";
+
+    private readonly PaperStore _store;
+    private Paper[] _paperOfRow = [];
+    private UInt128[] _hashOfRow = [];
+    private int[] _rowOfSlot = [];
+    private Dictionary<string, int> _rowById = new(StringComparer.Ordinal);
+
+    private SearchIndexes(PaperStore store, Bm25Index bm25)
+    {
+        _store = store;
+        Bm25 = bm25;
+    }
+
+    /// <summary>The vector index; null for an empty store.</summary>
+    public HnswIndex? Hnsw { get; private set; }
+
+    /// <summary>The lexical index over title and abstract of the live papers.</summary>
+    public Bm25Index Bm25 { get; private set; }
+
+    /// <summary>Rows of the store's vector file holding the latest revision of a paper.</summary>
+    public bool[] LiveRows { get; private set; } = [];
+
+    /// <summary>Number of live rows (papers).</summary>
+    public int LiveCount { get; private set; }
+
+    /// <summary>What opening had to do, for reports ("loaded; added 12 papers").</summary>
+    public string Status { get; private set; } = "";
+
+    /// <summary>Path of the HNSW file of a store.</summary>
+    public static string HnswPath(string storeDirectory) => Path.Combine(storeDirectory, FolderName, HnswFile);
+
+    /// <summary>Opens (loads, brings up to date, saves) the indexes of <paramref name="store"/>.</summary>
+    public static async Task<SearchIndexes> OpenAsync(PaperStore store, SearchIndexOptions options,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        string folder = Path.Combine(store.Directory, FolderName);
+        IndexState? state = options.Rebuild ? null : IndexState.TryLoad(Path.Combine(folder, StateFile), store.ModelFingerprint);
+
+        var indexes = new SearchIndexes(store, Bm25Index.Create());
+        var status = new List<string>();
+        await indexes.LoadPapersAsync(progress, cancellationToken).ConfigureAwait(false);
+
+        // Lexical index: load, then add papers whose latest row is beyond what it covered (new or changed text).
+        int bm25Covered = 0;
+        if (state is not null && File.Exists(Path.Combine(folder, Bm25File)))
+        {
+            indexes.Bm25 = Bm25Index.Load(Path.Combine(folder, Bm25File));
+            bm25Covered = state.Bm25Rows;
+        }
+        int lexicalAdded = indexes.UpdateLexical(bm25Covered, progress, cancellationToken);
+        status.Add(bm25Covered == 0 ? $"BM25 built over {indexes.LiveCount} papers" : $"BM25 loaded, {lexicalAdded} papers added");
+
+        // Vector index: load (checks magic, version, checksum, fingerprint), add the missing rows, drop replaced ones.
+        int rows = store.RowCount;
+        string hnswPath = Path.Combine(folder, HnswFile);
+        if (rows > 0)
+        {
+            HnswIndex? hnsw = null;
+            if (state is not null && File.Exists(hnswPath))
+            {
+                hnsw = HnswIndex.Load(hnswPath, store.ModelFingerprint, store.Dimension);
+                if (hnsw.M != options.M || hnsw.EfConstruction != options.EfConstruction)
+                {
+                    status.Add($"HNSW parameters changed (M {hnsw.M} -> {options.M}, efConstruction {hnsw.EfConstruction} -> {options.EfConstruction}): rebuilt");
+                    hnsw.Dispose();
+                    hnsw = null;
+                }
+            }
+            int covered = hnsw?.CoveredCount ?? 0;
+            hnsw ??= HnswIndex.Create(new HnswOptions
+            {
+                Dimension = store.Dimension,
+                M = options.M,
+                EfConstruction = options.EfConstruction,
+                ModelFingerprint = store.ModelFingerprint,
+                MaxDegreeOfParallelism = options.Threads,
+                InitialCapacity = Math.Max(rows, 1024),
+            });
+            if (covered < rows)
+            {
+                hnsw.AddRange(store.GetAllRows()[(covered * store.Dimension)..], covered, progress, cancellationToken);
+            }
+            int dropped = 0;
+            for (int row = 0; row < rows; row++)
+            {
+                if (!indexes.LiveRows[row] && hnsw.Contains(row) && hnsw.Delete(row))
+                {
+                    dropped++;
+                }
+            }
+            indexes.Hnsw = hnsw;
+            status.Add(covered == 0 ? $"HNSW built over {rows} vectors" : $"HNSW loaded, {rows - covered} vectors added, {dropped} replaced");
+            if (options.Persist && (covered < rows || dropped > 0 || lexicalAdded > 0 || state is null))
+            {
+                indexes.Save(folder);
+            }
+        }
+        indexes.Status = string.Join("; ", status);
+        return indexes;
+    }
+
+    /// <summary>Writes both indexes and the state file atomically.</summary>
+    public void Save(string? folder = null)
+    {
+        folder ??= Path.Combine(_store.Directory, FolderName);
+        Directory.CreateDirectory(folder);
+        Hnsw?.Save(Path.Combine(folder, HnswFile));
+        Bm25.Save(Path.Combine(folder, Bm25File));
+        // The state file goes last: an index newer than the state only means some rows are re-added next time.
+        new IndexState(IndexState.CurrentVersion, _store.ModelFingerprint, _store.RowCount).Save(Path.Combine(folder, StateFile));
+    }
+
+    /// <summary>The paper whose latest revision is in <paramref name="row"/>.</summary>
+    public Paper PaperOfRow(int row) => _paperOfRow[row];
+
+    /// <summary>Content hash of the paper in <paramref name="row"/>.</summary>
+    public UInt128 ContentHashOfRow(int row) => _hashOfRow[row];
+
+    /// <summary>The live row of BM25 document <paramref name="slot"/>, or -1 when that document was removed.</summary>
+    public int RowOfLexicalSlot(int slot) => slot < _rowOfSlot.Length ? _rowOfSlot[slot] : -1;
+
+    /// <summary>The BM25 document number of the paper in <paramref name="row"/>, or -1.</summary>
+    public int LexicalSlotOfRow(int row) => Bm25.DocumentSlot(_paperOfRow[row].Id);
+
+    /// <inheritdoc />
+    public void Dispose() => Hnsw?.Dispose();
+
+    private async Task LoadPapersAsync(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        int rows = _store.RowCount;
+        var live = new bool[rows];
+        var papers = new Paper[rows];
+        var hashes = new UInt128[rows];
+        var rowById = new Dictionary<string, int>(_store.Count, StringComparer.Ordinal);
+        int count = 0;
+        await foreach (StoredPaper p in _store.ReadPapersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            live[p.Row] = true;
+            papers[p.Row] = p.Paper;
+            hashes[p.Row] = p.ContentHash;
+            rowById[p.Paper.Id] = p.Row;
+            if (++count % 10_000 == 0)
+            {
+                progress?.Report(new WorkProgress("reading papers", count, _store.Count, "papers"));
+            }
+        }
+        LiveRows = live;
+        LiveCount = count;
+        _paperOfRow = papers;
+        _hashOfRow = hashes;
+        _rowById = rowById;
+    }
+
+    private int UpdateLexical(int coveredRows, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        int added = 0;
+        for (int row = coveredRows; row < LiveRows.Length; row++)
+        {
+            if (!LiveRows[row])
+            {
+                continue;
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            Paper paper = _paperOfRow[row];
+            Bm25.Remove(paper.Id);
+            Bm25.Add(paper);
+            if (++added % 10_000 == 0)
+            {
+                progress?.Report(new WorkProgress("lexical index", added, LiveRows.Length - coveredRows, "papers"));
+            }
+        }
+        var rowOfSlot = new int[Bm25.DocumentSlots];
+        for (int slot = 0; slot < rowOfSlot.Length; slot++)
+        {
+            rowOfSlot[slot] = _rowById.TryGetValue(Bm25.DocumentId(slot), out int row) ? row : -1;
+        }
+        _rowOfSlot = rowOfSlot;
+        return added;
+    }
+
+    private sealed record IndexState(int Version, string ModelFingerprint, int Bm25Rows)
+    {
+        public const int CurrentVersion = 1;
+
+        public static IndexState? TryLoad(string path, string fingerprint)
+        {
+            if (!File.Exists(path))
+            {
+                return null;
+            }
+            IndexState? state;
+            try
+            {
+                state = JsonSerializer.Deserialize<IndexState>(File.ReadAllBytes(path));
+            }
+            catch (JsonException e)
+            {
+                throw new DataFormatException(path, $"unreadable index state ({e.Message}); delete the '{FolderName}' folder to rebuild the indexes.");
+            }
+            if (state is null || state.Version > CurrentVersion)
+            {
+                throw new DataFormatException(path, $"index state version {state?.Version} is newer than this program understands ({CurrentVersion}); upgrade, or delete the folder to rebuild.");
+            }
+            // Indexes of another model are rebuilt rather than mixed.
+            return state.ModelFingerprint == fingerprint ? state : null;
+        }
+
+        public void Save(string path) => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this));
+    }
+}

@@ -1,0 +1,116 @@
+using Embeddings.Quality;
+
+namespace Embeddings.Search;
+
+/// <summary>How hits are ranked.</summary>
+public enum RankingMode
+{
+    /// <summary>Vector similarity alone (cosine over the store's embeddings, through HNSW or the exact index).</summary>
+    Vector,
+
+    /// <summary>BM25 over title and abstract alone.</summary>
+    Lexical,
+
+    /// <summary>
+    /// BM25 fused with vector similarity on min-max normalised scores. The default: on scientific abstracts
+    /// BM25 alone beats the shipped neural model, and the fusion beats both (see QUALITY.md).
+    /// </summary>
+    Hybrid,
+}
+
+/// <summary>How BM25 and vector scores are fused in <see cref="RankingMode.Hybrid"/>.</summary>
+public enum FusionMethod
+{
+    /// <summary>(1 - w) x BM25 + w x vector, each min-max normalised over the candidates of the query.</summary>
+    Weighted,
+
+    /// <summary>Reciprocal rank fusion: sum of 1 / (k + rank) over both rankings.</summary>
+    ReciprocalRank,
+}
+
+/// <summary>
+/// A similar-paper query: papers like a stored paper (<see cref="PaperId"/>), like a free text, and/or like
+/// several examples and unlike others. At least one of <see cref="PaperId"/>, <see cref="Text"/> or
+/// <see cref="Like"/> is required.
+/// </summary>
+public sealed record SimilarQuery
+{
+    /// <summary>Id of a stored paper to find neighbours of; it is excluded from the hits.</summary>
+    public string? PaperId { get; init; }
+
+    /// <summary>Free text (a title and/or an abstract); encoded with the store's model.</summary>
+    public string? Text { get; init; }
+
+    /// <summary>Ids of stored papers the hits should resemble ("more like these").</summary>
+    public IReadOnlyList<string> Like { get; init; } = [];
+
+    /// <summary>Ids of stored papers the hits should not resemble ("less like those").</summary>
+    public IReadOnlyList<string> Unlike { get; init; } = [];
+
+    /// <summary>Number of hits.</summary>
+    public int K { get; init; } = 10;
+
+    /// <summary>Hits scoring below this are dropped (the score's scale depends on <see cref="Mode"/>).</summary>
+    public float? MinScore { get; init; }
+
+    /// <summary>Ranking; the default is the one that scored best on the development data.</summary>
+    public RankingMode Mode { get; init; } = SearchDefaults.Mode;
+
+    /// <summary>Fusion used by <see cref="RankingMode.Hybrid"/>.</summary>
+    public FusionMethod Fusion { get; init; } = FusionMethod.Weighted;
+
+    /// <summary>Weight of the vector score in weighted fusion (0..1).</summary>
+    public float VectorWeight { get; init; } = QualityDefaults.FusionVectorWeight;
+
+    /// <summary>Restricts the hits (date range, categories, ids).</summary>
+    public PaperFilter? Filter { get; init; }
+
+    /// <summary>Use the exact index (brute force, the oracle) instead of HNSW.</summary>
+    public bool Exact { get; init; }
+
+    /// <summary>HNSW search breadth; 0 = the index default.</summary>
+    public int Ef { get; init; }
+
+    /// <summary>Drop hits that are the same text as a query paper (another dump's copy, another id).</summary>
+    public bool ExcludeDuplicates { get; init; } = true;
+
+    internal void Validate()
+    {
+        if (PaperId is null && string.IsNullOrWhiteSpace(Text) && Like.Count == 0)
+        {
+            throw new ArgumentException("A similar-paper query needs a paper id, a text, or at least one --like paper.");
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(K, 1, nameof(K));
+        if (VectorWeight is < 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(VectorWeight), VectorWeight, "The vector weight must be between 0 and 1.");
+        }
+    }
+}
+
+/// <summary>One similar paper.</summary>
+/// <param name="Id">Paper id.</param>
+/// <param name="Title">Paper title.</param>
+/// <param name="Score">Ranking score (higher is more similar); cosine in vector mode, BM25 in lexical mode,
+/// the fused score in hybrid mode.</param>
+/// <param name="Why">The few terms the query and the hit share most strongly (stemmed forms).</param>
+public sealed record SimilarHit(string Id, string Title, float Score, IReadOnlyList<string> Why);
+
+/// <summary>Search defaults chosen by measurement (QUALITY.md).</summary>
+public static class SearchDefaults
+{
+    /// <summary>The default ranking: hybrid won on SciFact train nDCG@10 (see QUALITY.md).</summary>
+    public const RankingMode Mode = RankingMode.Hybrid;
+
+    /// <summary>Candidates taken from each ranking before fusion.</summary>
+    public const int FusionCandidates = QualityDefaults.FusionCandidates;
+
+    /// <summary>Weight of the unlike examples against the like examples (Rocchio's gamma / beta).</summary>
+    public const float UnlikeWeight = 0.5f;
+
+    /// <summary>Cosine above which a hit counts as a duplicate of the query paper.</summary>
+    public const float DuplicateCosine = 0.995f;
+
+    /// <summary>Terms shown as the "why" of a hit.</summary>
+    public const int WhyTerms = 5;
+}

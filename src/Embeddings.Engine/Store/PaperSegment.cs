@@ -1,0 +1,218 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using Embeddings.Corpus;
+
+namespace Embeddings.Store;
+
+/// <summary>Kinds of record in a papers segment.</summary>
+internal enum RecordKind : byte
+{
+    /// <summary>A paper revision with its vector row.</summary>
+    Paper = 1,
+
+    /// <summary>An already stored paper seen again in another dump: adds the dump to its sources, no vector.</summary>
+    Sighting = 2,
+}
+
+/// <summary>Flags stored with a paper revision.</summary>
+[Flags]
+public enum StoredPaperFlags : byte
+{
+    /// <summary>Nothing special.</summary>
+    None = 0,
+
+    /// <summary>Part of the text did not reach the model.</summary>
+    Truncated = 1,
+
+    /// <summary>The embedded text was empty (zero vector).</summary>
+    Empty = 2,
+}
+
+/// <summary>What a scan of a segment keeps of each record: identity and bookkeeping, not the text.</summary>
+internal struct RecordHead
+{
+    public RecordKind Kind;
+    public long Row;
+    public string Id;
+    public int Revision;
+    public long FirstSeenMs;
+    public UInt128 Hash;
+    public StoredPaperFlags Flags;
+    public string[] Sources;
+    public long Offset;
+}
+
+/// <summary>
+/// A papers segment: the records of one commit. Layout, little-endian:
+/// header (32 bytes) = magic "EMBPSEG1", u32 format version, u32 record count, i64 first row, i32 rows, u32 reserved;
+/// then per record u32 payload length and the payload:
+/// u8 kind; for a paper: i64 row, str id, i32 revision, i64 first-seen (Unix ms), u128 content hash, u8 flags,
+/// str[] sources, str title, str abstract, str? date, i32 author count (-1 none), str[]? authors, str[]? categories;
+/// for a sighting: str id, i64 time (Unix ms), str source.
+/// Strings are an i32 UTF-8 byte length (-1 null) and the bytes; lists an i32 count (-1 null) and the strings.
+/// The file's length and XxHash64 are in the manifest, so a torn or altered segment is found on open.
+/// </summary>
+internal static class PaperSegment
+{
+    public const int HeaderBytes = 32;
+    public const int Version = 1;
+    private static ReadOnlySpan<byte> Magic => "EMBPSEG1"u8;
+
+    public static string FileName(int number) => $"seg-{number:D6}.papers";
+
+    public static void WriteHeader(Span<byte> header, int recordCount, long firstRow, int rows)
+    {
+        header.Clear();
+        Magic.CopyTo(header);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Version);
+        BinaryPrimitives.WriteInt32LittleEndian(header[12..], recordCount);
+        BinaryPrimitives.WriteInt64LittleEndian(header[16..], firstRow);
+        BinaryPrimitives.WriteInt32LittleEndian(header[24..], rows);
+    }
+
+    public static void AppendPaper(RecordWriter w, long row, StoredPaper paper)
+    {
+        int lengthAt = w.Reserve32();
+        int start = w.Length;
+        w.WriteByte((byte)RecordKind.Paper);
+        w.WriteInt64(row);
+        w.WriteString(paper.Paper.Id);
+        w.WriteInt32(paper.Revision);
+        w.WriteInt64(paper.FirstSeen.ToUnixTimeMilliseconds());
+        w.WriteUInt128(paper.ContentHash);
+        w.WriteByte((byte)paper.Flags);
+        w.WriteStrings(paper.Sources);
+        w.WriteString(paper.Paper.Title);
+        w.WriteString(paper.Paper.Abstract);
+        w.WriteString(paper.Paper.Date);
+        w.WriteInt32(paper.Paper.AuthorCount ?? -1);
+        w.WriteStrings(paper.Paper.Authors);
+        w.WriteStrings(paper.Paper.Categories);
+        w.PatchInt32(lengthAt, w.Length - start);
+    }
+
+    public static void AppendSighting(RecordWriter w, string id, long timeMs, string source)
+    {
+        int lengthAt = w.Reserve32();
+        int start = w.Length;
+        w.WriteByte((byte)RecordKind.Sighting);
+        w.WriteString(id);
+        w.WriteInt64(timeMs);
+        w.WriteString(source);
+        w.PatchInt32(lengthAt, w.Length - start);
+    }
+
+    /// <summary>Reads the head of the record payload (kind, identity, bookkeeping).</summary>
+    public static RecordHead ReadHead(ReadOnlySpan<byte> payload, long offset)
+    {
+        var r = new RecordReader(payload);
+        var head = new RecordHead { Offset = offset, Kind = (RecordKind)r.ReadByte() };
+        switch (head.Kind)
+        {
+            case RecordKind.Paper:
+                head.Row = r.ReadInt64();
+                head.Id = r.ReadString() ?? throw new FormatException("null id");
+                head.Revision = r.ReadInt32();
+                head.FirstSeenMs = r.ReadInt64();
+                head.Hash = r.ReadUInt128();
+                head.Flags = (StoredPaperFlags)r.ReadByte();
+                head.Sources = r.ReadStrings() ?? [];
+                break;
+            case RecordKind.Sighting:
+                head.Row = -1;
+                head.Id = r.ReadString() ?? throw new FormatException("null id");
+                head.FirstSeenMs = r.ReadInt64();
+                head.Sources = [r.ReadString() ?? throw new FormatException("null source")];
+                break;
+            default:
+                throw new FormatException($"unknown record kind {(byte)head.Kind}");
+        }
+        return head;
+    }
+
+    /// <summary>Reads a whole paper record (the payload after the length).</summary>
+    public static (Paper Paper, RecordHead Head) ReadPaper(ReadOnlySpan<byte> payload, long offset)
+    {
+        RecordHead head = ReadHead(payload, offset);
+        if (head.Kind != RecordKind.Paper)
+        {
+            throw new FormatException("not a paper record");
+        }
+        var r = new RecordReader(payload);
+        // Skip the head again with the same reader to reach the text fields.
+        r.ReadByte();
+        r.ReadInt64();
+        r.ReadString();
+        r.ReadInt32();
+        r.ReadInt64();
+        r.ReadUInt128();
+        r.ReadByte();
+        r.ReadStrings();
+        string title = r.ReadString() ?? "";
+        string abstractText = r.ReadString() ?? "";
+        string? date = r.ReadString();
+        int authorCount = r.ReadInt32();
+        string[]? authors = r.ReadStrings();
+        string[]? categories = r.ReadStrings();
+        var paper = new Paper(head.Id, title, abstractText, authors, date, categories, authorCount < 0 ? null : authorCount);
+        return (paper, head);
+    }
+
+    /// <summary>
+    /// Reads a segment file, checking its length, checksum and header against the manifest entry, and hands each record
+    /// head to <paramref name="onRecord"/>. Throws <see cref="DataFormatException"/> naming the file when anything is off.
+    /// </summary>
+    public static void Scan(string path, SegmentEntry entry, Action<RecordHead> onRecord)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new DataFormatException(path, "segment listed in the manifest is missing: the store is incomplete (restore it from a backup, or re-ingest into a new store)");
+        }
+        if (bytes.LongLength != entry.Bytes)
+        {
+            throw new DataFormatException(path, $"segment is {bytes.LongLength} bytes but the manifest says {entry.Bytes}: the file is torn or was modified");
+        }
+        ulong hash = XxHash64.HashToUInt64(bytes);
+        if (hash != entry.XxHash64)
+        {
+            throw new DataFormatException(path, $"checksum mismatch (XxHash64 {hash:x16}, manifest {entry.XxHash64:x16}): the file is corrupted");
+        }
+        ReadOnlySpan<byte> span = bytes;
+        if (span.Length < HeaderBytes || !span[..8].SequenceEqual(Magic))
+        {
+            throw new DataFormatException(path, "not a papers segment (bad magic)");
+        }
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(span[8..]);
+        int records = BinaryPrimitives.ReadInt32LittleEndian(span[12..]);
+        long firstRow = BinaryPrimitives.ReadInt64LittleEndian(span[16..]);
+        int rows = BinaryPrimitives.ReadInt32LittleEndian(span[24..]);
+        if (version != Version || firstRow != entry.FirstRow || rows != entry.Rows || records != entry.Records)
+        {
+            throw new DataFormatException(path, $"segment header (version {version}, rows {firstRow}+{rows}, {records} records) disagrees with the manifest");
+        }
+        long pos = HeaderBytes;
+        try
+        {
+            for (int i = 0; i < records; i++)
+            {
+                int length = BinaryPrimitives.ReadInt32LittleEndian(span.Slice((int)pos, 4));
+                RecordHead head = ReadHead(span.Slice((int)pos + 4, length), pos);
+                onRecord(head);
+                pos += 4 + length;
+            }
+        }
+        catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException)
+        {
+            throw new DataFormatException(path, $"malformed record at byte {pos}: {e.Message}");
+        }
+        if (pos != span.Length)
+        {
+            throw new DataFormatException(path, $"{span.Length - pos} bytes after the last record");
+        }
+    }
+}

@@ -1,0 +1,338 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Embeddings.Corpus;
+using Embeddings.Encoding;
+using Embeddings.Progress;
+
+namespace Embeddings.Store;
+
+public sealed partial class PaperStore
+{
+    private const int MaxIssuesKept = 1000;
+
+    /// <summary>
+    /// Reads <paramref name="files"/> (any format <see cref="PaperReader"/> knows) and ingests them; bad records stop
+    /// the run with <see cref="InputFormatException"/> unless <see cref="IngestOptions.SkipBad"/> is set, in which case
+    /// they are counted in the summary. Whatever was committed before an error stays committed.
+    /// </summary>
+    public async Task<IngestSummary> IngestFilesAsync(
+        IReadOnlyList<string> files, ISentenceEncoder encoder, IngestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        options ??= new IngestOptions();
+        var issues = new IssueCollector();
+        PaperReaderOptions baseReader = options.Reader ?? PaperReaderOptions.Default;
+        var readerOptions = new PaperReaderOptions
+        {
+            Format = baseReader.Format,
+            MaxFieldLength = baseReader.MaxFieldLength,
+            MaxIdLength = baseReader.MaxIdLength,
+            MaxRecordBytes = baseReader.MaxRecordBytes,
+            DetectDuplicateIds = baseReader.DetectDuplicateIds,
+            SkipBad = options.SkipBad,
+            OnIssue = issue =>
+            {
+                issues.Add(issue);
+                baseReader.OnIssue?.Invoke(issue);
+            },
+        };
+        foreach (string file in files)
+        {
+            if (!File.Exists(file))
+            {
+                throw new FileNotFoundException($"input file not found: {file}", file);
+            }
+            PaperReader.DetectFormat(file); // fail on an unknown extension before any work
+        }
+        return await IngestCoreAsync(PaperReader.ReadAllAsync(files, readerOptions, cancellationToken), encoder, options, issues, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reports what ingesting <paramref name="files"/> into the store at <paramref name="directory"/> would do, without
+    /// embedding or writing anything and without the writer lock. A missing store counts every paper as new.
+    /// </summary>
+    public static async Task<IngestSummary> DryRunAsync(
+        string directory, IReadOnlyList<string> files, ISentenceEncoder encoder, IngestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        options ??= new IngestOptions();
+        options = new IngestOptions
+        {
+            BatchSize = options.BatchSize,
+            CommitEvery = options.CommitEvery,
+            CommitInterval = options.CommitInterval,
+            DryRun = true,
+            SkipBad = options.SkipBad,
+            Shard = options.Shard,
+            Progress = options.Progress,
+            Reader = options.Reader,
+        };
+        using PaperStore store = Exists(directory)
+            ? Open(directory, new StoreOpenOptions { ExpectedFingerprint = encoder.Fingerprint, VerifyVectors = false })
+            : new PaperStore(Path.GetFullPath(directory),
+                new StoreManifest(FormatVersion, encoder.Fingerprint, encoder.Dimension, 0, 0, 1, [], DateTimeOffset.UtcNow, DateTimeOffset.UtcNow), null);
+        return await store.IngestFilesAsync(files, encoder, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ingests papers: each is classified by id and content hash as new, changed (re-embedded as a new revision) or
+    /// duplicate (only its source dump is recorded; a text equal to an earlier revision also counts as duplicate); only new and changed papers are embedded, in batches of
+    /// <see cref="IngestOptions.BatchSize"/>, and committed every <see cref="IngestOptions.CommitEvery"/> papers or
+    /// <see cref="IngestOptions.CommitInterval"/>. Memory stays bounded by one commit. Cancelling keeps what was committed.
+    /// </summary>
+    public Task<IngestSummary> IngestAsync(
+        IAsyncEnumerable<SourcedPaper> papers, ISentenceEncoder encoder, IngestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(papers);
+        return IngestCoreAsync(papers, encoder, options ?? new IngestOptions(), new IssueCollector(), cancellationToken);
+    }
+
+    private sealed class IssueCollector
+    {
+        public readonly List<PaperReadIssue> Kept = [];
+        public readonly Dictionary<string, long> Reasons = new(StringComparer.Ordinal);
+        public long Skipped;
+        public long Capped;
+
+        public void Add(PaperReadIssue issue)
+        {
+            if (issue.Kind == PaperIssueKind.Skipped)
+            {
+                Skipped++;
+                string reason = Reason(issue);
+                Reasons[reason] = Reasons.GetValueOrDefault(reason) + 1;
+            }
+            else
+            {
+                Capped++;
+            }
+            if (Kept.Count < MaxIssuesKept)
+            {
+                Kept.Add(issue);
+            }
+        }
+    }
+
+    /// <summary>A short reason for grouping: the problem without quoted values, numbers and details in parentheses.</summary>
+    internal static string Reason(PaperReadIssue issue)
+    {
+        string problem = issue.Problem;
+        int cut = problem.IndexOfAny(['(', ':']);
+        if (cut > 0)
+        {
+            problem = problem[..cut];
+        }
+        problem = QuotedOrNumber().Replace(problem, "").Trim();
+        problem = Regex.Replace(problem, @"\s+", " ");
+        return issue.Field is null ? problem : $"{issue.Field}: {problem}";
+    }
+
+    [GeneratedRegex(@"'[^']*'|\b\d+\b")]
+    private static partial Regex QuotedOrNumber();
+
+    /// <summary>Known state of an id during a run: committed, or waiting in the current commit.</summary>
+    private readonly record struct Known(UInt128 Hash, int Revision, long FirstSeenMs, IReadOnlyList<string> Sources, UInt128[]? EarlierHashes = null)
+    {
+        /// <summary>
+        /// Whether the text is the latest revision or an earlier one: an old text met again (re-ingesting the dump it
+        /// came from) is not a change, so re-running the same dumps never flips a paper between revisions.
+        /// </summary>
+        public bool HasSeen(UInt128 hash) => Hash == hash || (EarlierHashes is { } earlier && Array.IndexOf(earlier, hash) >= 0);
+    }
+
+    private async Task<IngestSummary> IngestCoreAsync(
+        IAsyncEnumerable<SourcedPaper> papers, ISentenceEncoder encoder, IngestOptions options, IssueCollector issues, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.CommitEvery, 1);
+        if (encoder.Fingerprint != ModelFingerprint || encoder.Dimension != Dimension)
+        {
+            throw new DataFormatException(StoreManifest.PathIn(Directory),
+                $"the store is bound to model fingerprint {ModelFingerprint} (dimension {Dimension}), but the encoder is {encoder.Fingerprint} (dimension {encoder.Dimension}). " +
+                "Vectors of different models cannot be mixed: use the store's model (--model) or another store directory.");
+        }
+        if (!options.DryRun && !IsWritable)
+        {
+            throw new InvalidOperationException("the store was opened read-only; open it with Writable = true (or PaperStore.OpenOrCreate) to ingest");
+        }
+
+        var clock = Stopwatch.StartNew();
+        long read = 0, fresh = 0, changed = 0, duplicate = 0, otherShard = 0, embedded = 0, truncated = 0;
+        int commits = 0;
+        var pending = new Dictionary<string, Known>(StringComparer.Ordinal);
+        var toEmbed = new List<PendingRow>(options.BatchSize);
+        var ready = new List<PendingRow>(Math.Min(options.CommitEvery, 1 << 16));
+        var sightings = new List<(string Id, string Source, long TimeMs)>();
+        var sightingKeys = new HashSet<(string, string)>();
+        TimeSpan lastCommit = TimeSpan.Zero;
+
+        async Task EmbedPendingAsync()
+        {
+            if (toEmbed.Count == 0)
+            {
+                return;
+            }
+            var texts = new string[toEmbed.Count];
+            for (int i = 0; i < texts.Length; i++)
+            {
+                texts[i] = toEmbed[i].Paper.Paper.EmbeddingText;
+            }
+            EmbeddingBatch batch = await encoder.EncodeAsync(texts, cancellationToken).ConfigureAwait(false);
+            if (batch.Count != texts.Length || batch.Dimension != Dimension)
+            {
+                throw new EmbeddingsException($"the encoder returned {batch.Count} vectors of dimension {batch.Dimension} for {texts.Length} texts (expected dimension {Dimension})");
+            }
+            for (int i = 0; i < texts.Length; i++)
+            {
+                PendingRow row = toEmbed[i];
+                row.Vector = batch[i].ToArray();
+                StoredPaperFlags flags = (batch.Truncated[i] ? StoredPaperFlags.Truncated : 0) | (batch.IsEmpty[i] ? StoredPaperFlags.Empty : 0);
+                if (flags != StoredPaperFlags.None)
+                {
+                    row.Paper = row.Paper with { Flags = flags };
+                }
+                truncated += batch.Truncated[i] ? 1 : 0;
+                ready.Add(row);
+            }
+            embedded += texts.Length;
+            toEmbed.Clear();
+        }
+
+        void CommitReady()
+        {
+            if (ready.Count == 0 && sightings.Count == 0)
+            {
+                return;
+            }
+            Commit(ready, sightings);
+            commits++;
+            ready.Clear();
+            sightings.Clear();
+            sightingKeys.Clear();
+            pending.Clear();
+            lastCommit = clock.Elapsed;
+        }
+
+        await foreach (SourcedPaper item in papers.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            read++;
+            Paper paper = item.Paper;
+            if (options.Shard is { } shard && !shard.Contains(paper.Id))
+            {
+                otherShard++;
+                continue;
+            }
+            string source = Path.GetFileName(item.File);
+            UInt128 hash = PaperIdentity.ContentHash(paper);
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            Known? known = Lookup(paper.Id, pending);
+            if (known is { } k && k.HasSeen(hash))
+            {
+                duplicate++;
+                if (!k.Sources.Contains(source) && sightingKeys.Add((paper.Id, source)))
+                {
+                    if (pending.TryGetValue(paper.Id, out Known waiting) && !options.DryRun)
+                    {
+                        // The revision is not committed yet: its sources list can still take the dump.
+                        PendingRow? row = FindPending(paper.Id, toEmbed, ready);
+                        if (row is not null)
+                        {
+                            var sources = new List<string>(row.Paper.Sources) { source };
+                            row.Paper = row.Paper with { Sources = sources };
+                            pending[paper.Id] = waiting with { Sources = sources };
+                            continue;
+                        }
+                    }
+                    sightings.Add((paper.Id, source, now));
+                }
+                continue;
+            }
+            int revision = 1;
+            long firstSeen = now;
+            List<string> rowSources = [source];
+            if (known is { } old)
+            {
+                changed++;
+                revision = old.Revision + 1;
+                firstSeen = old.FirstSeenMs;
+                rowSources = [.. old.Sources];
+                if (!rowSources.Contains(source))
+                {
+                    rowSources.Add(source);
+                }
+            }
+            else
+            {
+                fresh++;
+            }
+            UInt128[]? earlier = known is { } before ? [.. before.EarlierHashes ?? [], before.Hash] : null;
+            pending[paper.Id] = new Known(hash, revision, firstSeen, rowSources, earlier);
+            if (options.DryRun)
+            {
+                continue;
+            }
+            toEmbed.Add(new PendingRow
+            {
+                Paper = new StoredPaper(paper, rowSources, DateTimeOffset.FromUnixTimeMilliseconds(firstSeen), revision, hash, StoredPaperFlags.None, -1),
+            });
+            if (toEmbed.Count >= options.BatchSize)
+            {
+                await EmbedPendingAsync().ConfigureAwait(false);
+                options.Progress?.Report(new WorkProgress("ingesting", read, null, "papers"));
+                if (ready.Count >= options.CommitEvery || clock.Elapsed - lastCommit >= options.CommitInterval)
+                {
+                    CommitReady();
+                }
+            }
+        }
+        if (!options.DryRun)
+        {
+            await EmbedPendingAsync().ConfigureAwait(false);
+            CommitReady();
+        }
+        options.Progress?.Report(new WorkProgress("ingesting", read, read, "papers"));
+        return new IngestSummary(read, fresh, changed, duplicate, issues.Skipped, issues.Reasons, issues.Kept, issues.Capped, otherShard,
+            embedded, truncated, commits, clock.Elapsed.TotalSeconds, options.DryRun);
+    }
+
+    private static PendingRow? FindPending(string id, List<PendingRow> toEmbed, List<PendingRow> ready)
+    {
+        for (int i = toEmbed.Count - 1; i >= 0; i--)
+        {
+            if (toEmbed[i].Paper.Paper.Id == id)
+            {
+                return toEmbed[i];
+            }
+        }
+        for (int i = ready.Count - 1; i >= 0; i--)
+        {
+            if (ready[i].Paper.Paper.Id == id)
+            {
+                return ready[i];
+            }
+        }
+        return null;
+    }
+
+    private Known? Lookup(string id, Dictionary<string, Known> pending)
+    {
+        if (pending.TryGetValue(id, out Known k))
+        {
+            return k;
+        }
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(id, out PaperEntry? entry))
+            {
+                return null;
+            }
+            string[] sources = new string[entry.Sources.Length];
+            for (int i = 0; i < sources.Length; i++)
+            {
+                sources[i] = _sourceNames[entry.Sources[i]];
+            }
+            return new Known(entry.Hash, entry.Revision, entry.FirstSeenMs, sources, entry.EarlierHashes);
+        }
+    }
+}

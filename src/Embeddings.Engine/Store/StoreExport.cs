@@ -1,0 +1,108 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Embeddings.IO;
+
+namespace Embeddings.Store;
+
+/// <summary>Writes a store's latest papers and vectors in formats other tools read. Outputs appear atomically.</summary>
+public static class StoreExport
+{
+    /// <summary>One <c>{"id": ..., "title": ..., "vector": [...]}</c> per paper, in row order.</summary>
+    public static async Task<long> WriteJsonlAsync(PaperStore store, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        long count = 0;
+        await WriteAtomicallyAsync(path, async stream =>
+        {
+            using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { SkipValidation = true });
+            float[] vector = new float[store.Dimension];
+            await foreach (StoredPaper paper in store.ReadPapersAsync(cancellationToken).ConfigureAwait(false))
+            {
+                store.ReadRow(paper.Row, vector);
+                json.WriteStartObject();
+                json.WriteString("id", paper.Paper.Id);
+                json.WriteString("title", paper.Paper.Title);
+                json.WriteStartArray("vector");
+                foreach (float v in vector)
+                {
+                    json.WriteNumberValue(v);
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+                json.Flush();
+                stream.WriteByte((byte)'\n');
+                json.Reset();
+                count++;
+            }
+        }).ConfigureAwait(false);
+        return count;
+    }
+
+    /// <summary>
+    /// A numpy <c>.npy</c> (format 1.0) float32 little-endian matrix of the latest vectors, count x dimension, in row
+    /// order, and beside it <see cref="IdsPathFor"/> with one id per line in the same order. Returns the row count.
+    /// </summary>
+    public static long WriteNpy(PaperStore store, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        int[] rows = store.GetLiveRows();
+        int dim = store.Dimension;
+        AtomicFile.Write(path, stream =>
+        {
+            string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows.Length.ToString(CultureInfo.InvariantCulture)}, {dim.ToString(CultureInfo.InvariantCulture)}), }}";
+            int unpadded = 10 + dict.Length + 1;
+            int padded = (unpadded + 63) / 64 * 64;
+            string header = dict + new string(' ', padded - unpadded) + "\n";
+            Span<byte> preamble = stackalloc byte[10];
+            preamble[0] = 0x93;
+            "NUMPY"u8.CopyTo(preamble[1..]);
+            preamble[6] = 1;
+            preamble[7] = 0;
+            BinaryPrimitives.WriteUInt16LittleEndian(preamble[8..], (ushort)header.Length);
+            stream.Write(preamble);
+            stream.Write(System.Text.Encoding.ASCII.GetBytes(header));
+            float[] vector = new float[dim];
+            foreach (int row in rows)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                store.ReadRow(row, vector);
+                stream.Write(VectorFile.AsBytes(vector));
+            }
+        });
+        var ids = new StringBuilder();
+        foreach (int row in rows)
+        {
+            ids.Append(store.IdOfRow(row)).Append('\n');
+        }
+        AtomicFile.WriteAllText(IdsPathFor(path), ids.ToString());
+        return rows.Length;
+    }
+
+    /// <summary>The ids file written beside an <c>.npy</c> export: <c>vectors.npy</c> → <c>vectors.ids.txt</c>.</summary>
+    public static string IdsPathFor(string npyPath) => Path.ChangeExtension(npyPath, ".ids.txt");
+
+    private static async Task WriteAtomicallyAsync(string path, Func<Stream, Task> write)
+    {
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            {
+                await write(stream).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+            AtomicFile.FlushDirectory(dir);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+}

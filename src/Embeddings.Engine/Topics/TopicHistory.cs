@@ -1,0 +1,221 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Text.Json;
+using Embeddings.IO;
+
+namespace Embeddings.Topics;
+
+/// <summary>One topic as remembered between runs.</summary>
+/// <param name="Id">Its stable id.</param>
+/// <param name="Label">Its label then.</param>
+/// <param name="Size">Number of papers then.</param>
+/// <param name="Share">Share of that run's papers.</param>
+/// <param name="Centroid">Unit centre in the embedding space.</param>
+/// <param name="PaperIds">Its papers.</param>
+public sealed record TopicSnapshotEntry(int Id, string Label, int Size, double Share, IReadOnlyList<float> Centroid, IReadOnlyList<string> PaperIds);
+
+/// <summary>The previous run's topics, persisted in the store folder so the next run can keep ids.</summary>
+/// <param name="NextId">The next unused topic id (ids are never reused).</param>
+/// <param name="Dimension">Embedding dimension of the centroids.</param>
+/// <param name="Topics">The topics.</param>
+public sealed record TopicSnapshot(int NextId, int Dimension, IReadOnlyList<TopicSnapshotEntry> Topics);
+
+/// <summary>Thresholds for matching a run's topics to the previous run's.</summary>
+public sealed record TopicMatchOptions
+{
+    /// <summary>Topics whose centres are at least this similar (cosine) may match.</summary>
+    public double MinCentroidCosine { get; init; } = 0.85;
+
+    /// <summary>Topics sharing at least this Jaccard overlap of the papers both runs saw may match.</summary>
+    public double MinOverlap { get; init; } = 0.3;
+
+    /// <summary>A matched topic is growing when its share rose by this factor, shrinking when it fell by it.</summary>
+    public double TrendRatio { get; init; } = 1.25;
+}
+
+/// <summary>
+/// Stable topic ids over time: matches a new model's topics to the previous run's by centre cosine and
+/// membership overlap (greedy on the score matrix, best pair first, deterministic tie-breaks), carries the ids
+/// over, gives unmatched topics fresh ids, and marks topics new, growing, shrinking or stable. Persists the
+/// snapshot atomically as magic "EMBTOPIC" + format version + payload length + XxHash64 + UTF-8 JSON.
+/// </summary>
+public static class TopicHistory
+{
+    /// <summary>The snapshot's file name inside a store folder.</summary>
+    public const string FileName = "topics.snapshot";
+
+    /// <summary>Format version written by this code.</summary>
+    public const int FormatVersion = 1;
+
+    private static ReadOnlySpan<byte> Magic => "EMBTOPIC"u8;
+
+    private const int HeaderSize = 8 + 4 + 4 + 8 + 8;
+
+    /// <summary>
+    /// Returns <paramref name="current"/> with ids carried over from <paramref name="previous"/> and trends set
+    /// (every topic <see cref="TopicTrend.Unknown"/> without a previous run; ids then stay 0..n-1).
+    /// </summary>
+    public static TopicModel Align(TopicModel current, TopicSnapshot? previous, TopicMatchOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        options ??= new TopicMatchOptions();
+        if (previous is null || previous.Topics.Count == 0)
+        {
+            if (previous is null)
+            {
+                return current;
+            }
+            // An empty previous run: everything is new, ids continue after the old ones.
+            return Renumber(current, current.Topics.Select((t, i) => previous.NextId + i).ToArray(), current.Topics.Select(_ => ((TopicSnapshotEntry?)null)).ToArray(), options);
+        }
+        if (previous.Dimension != current.Dimension)
+        {
+            throw new EmbeddingsException(
+                $"The previous topic snapshot has {previous.Dimension}-dimensional centres but the vectors now have {current.Dimension}: the store's model changed. Delete {FileName} in the store folder to start the topic history afresh.");
+        }
+        var oldPapers = new HashSet<string>(previous.Topics.SelectMany(t => t.PaperIds), StringComparer.Ordinal);
+        var newPapers = new HashSet<string>(current.PaperIds, StringComparer.Ordinal);
+        var pairs = new List<(int New, int Old, double Score)>();
+        for (int a = 0; a < current.Topics.Count; a++)
+        {
+            var ta = current.Topics[a];
+            var sharedA = new HashSet<string>(ta.PaperIds.Where(oldPapers.Contains), StringComparer.Ordinal);
+            for (int b = 0; b < previous.Topics.Count; b++)
+            {
+                var tb = previous.Topics[b];
+                double cos = Dot(ta.Centroid, tb.Centroid);
+                var sharedB = tb.PaperIds.Where(newPapers.Contains).ToList();
+                int both = sharedB.Count(sharedA.Contains);
+                int union = sharedA.Count + sharedB.Count - both;
+                double overlap = union == 0 ? 0 : (double)both / union;
+                if (cos < options.MinCentroidCosine && overlap < options.MinOverlap)
+                {
+                    continue;
+                }
+                double score = union == 0 ? cos : 0.5 * cos + 0.5 * overlap;
+                pairs.Add((a, b, score));
+            }
+        }
+        pairs.Sort((x, y) => x.Score != y.Score ? y.Score.CompareTo(x.Score) : x.New != y.New ? x.New.CompareTo(y.New) : x.Old.CompareTo(y.Old));
+        var matchOf = new TopicSnapshotEntry?[current.Topics.Count];
+        var oldUsed = new bool[previous.Topics.Count];
+        foreach (var (a, b, _) in pairs)
+        {
+            if (matchOf[a] is null && !oldUsed[b])
+            {
+                matchOf[a] = previous.Topics[b];
+                oldUsed[b] = true;
+            }
+        }
+        int next = Math.Max(previous.NextId, previous.Topics.Max(t => t.Id) + 1);
+        var ids = new int[current.Topics.Count];
+        for (int a = 0; a < ids.Length; a++)
+        {
+            ids[a] = matchOf[a]?.Id ?? next++;
+        }
+        return Renumber(current, ids, matchOf, options);
+    }
+
+    private static TopicModel Renumber(TopicModel current, int[] ids, TopicSnapshotEntry?[] matchOf, TopicMatchOptions options)
+    {
+        var map = new Dictionary<int, int>();
+        var topics = new Topic[current.Topics.Count];
+        for (int a = 0; a < topics.Length; a++)
+        {
+            var t = current.Topics[a];
+            map[t.Id] = ids[a];
+            var old = matchOf[a];
+            TopicTrend trend = old is null ? TopicTrend.New
+                : t.Share >= old.Share * options.TrendRatio ? TopicTrend.Growing
+                : t.Share * options.TrendRatio <= old.Share ? TopicTrend.Shrinking
+                : TopicTrend.Stable;
+            topics[a] = t with { Id = ids[a], Trend = trend, PreviousSize = old?.Size };
+        }
+        return current with
+        {
+            Topics = topics,
+            Assignments = current.Assignments.Select(x => x < 0 ? -1 : map[x]).ToArray(),
+            Hierarchy = current.Hierarchy.Select(m => new TopicMerge(m.Left.Select(x => map[x]).ToArray(), m.Right.Select(x => map[x]).ToArray(), m.Similarity)).ToArray(),
+        };
+    }
+
+    private static double Dot(IReadOnlyList<float> a, IReadOnlyList<float> b)
+    {
+        double s = 0;
+        int n = Math.Min(a.Count, b.Count);
+        for (int i = 0; i < n; i++)
+        {
+            s += (double)a[i] * b[i];
+        }
+        return s;
+    }
+
+    /// <summary>The snapshot of an (aligned) model to persist for the next run.</summary>
+    public static TopicSnapshot Snapshot(TopicModel model, TopicSnapshot? previous = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int next = previous?.NextId ?? 0;
+        foreach (var t in model.Topics)
+        {
+            next = Math.Max(next, t.Id + 1);
+        }
+        return new TopicSnapshot(next, model.Dimension,
+            model.Topics.Select(t => new TopicSnapshotEntry(t.Id, t.Label, t.Size, t.Share, t.Centroid.ToArray(), t.PaperIds.ToArray())).ToArray());
+    }
+
+    /// <summary>Writes the snapshot atomically (temp file + fsync + rename).</summary>
+    public static void Save(string path, TopicSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        byte[] payload = JsonSerializer.SerializeToUtf8Bytes(snapshot);
+        var header = new byte[HeaderSize];
+        Magic.CopyTo(header);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), FormatVersion);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), 0);
+        BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(16), payload.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(24), XxHash64.HashToUInt64(payload));
+        AtomicFile.Write(path, s =>
+        {
+            s.Write(header);
+            s.Write(payload);
+        });
+    }
+
+    /// <summary>Reads a snapshot; null when the file does not exist. Bad magic, version or checksum throw <see cref="DataFormatException"/>.</summary>
+    public static TopicSnapshot? Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        byte[] bytes = File.ReadAllBytes(path);
+        if (bytes.Length < HeaderSize || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
+        {
+            ThrowHelper.Format(path, $"not a topic snapshot (bad magic); delete it to start the topic history afresh");
+        }
+        int version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
+        if (version != FormatVersion)
+        {
+            ThrowHelper.Format(path, $"topic snapshot format version {version}, this build reads version {FormatVersion}; upgrade, or delete the file to start afresh");
+        }
+        long length = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(16));
+        if (length != bytes.Length - HeaderSize)
+        {
+            ThrowHelper.Format(path, $"truncated topic snapshot: header says {length} payload bytes, file has {bytes.Length - HeaderSize}");
+        }
+        var payload = bytes.AsSpan(HeaderSize);
+        if (XxHash64.HashToUInt64(payload) != BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(24)))
+        {
+            ThrowHelper.Format(path, "topic snapshot checksum mismatch (file corrupted); delete it to start the topic history afresh");
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<TopicSnapshot>(payload)
+                ?? throw new DataFormatException(path, "empty topic snapshot");
+        }
+        catch (JsonException e)
+        {
+            throw new DataFormatException(path, "unreadable topic snapshot payload: " + e.Message);
+        }
+    }
+}

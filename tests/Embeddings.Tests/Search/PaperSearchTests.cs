@@ -1,0 +1,268 @@
+using Embeddings.Index;
+using Embeddings.Search;
+using Embeddings.Store;
+using Embeddings.Tests.Encoding;
+using Embeddings.Tests.Store;
+using Embeddings.Tests.Support;
+
+namespace Embeddings.Tests.Search;
+
+public sealed class PaperSearchTests(SearchFixture fixture) : IClassFixture<SearchFixture>
+{
+    [Fact]
+    public async Task Similar_by_id_excludes_the_paper_and_ranks_best_first_with_shared_terms()
+    {
+        using PaperStore store = PaperStore.Open(fixture.StoreDir);
+        using PaperSearch search = await fixture.OpenAsync(store);
+        string id = store.IdOfRow(0);
+        foreach (RankingMode mode in Enum.GetValues<RankingMode>())
+        {
+            IReadOnlyList<SimilarHit> hits = await search.SearchAsync(new SimilarQuery { PaperId = id, K = 10, Mode = mode });
+            Assert.Equal(10, hits.Count);
+            Assert.DoesNotContain(hits, h => h.Id == id);
+            Assert.Equal(hits.Count, hits.Select(h => h.Id).Distinct().Count());
+            for (int i = 1; i < hits.Count; i++)
+            {
+                Assert.True(hits[i - 1].Score >= hits[i].Score, $"{mode}: hits not sorted at {i}");
+            }
+            Assert.All(hits, h => Assert.Equal(store.GetPaper(h.Id)!.Paper.Title, h.Title));
+            // The best lexical and hybrid hits share vocabulary with the query paper.
+            if (mode != RankingMode.Vector)
+            {
+                Assert.NotEmpty(hits[0].Why);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Hnsw_recall_at_10_on_the_real_dump_embeddings_is_at_least_095()
+    {
+        using PaperStore store = PaperStore.Open(fixture.StoreDir);
+        using PaperSearch search = await fixture.OpenAsync(store);
+        int found = 0, expected = 0;
+        for (int row = 0; row < store.RowCount; row++)
+        {
+            string id = store.IdOfRow(row);
+            var query = new SimilarQuery { PaperId = id, K = 10, Mode = RankingMode.Vector, ExcludeDuplicates = false };
+            IReadOnlyList<SimilarHit> approximate = await search.SearchAsync(query);
+            IReadOnlyList<SimilarHit> exact = await search.SearchAsync(query with { Exact = true });
+            var truth = exact.Select(h => h.Id).ToHashSet();
+            expected += truth.Count;
+            found += approximate.Count(h => truth.Contains(h.Id));
+        }
+        double recall = (double)found / expected;
+        Assert.True(recall >= 0.95, $"recall@10 {recall:F3} on {store.RowCount} real embeddings");
+    }
+
+    [Fact]
+    public async Task Exact_vector_scores_are_the_cosines_of_the_stored_vectors()
+    {
+        using PaperStore store = PaperStore.Open(fixture.StoreDir);
+        using PaperSearch search = await fixture.OpenAsync(store);
+        string id = store.IdOfRow(3);
+        float[] q = store.GetVector(id)!;
+        IReadOnlyList<SimilarHit> hits = await search.SearchAsync(new SimilarQuery { PaperId = id, Mode = RankingMode.Vector, Exact = true, K = 5 });
+        foreach (SimilarHit hit in hits)
+        {
+            float[] v = store.GetVector(hit.Id)!;
+            Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Dot(q, v), hit.Score, 5);
+        }
+        // Nothing scores higher than the best hit among the papers that are not the query or its copies.
+        float best = hits[0].Score;
+        await foreach (StoredPaper p in store.ReadPapersAsync())
+        {
+            if (p.Paper.Id != id && p.ContentHash != store.GetPaper(id)!.ContentHash)
+            {
+                Assert.True(System.Numerics.Tensors.TensorPrimitives.Dot(q, store.GetVector(p.Paper.Id)!) <= best + 1e-6f);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Lexical_mode_scores_are_the_bm25_scores_of_the_query_text()
+    {
+        using PaperStore store = PaperStore.Open(fixture.StoreDir);
+        using PaperSearch search = await fixture.OpenAsync(store);
+        const string text = "reinforcement learning for reasoning in large language models";
+        IReadOnlyList<SimilarHit> hits = await search.SearchAsync(new SimilarQuery { Text = text, Mode = RankingMode.Lexical, K = 5 });
+        Assert.NotEmpty(hits);
+        foreach (SimilarHit hit in hits)
+        {
+            Assert.Equal(search.Indexes.Bm25.Score(text, hit.Id), hit.Score, 4);
+        }
+        Assert.Contains("reinforc", string.Join(" ", hits[0].Why), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_pasted_abstract_of_a_stored_paper_finds_other_papers_not_itself()
+    {
+        using PaperStore store = PaperStore.Open(fixture.StoreDir);
+        using PaperSearch search = await fixture.OpenAsync(store);
+        StoredPaper paper = store.GetPaper(store.IdOfRow(5))!;
+        IReadOnlyList<SimilarHit> hits = await search.SearchAsync(new SimilarQuery { Text = paper.Paper.EmbeddingText, K = 10 });
+        Assert.DoesNotContain(hits, h => h.Id == paper.Paper.Id);
+        IReadOnlyList<SimilarHit> withCopies = await search.SearchAsync(new SimilarQuery { Text = paper.Paper.EmbeddingText, K = 10, ExcludeDuplicates = false });
+        Assert.Equal(paper.Paper.Id, withCopies[0].Id);
+    }
+
+    [Fact]
+    public async Task A_filter_that_keeps_a_single_paper_returns_only_that_paper()
+    {
+        using PaperStore store = PaperStore.Open(fixture.StoreDir);
+        using PaperSearch search = await fixture.OpenAsync(store);
+        string query = store.IdOfRow(0);
+        string only = store.IdOfRow(store.RowCount - 1);
+        foreach (RankingMode mode in Enum.GetValues<RankingMode>())
+        {
+            IReadOnlyList<SimilarHit> hits = await search.SearchAsync(new SimilarQuery
+            {
+                PaperId = query,
+                Mode = mode,
+                Filter = PaperFilter.Parse([$"id={only}"]),
+            });
+            // Lexical mode may find no shared term; the others always return the one allowed paper.
+            Assert.True(hits.Count <= 1);
+            if (mode != RankingMode.Lexical)
+            {
+                Assert.Equal(only, Assert.Single(hits).Id);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Date_filters_keep_only_papers_in_the_range()
+    {
+        using PaperStore store = PaperStore.Open(fixture.StoreDir);
+        using PaperSearch search = await fixture.OpenAsync(store);
+        var dates = new List<string>();
+        await foreach (StoredPaper p in store.ReadPapersAsync())
+        {
+            if (p.Paper.Date is { } d)
+            {
+                dates.Add(d);
+            }
+        }
+        Assert.NotEmpty(dates);
+        string day = dates.Order(StringComparer.Ordinal).First();
+        IReadOnlyList<SimilarHit> hits = await search.SearchAsync(new SimilarQuery
+        {
+            PaperId = store.IdOfRow(0),
+            K = 50,
+            Filter = PaperFilter.Parse([$"date>={day}", $"date<={day}"]),
+        });
+        Assert.NotEmpty(hits);
+        Assert.All(hits, h => Assert.Equal(day, store.GetPaper(h.Id)!.Paper.Date));
+    }
+
+    [Fact]
+    public async Task Like_and_unlike_examples_are_never_returned_and_steer_the_ranking()
+    {
+        using PaperStore store = PaperStore.Open(fixture.StoreDir);
+        using PaperSearch search = await fixture.OpenAsync(store);
+        string a = store.IdOfRow(0), b = store.IdOfRow(1), c = store.IdOfRow(2);
+        IReadOnlyList<SimilarHit> liked = await search.SearchAsync(new SimilarQuery { Like = [a, b], K = 20, Mode = RankingMode.Vector, Exact = true });
+        Assert.DoesNotContain(liked, h => h.Id == a || h.Id == b);
+        IReadOnlyList<SimilarHit> steered = await search.SearchAsync(new SimilarQuery { Like = [a, b], Unlike = [c], K = 20, Mode = RankingMode.Vector, Exact = true });
+        Assert.DoesNotContain(steered, h => h.Id == a || h.Id == b || h.Id == c);
+        // Pushing away from c lowers the rank of the papers most like c.
+        float[] cv = store.GetVector(c)!;
+        double SimToC(IReadOnlyList<SimilarHit> hits) =>
+            hits.Average(h => System.Numerics.Tensors.TensorPrimitives.Dot(cv, store.GetVector(h.Id)!));
+        Assert.True(SimToC(steered) < SimToC(liked));
+    }
+
+    [Fact]
+    public async Task Indexes_persist_and_reopening_after_a_new_dump_adds_only_the_new_papers()
+    {
+        using var dir = new TempDir();
+        string[] dumps = StoreTestHelpers.DumpFiles();
+        string storeDir = dir.File("store");
+        using (PaperStore store = PaperStore.Create(storeDir, EncoderFixtures.UseLite.Fingerprint, EncoderFixtures.UseLite.Dimension))
+        {
+            await store.IngestFilesAsync(dumps[..2], EncoderFixtures.UseLite);
+        }
+        int firstCount;
+        using (PaperStore store = PaperStore.Open(storeDir))
+        using (PaperSearch search = await PaperSearch.OpenAsync(store, EncoderFixtures.UseLite))
+        {
+            firstCount = store.RowCount;
+            Assert.Contains("built", search.Indexes.Status, StringComparison.Ordinal);
+        }
+        Assert.True(File.Exists(SearchIndexes.HnswPath(storeDir)));
+        using (PaperStore store = PaperStore.Open(storeDir, new StoreOpenOptions { Writable = true }))
+        {
+            await store.IngestFilesAsync(dumps[2..3], EncoderFixtures.UseLite);
+        }
+        using (PaperStore store = PaperStore.Open(storeDir))
+        using (PaperSearch search = await PaperSearch.OpenAsync(store, EncoderFixtures.UseLite))
+        {
+            int added = store.RowCount - firstCount;
+            Assert.Contains($"HNSW loaded, {added} vectors added", search.Indexes.Status, StringComparison.Ordinal);
+            Assert.Equal(store.RowCount, search.Indexes.Hnsw!.CoveredCount);
+            Assert.Equal(store.Count, search.Indexes.Bm25.Count);
+            // The grown index answers like one built from scratch over the same store.
+            using PaperSearch fresh = await PaperSearch.OpenAsync(store, EncoderFixtures.UseLite, new SearchIndexOptions { Rebuild = true, Persist = false });
+            string id = store.IdOfRow(store.RowCount - 1);
+            var query = new SimilarQuery { PaperId = id, K = 5, Mode = RankingMode.Lexical };
+            Assert.Equal((await fresh.SearchAsync(query)).Select(h => h.Id), (await search.SearchAsync(query)).Select(h => h.Id));
+        }
+        using (PaperStore store = PaperStore.Open(storeDir))
+        using (PaperSearch search = await PaperSearch.OpenAsync(store, EncoderFixtures.UseLite))
+        {
+            Assert.Equal("BM25 loaded, 0 papers added; HNSW loaded, 0 vectors added, 0 replaced", search.Indexes.Status);
+        }
+    }
+
+    [Fact]
+    public async Task A_corrupted_index_file_is_reported_by_name()
+    {
+        using var dir = new TempDir();
+        string storeDir = dir.File("store");
+        using (PaperStore store = PaperStore.Create(storeDir, EncoderFixtures.UseLite.Fingerprint, EncoderFixtures.UseLite.Dimension))
+        {
+            await store.IngestFilesAsync(StoreTestHelpers.DumpFiles()[..1], EncoderFixtures.UseLite);
+        }
+        using (PaperStore store = PaperStore.Open(storeDir))
+        using (await PaperSearch.OpenAsync(store, EncoderFixtures.UseLite))
+        {
+        }
+        string path = SearchIndexes.HnswPath(storeDir);
+        byte[] bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x5A;
+        File.WriteAllBytes(path, bytes);
+        using (PaperStore store = PaperStore.Open(storeDir))
+        {
+            var error = await Assert.ThrowsAsync<DataFormatException>(() => PaperSearch.OpenAsync(store, EncoderFixtures.UseLite));
+            Assert.Contains("vectors.hnsw", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Fusion_math_matches_hand_computed_values()
+    {
+        // minmax(bm25) = [1, 0, 0.5], minmax(cos) = [0, 1, 0.5]; w = 0.25 on the vector side.
+        float[] fused = ScoreFusion.WeightedMinMax([10f, 2f, 6f], [0.1f, 0.5f, 0.3f], 0.25f);
+        Assert.Equal([0.75f, 0.25f, 0.5f], fused);
+        // Ranks: first [1, 3, 2], second [3, 1, 2]; k = 60.
+        float[] rrf = ScoreFusion.ReciprocalRank([10f, 2f, 6f], [0.1f, 0.5f, 0.3f], 60);
+        Assert.Equal(1f / 61 + 1f / 63, rrf[0], 6);
+        Assert.Equal(1f / 63 + 1f / 61, rrf[1], 6);
+        Assert.Equal(2f / 62, rrf[2], 6);
+        // Ties share the better rank; a constant list adds nothing to weighted fusion.
+        Assert.Equal(2f / 61, ScoreFusion.ReciprocalRank([1f, 1f], [1f, 1f], 60)[1], 6);
+        Assert.Equal([0f, 1f], ScoreFusion.WeightedMinMax([3f, 3f], [0f, 1f], 1f));
+    }
+
+    [Fact]
+    public void Filter_expressions_parse_and_bad_ones_name_the_expression()
+    {
+        PaperFilter filter = PaperFilter.Parse(["date>=2025-03-01", "date<=2025-03", "category=cs.CL,cs.LG"])!;
+        Assert.True(filter.Matches(new Embeddings.Corpus.Paper("a", "t", "x", Date: "2025-03-31", Categories: ["cs.LG"])));
+        Assert.False(filter.Matches(new Embeddings.Corpus.Paper("a", "t", "x", Date: "2025-04-01", Categories: ["cs.LG"])));
+        Assert.False(filter.Matches(new Embeddings.Corpus.Paper("a", "t", "x", Date: "2025-03-02", Categories: ["math.AG"])));
+        Assert.False(filter.Matches(new Embeddings.Corpus.Paper("a", "t", "x", Categories: ["cs.LG"])));
+        var error = Assert.Throws<ArgumentException>(() => PaperFilter.Parse(["colour=blue"]));
+        Assert.Contains("colour=blue", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => PaperFilter.Parse(["date>=March"]));
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using System.Xml;
+using System.Xml.Linq;
+using Embeddings.Cli;
+using Embeddings.Corpus;
+using Embeddings.Store;
+using Embeddings.Tests.Store;
+using Embeddings.Tests.Support;
+
+namespace Embeddings.Tests.Topics;
+
+[Collection("console")]
+public sealed class TopicsCliTests
+{
+    private static async Task<string> MakeStoreAsync(TempDir dir)
+    {
+        string storeDir = dir.File("store");
+        using var encoder = new HashingTestEncoder(64, "test-double:hashing-words:64");
+        using var store = PaperStore.OpenOrCreate(storeDir, encoder);
+        var week1 = Synthetic.Papers(Enumerable.Range(0, 80).Select(i => i % 4).ToArray(), seed: 81, prefix: "w1-");
+        var week2 = Synthetic.Papers(Enumerable.Range(0, 60).Select(i => i % 3).ToArray(), seed: 82, prefix: "w2-");
+        await store.IngestAsync(Source(week1, "week1.txt"), encoder);
+        await store.IngestAsync(Source(week2, "week2.txt"), encoder);
+        return storeDir;
+    }
+
+    private static async IAsyncEnumerable<SourcedPaper> Source(Paper[] papers, string file)
+    {
+        await Task.Yield();
+        for (int i = 0; i < papers.Length; i++)
+        {
+            yield return new SourcedPaper(papers[i], file, i + 1);
+        }
+    }
+
+    private static async Task<(int Code, string Out)> RunAsync(params string[] args)
+    {
+        var previous = Console.Out;
+        var sw = new StringWriter();
+        Console.SetOut(sw);
+        try
+        {
+            int code = await Program.BuildRoot().Parse(args).InvokeAsync();
+            return (code, sw.ToString());
+        }
+        finally
+        {
+            Console.SetOut(previous);
+        }
+    }
+
+    [Fact]
+    public async Task Topics_json_lists_every_paper_once_and_ids_are_stable_across_runs()
+    {
+        using var dir = new TempDir();
+        string store = await MakeStoreAsync(dir);
+        var (code, output) = await RunAsync("topics", "--store", store, "--k", "4", "--json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        var topics = doc.RootElement.GetProperty("topics");
+        Assert.Equal(4, topics.GetArrayLength());
+        var ids = topics.EnumerateArray().SelectMany(t => t.GetProperty("papers").EnumerateArray().Select(p => p.GetString()!)).ToList();
+        ids.AddRange(doc.RootElement.GetProperty("outliers").EnumerateArray().Select(p => p.GetString()!));
+        Assert.Equal(140, ids.Count);
+        Assert.Equal(140, ids.Distinct().Count());
+        Assert.All(topics.EnumerateArray(), t => Assert.True(t.GetProperty("keywords").GetArrayLength() > 0));
+        Assert.True(File.Exists(Path.Combine(store, Embeddings.Topics.TopicHistory.FileName)));
+
+        var (code2, again) = await RunAsync("topics", "--store", store, "--k", "4", "--json", "--seed", "7");
+        Assert.Equal(0, code2);
+        using var doc2 = JsonDocument.Parse(again);
+        Assert.Equal(topics.EnumerateArray().Select(t => t.GetProperty("id").GetInt32()).Order(),
+            doc2.RootElement.GetProperty("topics").EnumerateArray().Select(t => t.GetProperty("id").GetInt32()).Order());
+    }
+
+    [Fact]
+    public async Task Digest_of_one_dump_links_to_earlier_papers_in_all_formats()
+    {
+        using var dir = new TempDir();
+        string store = await MakeStoreAsync(dir);
+        string html = dir.File("d.html");
+        var (code, _) = await RunAsync("digest", "--store", store, "--dump", "week2.txt", "--k", "3", "-o", html);
+        Assert.Equal(0, code);
+        var doc = XDocument.Load(XmlReader.Create(html, new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore }));
+        XNamespace svg = "http://www.w3.org/2000/svg";
+        Assert.Equal(60, doc.Descendants(svg + "circle").Count());
+        var cards = doc.Descendants().Where(e => e.Name.LocalName == "article").ToList();
+        Assert.Equal(3, cards.Count);
+        Assert.All(cards, c => Assert.Contains("w1-", c.Value)); // similar earlier papers come from week 1
+
+        string json = dir.File("d.json");
+        Assert.Equal(0, (await RunAsync("digest", "--store", store, "--dump", "week2.txt", "--k", "3", "-o", json)).Code);
+        using var parsed = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(60, parsed.RootElement.GetProperty("papers").GetInt32());
+        // The second digest of the same dump finds every topic again: stable, nothing new.
+        Assert.All(parsed.RootElement.GetProperty("topics").EnumerateArray(), t => Assert.Equal("stable", t.GetProperty("trend").GetString()));
+
+        string md = dir.File("d.md");
+        Assert.Equal(0, (await RunAsync("digest", "--store", store, "--since", "1970-01-01", "--format", "md", "--k", "4", "-o", md)).Code);
+        Assert.Contains("140 papers", File.ReadAllText(md));
+    }
+
+    [Fact]
+    public async Task Missing_store_is_a_clear_error()
+    {
+        using var dir = new TempDir();
+        var (code, _) = await RunAsync("topics", "--store", dir.File("nope"));
+        Assert.NotEqual(0, code);
+    }
+}
