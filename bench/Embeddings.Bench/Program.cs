@@ -20,6 +20,8 @@ internal static class Program
                 return TopicsBench.Run(rest);
             case "digest-demo":
                 return DigestDemo.Run(rest);
+            case "quality":
+                return QualityBench.Run(rest);
         }
         Console.Error.WriteLine("usage: Embeddings.Bench <benchmark> [options]");
         Console.Error.WriteLine("  tokenizers");
@@ -28,6 +30,7 @@ internal static class Program
         Console.Error.WriteLine("  hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--threads 0] [--spread 1.0] [--vectors FILE] [--no-hnswlib]");
         Console.Error.WriteLine("  topics [--sizes 10000,100000] [--dim 512] [--k 50] [--no-sklearn]");
         Console.Error.WriteLine("  digest-demo [--dumps DIR] [--out DIR] [--k N]");
+        Console.Error.WriteLine("  quality [--scifact DIR] [--dims 384] [--repeat 3]");
         return 2;
     }
 }

@@ -33,12 +33,14 @@ internal static class EvalCommand
         var hybrid = new Option<float[]>("--hybrid-weights") { Description = "Neural weights a of the concatenated hybrids.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.25f, 0.5f, 0.75f] };
         var fusion = new Option<float[]>("--fusion-weights") { Description = "Vector weights of the BM25 + vector fusions.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.1f, 0.2f, 0.3f, 0.5f] };
         var seeds = new Option<int>("--seeds") { Description = "k-means seeds per clustering configuration.", DefaultValueFactory = _ => 3 };
+        var clusterer = new Option<string>("--clusterer") { Description = "kmeans (Lloyd + k-means++, best of 3, as scikit-learn) or topics-kmeans (the topics pipeline's k-means).", DefaultValueFactory = _ => "kmeans" };
+        clusterer.AcceptOnlyFromAmong("kmeans", "topics-kmeans");
         var cache = new Option<string?>("--cache") { Description = "Folder caching neural vectors between runs. Default: artifacts/eval-cache in the repository, else none." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
         var command = new Command("eval", "Evaluate models and rankings on STS, retrieval (BEIR) and clustering sets; prints a table of configurations.")
         {
-            sts, retrieval, clustering, dev, model, lsaDims, clusterDims, mode, split, stemmer, k1, b, hybrid, fusion, seeds, cache, json, quiet,
+            sts, retrieval, clustering, dev, model, lsaDims, clusterDims, mode, split, stemmer, k1, b, hybrid, fusion, seeds, clusterer, cache, json, quiet,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
         {
@@ -65,6 +67,7 @@ internal static class EvalCommand
                 HybridWeights = parse.GetValue(hybrid)!,
                 FusionWeights = parse.GetValue(fusion)!,
                 ClusteringSeeds = parse.GetValue(seeds),
+                Clusterer = parse.GetValue(clusterer) == "topics-kmeans" ? new TopicsKMeans() : new EvalKMeans(),
                 Bm25 = new Bm25Options { K1 = parse.GetValue(k1), B = parse.GetValue(b), Analyzer = analyzer },
                 LsaAnalyzer = analyzer with { Bigrams = QualityDefaults.LsaBigrams },
                 ClusteringLsaAnalyzer = analyzer with { Bigrams = true },

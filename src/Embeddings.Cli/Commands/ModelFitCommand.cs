@@ -5,6 +5,7 @@ using Embeddings.Corpus;
 using Embeddings.Quality;
 using Embeddings.Quality.Lexical;
 using Embeddings.Quality.Lsa;
+using Embeddings.Store;
 
 namespace Embeddings.Cli.Commands;
 
@@ -86,9 +87,14 @@ internal static class PaperSources
         return texts;
     }
 
-    public static Task<List<string>> ReadStoreTextsAsync(string storeDir, CancellationToken ct)
+    public static async Task<List<string>> ReadStoreTextsAsync(string storeDir, CancellationToken ct)
     {
-        _ = ct;
-        throw new EmbeddingsException($"{storeDir}: reading papers from a store needs the paper store, which this build does not include yet; pass --input FILES");
+        var texts = new List<string>();
+        using PaperStore store = PaperStore.Open(storeDir);
+        await foreach (StoredPaper p in store.ReadPapersAsync(ct).ConfigureAwait(false))
+        {
+            texts.Add(p.Paper.EmbeddingText);
+        }
+        return texts;
     }
 }

@@ -72,6 +72,30 @@ public sealed class LsaTests
         Assert.Equal(best, error, best * 1e-3 + 1e-6);
     }
 
+    [Fact]
+    public void Orthonormalize_gives_an_orthonormal_basis_of_the_same_columns_even_when_ill_conditioned()
+    {
+        var random = new Random(9);
+        const int rows = 500, cols = 12;
+        var a = new float[rows * cols];
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < cols; j++)
+            {
+                // Column scales from 1 to 1e-3 and nearly parallel columns: condition number around 1e4.
+                a[(i * cols) + j] = (float)((random.NextDouble() - 0.5) * Math.Pow(10, -3.0 * j / (cols - 1)) + (i % 7 == 0 ? 1 : 0));
+            }
+        }
+        float[] q = RandomizedSvd.Orthonormalize(a, rows, cols);
+        var qm = Matrix<double>.Build.Dense(rows, cols, (i, j) => q[(i * cols) + j]);
+        var am = Matrix<double>.Build.Dense(rows, cols, (i, j) => a[(i * cols) + j]);
+        var gram = qm.TransposeThisAndMultiply(qm);
+        Assert.True((gram - Matrix<double>.Build.DenseIdentity(cols)).InfinityNorm() < 1e-5);
+        // Same column space: projecting A on Q changes nothing.
+        double residual = (am - (qm * qm.TransposeThisAndMultiply(am))).FrobeniusNorm() / am.FrobeniusNorm();
+        Assert.True(residual < 1e-5, $"residual {residual}");
+    }
+
     private static readonly string[] Corpus =
     [
         "Gene expression of p53 in breast cancer cells and tumour growth.",

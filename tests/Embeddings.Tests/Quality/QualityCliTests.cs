@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Embeddings.Cli;
 using Embeddings.Quality.Lsa;
+using Embeddings.Store;
 using Embeddings.Tests.Encoding;
 using Embeddings.Tests.Support;
 
@@ -115,6 +116,20 @@ public sealed class QualityCliTests
         Assert.True(exit == 0, stderr);
         Assert.Contains("concat a=0.5", stdout, StringComparison.Ordinal);
         Assert.Contains("BM25 + lsa, w=0.3", stdout, StringComparison.Ordinal);
+
+        // From a store (ingested here with the LSA model itself as the store's encoder: no native library needed).
+        string storeDir = Path.Combine(dir.Path, "store");
+        int stored;
+        using (LsaEncoder encoder = LsaEncoder.Load(model))
+        using (PaperStore store = PaperStore.OpenOrCreate(storeDir, encoder))
+        {
+            await store.IngestFilesAsync(dumps, encoder);
+            stored = store.Count;
+        }
+        string fromStore = Path.Combine(dir.Path, "lsa-store");
+        (exit, stdout, stderr) = await RunAsync("model", "fit", "--store", storeDir, "--kind", "lsa", "--dims", "8", "-o", fromStore, "--quiet");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains($"fitted lsa on {stored} papers", stdout, StringComparison.Ordinal);
 
         (exit, _, stderr) = await RunAsync("model", "fit", "--kind", "lsa", "-o", model, "--quiet");
         Assert.Equal(2, exit);

@@ -103,7 +103,7 @@ public sealed class QualityEvaluator
             var cos = new double[data.Pairs.Count];
             for (int i = 0; i < cos.Length; i++)
             {
-                cos[i] = TensorPrimitives.CosineSimilarity(Safe(batch[2 * i]), Safe(batch[(2 * i) + 1]));
+                cos[i] = CosineOrZero(batch[2 * i], batch[(2 * i) + 1]);
             }
             bool isDefault = config == (_neural is null ? "LSA" : _neuralName);
             results.Add(new EvalResult(data.Name, "sts", config, "spearman", Correlation.Spearman(cos, gold), isDefault));
@@ -259,7 +259,12 @@ public sealed class QualityEvaluator
             ? VectorCache.Open(dir).GetOrEncodeAsync(_neural!, texts, _progress, cancellationToken)
             : VectorCache.EncodeInChunksAsync(_neural!, texts, _progress, cancellationToken);
 
-    private static ReadOnlySpan<float> Safe(ReadOnlySpan<float> v) => v;
+    /// <summary>Cosine similarity, 0 when either vector is zero (empty text or no known term).</summary>
+    private static double CosineOrZero(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        float na = TensorPrimitives.Norm(a), nb = TensorPrimitives.Norm(b);
+        return na == 0 || nb == 0 ? 0 : TensorPrimitives.Dot(a, b) / (na * nb);
+    }
 
     /// <summary>Dot products of every query with every document (vectors are unit length: cosine).</summary>
     private static float[] ScoreMatrix(EmbeddingBatch queries, EmbeddingBatch docs)

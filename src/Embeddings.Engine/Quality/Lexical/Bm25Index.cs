@@ -50,6 +50,11 @@ public sealed class Bm25Index
     private int[] _documentFrequency = [];
     private long _totalLength;
 
+    // Reused by Add (single writer) so indexing allocates nothing per document beyond posting growth.
+    private readonly List<int> _addScratch = [];
+    private readonly List<int> _addIds = [];
+    private readonly List<int> _addCounts = [];
+
     private Bm25Index(Bm25Options options, TermVocabulary vocabulary)
     {
         Options = options;
@@ -93,9 +98,7 @@ public sealed class Bm25Index
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(text);
         Remove(id);
-        var scratch = new List<int>();
-        var ids = new List<int>();
-        var counts = new List<int>();
+        List<int> scratch = _addScratch, ids = _addIds, counts = _addCounts;
         _analyzer.CountTerms(text, _vocabulary, addNewTerms: true, scratch, ids, counts);
         EnsureTermCapacity(_vocabulary.Count);
         int doc = _docIds.Count;

@@ -1,4 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
+using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace Embeddings.Quality.Lsa;
@@ -86,7 +87,109 @@ internal static class RandomizedSvd
         return m;
     }
 
-    private static float[] Orthonormalize(float[] rowMajor, int rows, int cols)
+    /// <summary>
+    /// Orthonormal basis of the columns of a tall row-major matrix. CholeskyQR2 (Fukaya et al. 2014): the
+    /// Gram matrix in double precision, its Cholesky factor R, Q = A R⁻¹, done twice to restore
+    /// orthogonality; SIMD over rows, an order of magnitude faster than a managed Householder QR. Falls back
+    /// to Householder QR when the Gram matrix is not numerically positive definite.
+    /// </summary>
+    internal static float[] Orthonormalize(float[] rowMajor, int rows, int cols)
+    {
+        var a = new double[(long)rows * cols];
+        for (long i = 0; i < a.Length; i++)
+        {
+            a[i] = rowMajor[i];
+        }
+        if (!CholeskyQrPass(a, rows, cols) || !CholeskyQrPass(a, rows, cols))
+        {
+            return HouseholderOrthonormalize(rowMajor, rows, cols);
+        }
+        var result = new float[a.Length];
+        for (long i = 0; i < a.Length; i++)
+        {
+            result[i] = (float)a[i];
+        }
+        return result;
+    }
+
+    private static bool CholeskyQrPass(double[] a, int rows, int cols)
+    {
+        // G = AᵀA, accumulated per thread over row ranges, then summed.
+        int parts = Math.Max(1, Math.Min(Environment.ProcessorCount, rows / 256));
+        var partial = new double[parts][];
+        Parallel.For(0, parts, p =>
+        {
+            var g = new double[cols * cols];
+            int from = (int)((long)rows * p / parts), to = (int)((long)rows * (p + 1) / parts);
+            for (int r = from; r < to; r++)
+            {
+                ReadOnlySpan<double> row = a.AsSpan(r * cols, cols);
+                for (int i = 0; i < cols; i++)
+                {
+                    double v = row[i];
+                    if (v != 0)
+                    {
+                        // Upper triangle only (j >= i); mirrored below.
+                        Span<double> gi = g.AsSpan((i * cols) + i, cols - i);
+                        TensorPrimitives.MultiplyAdd(row[i..], v, gi, gi);
+                    }
+                }
+            }
+            partial[p] = g;
+        });
+        var gram = Matrix<double>.Build.Dense(cols, cols);
+        for (int i = 0; i < cols; i++)
+        {
+            for (int j = i; j < cols; j++)
+            {
+                double sum = 0;
+                foreach (double[] g in partial)
+                {
+                    sum += g[(i * cols) + j];
+                }
+                gram[i, j] = sum;
+                gram[j, i] = sum;
+            }
+        }
+        Matrix<double> rInverse;
+        try
+        {
+            Matrix<double> l = gram.Cholesky().Factor; // G = L Lᵀ, R = Lᵀ
+            rInverse = l.Transpose().Inverse();
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        double[] rinv = rInverse.ToRowMajorArray();
+        foreach (double v in rinv)
+        {
+            if (!double.IsFinite(v))
+            {
+                return false;
+            }
+        }
+        // A ← A R⁻¹, row by row (R⁻¹ is upper triangular).
+        Parallel.For(0, rows, () => new double[cols], (r, _, buffer) =>
+        {
+            Span<double> row = a.AsSpan(r * cols, cols);
+            Span<double> output = buffer;
+            output.Clear();
+            for (int i = 0; i < cols; i++)
+            {
+                double v = row[i];
+                if (v != 0)
+                {
+                    TensorPrimitives.MultiplyAdd(rinv.AsSpan((i * cols) + i, cols - i), v, output[i..], output[i..]);
+                }
+            }
+            output.CopyTo(row);
+            return buffer;
+        }, _ => { });
+        return true;
+    }
+
+    private static float[] HouseholderOrthonormalize(float[] rowMajor, int rows, int cols)
     {
         Matrix<double> q = ToMatrix(rowMajor, rows, cols).QR(QRMethod.Thin).Q;
         var result = new float[rows * cols];
