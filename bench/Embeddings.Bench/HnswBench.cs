@@ -62,7 +62,7 @@ internal static class HnswBench
         string? vectorsFile = null;
         if (runHnswlib)
         {
-            vectorsFile = Path.Combine(outDir, $"hnsw-{n}-vectors.bin");
+            vectorsFile = Path.Combine(Path.GetTempPath(), $"hnsw-{n}-{Environment.ProcessId}-vectors.bin");
             WriteVectors(vectorsFile, all, n, nq, dim);
         }
 
@@ -105,7 +105,7 @@ internal static class HnswBench
         HnswlibResult? reference = null;
         if (runHnswlib && vectorsFile is not null)
         {
-            string truthFile = Path.Combine(outDir, $"hnsw-{n}-truth.bin");
+            string truthFile = Path.Combine(Path.GetTempPath(), $"hnsw-{n}-{Environment.ProcessId}-truth.bin");
             WriteTruth(truthFile, truth);
             reference = RunHnswlib(vectorsFile, truthFile, n, nq, dim, m, efc, threads);
             File.Delete(vectorsFile);
