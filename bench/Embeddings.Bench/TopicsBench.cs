@@ -9,7 +9,8 @@ using Embeddings.Topics;
 namespace Embeddings.Bench;
 
 /// <summary>
-/// `topics [--sizes 10000,100000] [--dim 512] [--k 50] [--hdbscan-max 10000] [--no-sklearn]`: synthetic clustered
+/// `topics [--sizes 10000,100000] [--dim 512] [--k 50] [--hdbscan-max 10000] [--no-sklearn]` (or `topics --store DIR`
+/// for a real store, see <see cref="RunOnStore"/>): synthetic clustered
 /// vectors (fixed seed) with per-cluster texts -> TopicPipeline; time and peak working set per stage, V-measure
 /// against the synthetic labels, and scikit-learn's KMeans on the same vectors and k in the same run.
 /// Prints a table and writes bench/results/topics.json.
@@ -24,6 +25,10 @@ internal static class TopicsBench
         int k = int.Parse(DigestDemo.Arg(args, "--k") ?? "50", inv);
         int hdbscanMax = int.Parse(DigestDemo.Arg(args, "--hdbscan-max") ?? "10000", inv);
         bool sklearn = !args.Contains("--no-sklearn");
+        if (DigestDemo.Arg(args, "--store") is { } storeDir)
+        {
+            return RunOnStore(storeDir);
+        }
         string root = DigestDemo.FindRoot();
         string resultsDir = Path.Combine(root, "bench", "results");
         Directory.CreateDirectory(resultsDir);
@@ -80,6 +85,38 @@ internal static class TopicsBench
         string path = Path.Combine(resultsDir, "topics.json");
         File.WriteAllText(path, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine("written " + path);
+        return 0;
+    }
+
+    /// <summary>
+    /// `topics --store DIR`: the real thing on a paper store (e.g. the one scripts/run.sh makes from the dumps): the
+    /// default representation (neural + store-fitted LSA) and the default k-means, timed per stage.
+    /// </summary>
+    private static int RunOnStore(string storeDir)
+    {
+        using var store = Embeddings.Store.PaperStore.Open(storeDir);
+        var papers = store.ReadPapersAsync().ToBlockingEnumerable().ToList();
+        int d = store.Dimension;
+        var neural = new float[papers.Count * d];
+        for (int i = 0; i < papers.Count; i++)
+        {
+            store.ReadRow(papers[i].Row, neural.AsSpan(i * d, d));
+        }
+        Console.WriteLine($"cores {Environment.ProcessorCount}, load average {LoadAverage()}; store {storeDir}: {papers.Count} papers");
+        var sw = Stopwatch.StartNew();
+        var (vectors, dim) = ClusteringRepresentation.BuildAsync(papers.Select(p => p.Paper).ToArray(), neural, d,
+            ClusteringRepresentation.Default, store.Directory).GetAwaiter().GetResult();
+        double representation = sw.Elapsed.TotalSeconds;
+        var stages = new StageRecorder();
+        sw.Restart();
+        var model = TopicPipeline.Fit(papers.Select(p => p.Paper).ToArray(), vectors, dim, new TopicOptions(), stages);
+        stages.Finish();
+        Console.WriteLine($"representation ({ClusteringRepresentation.Default}, {dim} dims): {representation:F2} s");
+        Console.WriteLine($"topics: {sw.Elapsed.TotalSeconds:F2} s, {model.Topics.Count} topics, {model.OutlierIds.Count} outliers, peak WS {stages.PeakMiB:F0} MiB");
+        foreach (var s in stages.Stages)
+        {
+            Console.WriteLine($"    {s.Name,-12} {s.Seconds,8:F2} s   peak {s.PeakMiB,7:F0} MiB");
+        }
         return 0;
     }
 
