@@ -101,7 +101,7 @@ internal static class EvalCommand
                 {
                     Console.Out.WriteLine(JsonSerializer.Serialize(results.Select(r => new
                     {
-                        dataset = r.Dataset, task = r.Task, configuration = r.Configuration, metric = r.Metric, value = r.Value, is_default = r.IsDefault,
+                        dataset = r.Dataset, task = r.Task, configuration = r.Configuration, metric = r.Metric, value = double.IsFinite(r.Value) ? r.Value : (double?)null, is_default = r.IsDefault,
                     }), new JsonSerializerOptions { WriteIndented = true }));
                 }
                 else

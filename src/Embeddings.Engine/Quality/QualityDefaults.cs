@@ -32,13 +32,22 @@ public static class QualityDefaults
     /// <summary>Whether the LSA TF-IDF includes bigrams.</summary>
     public const bool LsaBigrams = false;
 
-    /// <summary>Weight of the neural vector in the concatenated hybrid vector (LSA gets 1 - this).</summary>
+    /// <summary>
+    /// Weight of the neural vector in the concatenated hybrid vector (LSA gets 1 - this): the best single-vector
+    /// representation for retrieval (SciFact train nDCG@10 55.5 vs USE-lite 28.6 and LSA 51.9), for HNSW search
+    /// when no BM25 index is at hand.
+    /// </summary>
     public const float HybridNeuralWeight = 0.5f;
 
     /// <summary>Weight of the neural vector in the clustering representation (LSA gets 1 - this).</summary>
     public const float ClusteringNeuralWeight = 0.25f;
 
-    /// <summary>Weight of the vector score in BM25 + vector fusion (BM25 gets 1 - this), on min-max scores.</summary>
+    /// <summary>
+    /// The default similar-paper ranking: BM25 fused with the paper's neural vector (the store's own vectors) by a
+    /// weighted sum of min-max normalised scores, with this weight on the vector (BM25 gets 1 - this), over the union
+    /// of each ranker's top <see cref="FusionCandidates"/>. SciFact train nDCG@10 70.7 vs BM25 alone 69.9 and
+    /// USE-lite alone 28.6.
+    /// </summary>
     public const float FusionVectorWeight = 0.3f;
 
     /// <summary>Candidates taken from each ranker before fusion.</summary>

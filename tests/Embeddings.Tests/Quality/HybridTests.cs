@@ -60,6 +60,24 @@ public sealed class HybridTests
     }
 
     [Fact]
+    public void Fuse_fills_missing_scores_exactly_or_with_the_list_floor()
+    {
+        ScoredDocument[] lexical = [new("a", 10), new("b", 4)];
+        ScoredDocument[] vector = [new("c", 0.8f), new("a", 0.2f)];
+        var options = new FusionOptions { VectorWeight = 0.5f };
+        // Exact scores for the missing ones: lexical c = 6, vector b = 0.5.
+        // Normalised lexical: a 1, b 0, c 1/3; vector: a 0, b 0.5, c 1 -> a 0.5, b 0.25, c 0.6667.
+        ScoredDocument[] exact = ScoreFusion.Fuse(lexical, vector, 3, options, id => id == "c" ? 6 : float.NaN, id => id == "b" ? 0.5f : float.NaN);
+        Assert.Equal(["c", "a", "b"], exact.Select(d => d.Id));
+        Assert.Equal(0.5f * ((1f / 3) + 1), exact[0].Score, 5);
+        Assert.Equal(0.25f, exact[2].Score, 5);
+        // Without scorers: c gets lexical floor 4 (-> 0), b gets vector floor 0.2 (-> 0): a 0.5, c 0.5, b 0.
+        ScoredDocument[] floor = ScoreFusion.Fuse(lexical, vector, 3, options);
+        Assert.Equal(["a", "c", "b"], floor.Select(d => d.Id));
+        Assert.Equal(0f, floor[2].Score, 5);
+    }
+
+    [Fact]
     public void Reciprocal_rank_fusion_sums_one_over_k_plus_rank()
     {
         ScoredDocument[] lexical = [new("a", 9), new("b", 5), new("c", 1)];

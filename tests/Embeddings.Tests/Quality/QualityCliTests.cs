@@ -112,10 +112,16 @@ public sealed class QualityCliTests
 
         string beir = WriteBeir(dir);
         (exit, stdout, stderr) = await RunAsync("eval", "--retrieval", beir, "--model", model, "--lsa-dims", "4",
-            "--hybrid-weights", "0.5", "--fusion-weights", "0.3", "--quiet");
+            "--hybrid-weights", "0.5", "--fusion-weights", "0.3", "--cache", Path.Combine(dir.Path, "cache"), "--quiet");
         Assert.True(exit == 0, stderr);
         Assert.Contains("concat a=0.5", stdout, StringComparison.Ordinal);
         Assert.Contains("BM25 + lsa, w=0.3", stdout, StringComparison.Ordinal);
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(dir.Path, "cache"), "*.vec").Length); // corpus and queries
+        string first = stdout;
+        (exit, stdout, stderr) = await RunAsync("eval", "--retrieval", beir, "--model", model, "--lsa-dims", "4",
+            "--hybrid-weights", "0.5", "--fusion-weights", "0.3", "--cache", Path.Combine(dir.Path, "cache"), "--quiet");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(first, stdout); // served from the cache, same figures
 
         // From a store (ingested here with the LSA model itself as the store's encoder: no native library needed).
         string storeDir = Path.Combine(dir.Path, "store");

@@ -135,7 +135,7 @@ public sealed class QualityEvaluator
         int n = docIds.Length, nq = queryIds.Length;
         string defaultConfig = _neural is null
             ? FusionName("LSA", QualityDefaults.FusionVectorWeight)
-            : FusionName(ConcatName(QualityDefaults.HybridNeuralWeight), QualityDefaults.FusionVectorWeight);
+            : FusionName(_neuralName, QualityDefaults.FusionVectorWeight);
 
         void Report(string config, int[][] rankings)
         {

@@ -113,6 +113,55 @@ public static class ScoreFusion
         return Pick(order, fused, k);
     }
 
+    /// <summary>
+    /// The default similar-paper fusion of a lexical ranking (BM25) and a vector ranking (cosine), each cut to
+    /// <see cref="FusionOptions.Candidates"/>. For weighted min-max, a candidate missing from one list gets its exact
+    /// score from <paramref name="lexicalScore"/>/<paramref name="vectorScore"/> when given, else that list's
+    /// lowest score. Returns the best <paramref name="k"/>, best first.
+    /// </summary>
+    public static ScoredDocument[] Fuse(IReadOnlyList<ScoredDocument> lexical, IReadOnlyList<ScoredDocument> vector, int k,
+        FusionOptions? options = null, Func<string, float>? lexicalScore = null, Func<string, float>? vectorScore = null)
+    {
+        ArgumentNullException.ThrowIfNull(lexical);
+        ArgumentNullException.ThrowIfNull(vector);
+        options ??= new FusionOptions();
+        float w = options.VectorWeight;
+        IReadOnlyList<ScoredDocument> lex = lexical.Take(options.Candidates).ToArray();
+        IReadOnlyList<ScoredDocument> vec = vector.Take(options.Candidates).ToArray();
+        if (options.Method == FusionMethod.ReciprocalRank)
+        {
+            return ReciprocalRank([lex, vec], [1 - w, w], k, options.RrfK);
+        }
+        var candidates = new List<string>();
+        var lexicalMap = new Dictionary<string, float>(StringComparer.Ordinal);
+        var vectorMap = new Dictionary<string, float>(StringComparer.Ordinal);
+        foreach (ScoredDocument d in lex)
+        {
+            if (lexicalMap.TryAdd(d.Id, d.Score))
+            {
+                candidates.Add(d.Id);
+            }
+        }
+        foreach (ScoredDocument d in vec)
+        {
+            if (vectorMap.TryAdd(d.Id, d.Score) && !lexicalMap.ContainsKey(d.Id))
+            {
+                candidates.Add(d.Id);
+            }
+        }
+        float lexicalFloor = lex.Count > 0 ? lex.Min(d => d.Score) : 0;
+        float vectorFloor = vec.Count > 0 ? vec.Min(d => d.Score) : 0;
+        var a = new float[candidates.Count];
+        var b = new float[candidates.Count];
+        for (int c = 0; c < candidates.Count; c++)
+        {
+            string id = candidates[c];
+            a[c] = lexicalMap.TryGetValue(id, out float x) ? x : lexicalScore?.Invoke(id) ?? lexicalFloor;
+            b[c] = vectorMap.TryGetValue(id, out float y) ? y : vectorScore?.Invoke(id) ?? vectorFloor;
+        }
+        return WeightedMinMax(candidates, [a, b], [1 - w, w], k);
+    }
+
     private static ScoredDocument[] Pick(IReadOnlyList<string> candidates, float[] fused, int k)
     {
         int[] best = TopK.Select(fused, k);
