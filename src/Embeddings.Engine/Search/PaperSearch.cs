@@ -312,71 +312,37 @@ public sealed class PaperSearch : IDisposable
     private List<(int Row, float Score)> Fuse(SimilarQuery query, QueryParts parts, float[] queryVector,
         Dictionary<int, float> vectorScores, Dictionary<int, float> lexicalScores)
     {
-        var union = new List<int>(vectorScores.Count + lexicalScores.Count);
-        union.AddRange(vectorScores.Keys);
-        foreach (int row in lexicalScores.Keys)
-        {
-            if (!vectorScores.ContainsKey(row))
-            {
-                union.Add(row);
-            }
-        }
-        union.Sort();
-        var vector = new float[union.Count];
-        var lexical = new float[union.Count];
+        // The same fusion code as `embeddings eval` measured (ScoreFusion.Fuse), so the default ranking is the
+        // measured one. A candidate found by one ranking only gets its true score from the other, not a floor.
         float[]? allLexical = null;
-        for (int i = 0; i < union.Count; i++)
-        {
-            int row = union[i];
-            // A candidate found by one ranking only gets its true score from the other, not zero.
-            vector[i] = vectorScores.TryGetValue(row, out float v) ? v : Cosine(queryVector, row);
-            if (lexicalScores.TryGetValue(row, out float l))
-            {
-                lexical[i] = l;
-            }
-            else
+        ScoredDocument[] fused = ScoreFusion.Fuse(Ranking(lexicalScores), Ranking(vectorScores), lexicalScores.Count + vectorScores.Count,
+            new FusionOptions { Method = query.Fusion, VectorWeight = query.VectorWeight, Candidates = int.MaxValue },
+            lexicalScore: id =>
             {
                 allLexical ??= LexicalScores(parts);
-                int slot = _indexes.LexicalSlotOfRow(row);
-                lexical[i] = slot >= 0 ? allLexical[slot] : 0;
-            }
-        }
-        // The same fusion code as `embeddings eval` measured, so the default ranking is the measured one.
-        float[] fused = query.Fusion == FusionMethod.ReciprocalRank
-            ? ReciprocalRankByRow(union, vectorScores, lexicalScores)
-            : ScoreFusion.WeightedMinMax([lexical, vector], [1 - query.VectorWeight, query.VectorWeight], union.Count);
-        var result = new List<(int, float)>(union.Count);
-        for (int i = 0; i < union.Count; i++)
+                int slot = _indexes.Bm25.DocumentSlot(id);
+                return slot >= 0 ? allLexical[slot] : 0;
+            },
+            vectorScore: id => Cosine(queryVector, _indexes.RowOf(id)));
+        var result = new List<(int, float)>(fused.Length);
+        foreach (ScoredDocument d in fused)
         {
-            result.Add((union[i], fused[i]));
+            result.Add((_indexes.RowOf(d.Id), d.Score));
         }
         return result;
     }
 
-    private static float[] ReciprocalRankByRow(List<int> union, Dictionary<int, float> vectorScores, Dictionary<int, float> lexicalScores)
+    /// <summary>Candidates as a ranking of paper ids, best first.</summary>
+    private ScoredDocument[] Ranking(Dictionary<int, float> scores)
     {
-        static ScoredDocument[] Ranking(Dictionary<int, float> scores)
+        var ranking = new ScoredDocument[scores.Count];
+        int i = 0;
+        foreach ((int row, float score) in scores)
         {
-            var ranking = new ScoredDocument[scores.Count];
-            int i = 0;
-            foreach ((int row, float score) in scores.OrderByDescending(p => p.Value).ThenBy(p => p.Key))
-            {
-                ranking[i++] = new ScoredDocument(row.ToString(System.Globalization.CultureInfo.InvariantCulture), score);
-            }
-            return ranking;
+            ranking[i++] = new ScoredDocument(_indexes.PaperOfRow(row).Id, score);
         }
-        ScoredDocument[] fused = ScoreFusion.ReciprocalRank([Ranking(lexicalScores), Ranking(vectorScores)], [1f, 1f], union.Count);
-        var byRow = new Dictionary<int, float>(fused.Length);
-        foreach (ScoredDocument d in fused)
-        {
-            byRow[int.Parse(d.Id, System.Globalization.CultureInfo.InvariantCulture)] = d.Score;
-        }
-        var result = new float[union.Count];
-        for (int i = 0; i < union.Count; i++)
-        {
-            result[i] = byRow.GetValueOrDefault(union[i]);
-        }
-        return result;
+        Array.Sort(ranking, (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.Id, b.Id));
+        return ranking;
     }
 
     private float Cosine(float[] queryVector, int row) =>

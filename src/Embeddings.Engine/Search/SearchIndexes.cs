@@ -157,6 +157,9 @@ public sealed class SearchIndexes : IDisposable
     /// <summary>The paper whose latest revision is in <paramref name="row"/>.</summary>
     public Paper PaperOfRow(int row) => _paperOfRow[row];
 
+    /// <summary>The live row of paper <paramref name="id"/>.</summary>
+    public int RowOf(string id) => _rowById[id];
+
     /// <summary>Content hash of the paper in <paramref name="row"/>.</summary>
     public UInt128 ContentHashOfRow(int row) => _hashOfRow[row];
 
