@@ -29,6 +29,9 @@ public static class QualityDefaults
     /// <summary>Vocabulary cap of the LSA TF-IDF (most frequent terms kept).</summary>
     public const int LsaMaxFeatures = 100_000;
 
+    /// <summary>Whether the clustering LSA includes bigrams (phrases such as "neural network" name topics).</summary>
+    public const bool ClusteringLsaBigrams = true;
+
     /// <summary>Whether the LSA TF-IDF includes bigrams.</summary>
     public const bool LsaBigrams = false;
 

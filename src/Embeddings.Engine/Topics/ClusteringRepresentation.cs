@@ -94,7 +94,11 @@ public static class ClusteringRepresentation
             }
             kept.Dispose();
         }
-        LsaEncoder fitted = LsaEncoder.Fit(texts, new LsaOptions { Dimensions = QualityDefaults.ClusteringLsaDimensions }, cancellationToken: cancellationToken);
+        LsaEncoder fitted = LsaEncoder.Fit(texts, new LsaOptions
+        {
+            Dimensions = QualityDefaults.ClusteringLsaDimensions,
+            Analyzer = new Quality.Lexical.TextAnalyzerOptions { Bigrams = QualityDefaults.ClusteringLsaBigrams },
+        }, cancellationToken: cancellationToken);
         fitted.Save(folder);
         return fitted;
     }

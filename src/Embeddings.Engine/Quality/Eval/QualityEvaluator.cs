@@ -33,7 +33,7 @@ public sealed record EvalOptions
     public TextAnalyzerOptions LsaAnalyzer { get; init; } = new() { Bigrams = QualityDefaults.LsaBigrams };
 
     /// <summary>Text analysis of the LSA models fitted for clustering (bigrams help there).</summary>
-    public TextAnalyzerOptions ClusteringLsaAnalyzer { get; init; } = new() { Bigrams = true };
+    public TextAnalyzerOptions ClusteringLsaAnalyzer { get; init; } = new() { Bigrams = QualityDefaults.ClusteringLsaBigrams };
 
     /// <summary>k-means seeds per clustering configuration (results are averaged). Default 3.</summary>
     public int ClusteringSeeds { get; init; } = 3;
