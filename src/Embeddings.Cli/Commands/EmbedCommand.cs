@@ -76,7 +76,7 @@ internal static class EmbedCommand
             AllowCpuFallback = allowFallback,
             Windowing = noWindowing ? false : null,
         };
-        using OnnxSentenceEncoder? encoder = ModelOptions.LoadEncoder(modelDir, options);
+        using ISentenceEncoder? encoder = ModelOptions.LoadEncoder(modelDir, options);
         if (encoder is null)
         {
             return CliRunner.Failed;
@@ -137,11 +137,11 @@ internal static class EmbedCommand
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"embedded {writer.Count} papers ({truncated} truncated, {empty} empty, {skipped} skipped, {duplicates} repeated ids left out) in {seconds:F1} s " +
             $"({(seconds > 0 ? writer.Count / seconds : 0):F1} papers/s) -> {output} [{format.ToString().ToLowerInvariant()}, " +
-            $"{encoder.Dimension}-d, {encoder.Fingerprint}, {encoder.ExecutionProvider.ToString().ToLowerInvariant()}]"));
+            $"{encoder.Dimension}-d, {encoder.Fingerprint}, {(encoder is OnnxSentenceEncoder onnx ? onnx.ExecutionProvider.ToString().ToLowerInvariant() : "cpu")}]"));
         return CliRunner.Ok;
     }
 
-    private static async Task<(long Truncated, long Empty)> EncodeChunkAsync(OnnxSentenceEncoder encoder, List<Paper> chunk,
+    private static async Task<(long Truncated, long Empty)> EncodeChunkAsync(ISentenceEncoder encoder, List<Paper> chunk,
         List<string> texts, IEmbeddingWriter writer, CancellationToken cancellationToken)
     {
         texts.Clear();
@@ -228,16 +228,17 @@ internal static class ModelOptions
     }
 
     /// <summary>
-    /// Loads the encoder; runtime errors of the native binding (not <see cref="EmbeddingsException"/>s) become one line on
-    /// stderr and null. A CPU fallback warning goes to stderr.
+    /// Loads the encoder of any model folder (ONNX kinds or a corpus-fitted LSA model, by its manifest); runtime
+    /// errors of the native binding (not <see cref="EmbeddingsException"/>s) become one line on stderr and null.
+    /// A CPU fallback warning goes to stderr.
     /// </summary>
-    public static OnnxSentenceEncoder? LoadEncoder(string? modelDir, EncoderOptions options)
+    public static ISentenceEncoder? LoadEncoder(string? modelDir, EncoderOptions options)
     {
         string dir = ResolveModelDirectory(modelDir);
-        OnnxSentenceEncoder encoder;
+        ISentenceEncoder encoder;
         try
         {
-            encoder = SentenceEncoder.Load(dir, options);
+            encoder = Quality.ModelFolders.Load(dir, options);
         }
         catch (OnnxRuntimeNotFoundException e)
         {
@@ -250,7 +251,7 @@ internal static class ModelOptions
                 (e is ExecutionProviderUnavailableException ? " (add --allow-cpu-fallback to run on CPU instead)" : ""));
             return null;
         }
-        if (encoder.ProviderWarning is { } warning)
+        if (encoder is OnnxSentenceEncoder { ProviderWarning: { } warning })
         {
             Console.Error.WriteLine("embeddings: warning: " + warning);
         }

@@ -70,7 +70,7 @@ internal static class IngestCommand
                 Device = ModelOptions.ParseDevice(parse.GetValue(device)!),
                 AllowCpuFallback = parse.GetValue(fallback),
             };
-            using OnnxSentenceEncoder? encoder = ModelOptions.LoadEncoder(parse.GetValue(model), encoderOptions);
+            using ISentenceEncoder? encoder = ModelOptions.LoadEncoder(parse.GetValue(model), encoderOptions);
             if (encoder is null)
             {
                 return CliRunner.Failed;

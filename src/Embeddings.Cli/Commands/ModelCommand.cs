@@ -24,14 +24,24 @@ internal static class ModelCommand
     private static int Info(string? modelDir, string device, bool allowFallback)
     {
         var options = new EncoderOptions { Device = ModelOptions.ParseDevice(device), AllowCpuFallback = allowFallback, Threads = 1 };
-        using OnnxSentenceEncoder? encoder = ModelOptions.LoadEncoder(modelDir, options);
-        if (encoder is null)
+        using ISentenceEncoder? loaded = ModelOptions.LoadEncoder(modelDir, options);
+        if (loaded is null)
         {
             return CliRunner.Failed;
         }
-        ModelManifest m = encoder.Manifest;
         TextWriter o = Console.Out;
         var inv = CultureInfo.InvariantCulture;
+        if (loaded is not OnnxSentenceEncoder encoder)
+        {
+            // A corpus-fitted model (kind lsa): no ONNX graph, no tokenizer files.
+            o.WriteLine($"model:        {loaded.GetType().Name}");
+            o.WriteLine($"folder:       {ModelOptions.ResolveModelDirectory(modelDir)}");
+            o.WriteLine("kind:         lsa (TF-IDF + truncated SVD fitted on a corpus)");
+            o.WriteLine(string.Create(inv, $"dimension:    {loaded.Dimension}"));
+            o.WriteLine($"fingerprint:  {loaded.Fingerprint}");
+            return CliRunner.Ok;
+        }
+        ModelManifest m = encoder.Manifest;
         o.WriteLine($"model:        {m.Name}");
         o.WriteLine($"folder:       {m.Directory}");
         o.WriteLine($"manifest:     {(m.FromManifestFile ? ModelManifest.FileName : "derived from the sentence-transformers export (no " + ModelManifest.FileName + ")")}");

@@ -6,29 +6,9 @@ using Embeddings.Tests.Support;
 namespace Embeddings.Tests.Encoding;
 
 /// <summary>`embeddings embed` and `embeddings model info` run in-process on the real dumps.</summary>
-[Collection(EncoderConsoleCollection.Name)]
+[Collection(ConsoleCollection.Name)]
 public sealed class EmbedCliTests
 {
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        TextWriter oldOut = Console.Out;
-        TextWriter oldErr = Console.Error;
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            int exit = await Program.BuildRoot().Parse(args).InvokeAsync();
-            return (exit, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
-
     private static List<string> DistinctIds => EncoderFixtures.DumpPapers.Select(p => p.Id).Distinct().ToList();
 
     [Fact]
@@ -39,13 +19,13 @@ public sealed class EmbedCliTests
         string jsonl = dir.File("papers.jsonl");
         string bin = dir.File("papers.bin");
 
-        var (exit, _, err) = await RunAsync(["embed", .. dumps, "-o", jsonl, "--model", EncoderFixtures.UseLiteDir, "--threads", "2", "--quiet"]);
+        var (exit, _, err) = await CliHarness.RunAsync(["embed", .. dumps, "-o", jsonl, "--model", EncoderFixtures.UseLiteDir, "--threads", "2", "--quiet"]);
         Assert.True(exit == 0, err);
         Assert.Contains($"embedded {DistinctIds.Count} papers", err, StringComparison.Ordinal);
         Assert.Contains($"{EncoderFixtures.DumpPapers.Count - DistinctIds.Count} repeated ids left out", err, StringComparison.Ordinal);
 
         // bin from the first two dumps only (keeps the test short); its records must equal the jsonl ones.
-        (exit, _, err) = await RunAsync(["embed", .. dumps[..2], "-o", bin, "--model", EncoderFixtures.UseLiteDir, "--format", "bin", "--quiet"]);
+        (exit, _, err) = await CliHarness.RunAsync(["embed", .. dumps[..2], "-o", bin, "--model", EncoderFixtures.UseLiteDir, "--format", "bin", "--quiet"]);
         Assert.True(exit == 0, err);
 
         List<EmbeddingRecord> fromJsonl = EmbeddingJsonl.Read(jsonl).ToList();
@@ -86,12 +66,12 @@ public sealed class EmbedCliTests
             """{"id": "c", "text": "Only a text field here."}""",
         ]);
         string output = dir.File("out.jsonl");
-        var (exit, _, err) = await RunAsync("embed", input, "-o", output, "--model", EncoderFixtures.UseLiteDir, "--quiet");
+        var (exit, _, err) = await CliHarness.RunAsync("embed", input, "-o", output, "--model", EncoderFixtures.UseLiteDir, "--quiet");
         Assert.Equal(CliRunner.BadInput, exit);
         Assert.Contains("in.jsonl:2", err, StringComparison.Ordinal);
         Assert.False(File.Exists(output));
 
-        (exit, _, err) = await RunAsync("embed", input, "-o", output, "--model", EncoderFixtures.UseLiteDir, "--skip-bad", "--quiet");
+        (exit, _, err) = await CliHarness.RunAsync("embed", input, "-o", output, "--model", EncoderFixtures.UseLiteDir, "--skip-bad", "--quiet");
         Assert.Equal(0, exit);
         Assert.Contains("1 skipped", err, StringComparison.Ordinal);
         Assert.Equal(["a", "c"], EmbeddingJsonl.Read(output).Select(r => r.Id).ToArray());
@@ -103,7 +83,7 @@ public sealed class EmbedCliTests
         using var dir = new TempDir();
         string input = dir.File("in.jsonl");
         File.WriteAllText(input, """{"id": "a", "text": "x"}""" + "\n");
-        var (exit, _, err) = await RunAsync("embed", input, "-o", dir.File("o.jsonl"), "--model", dir.File("nope"));
+        var (exit, _, err) = await CliHarness.RunAsync("embed", input, "-o", dir.File("o.jsonl"), "--model", dir.File("nope"));
         Assert.NotEqual(0, exit);
         Assert.Contains("scripts/setup.sh", err, StringComparison.Ordinal);
         Assert.Single(err.Trim().Split('\n'));
@@ -115,14 +95,14 @@ public sealed class EmbedCliTests
         using var dir = new TempDir();
         string input = dir.File("in.jsonl");
         File.WriteAllText(input, """{"id": "a", "text": "A man is playing a guitar."}""" + "\n");
-        var (exit, _, err) = await RunAsync("embed", input, "-o", dir.File("o.jsonl"), "--model", EncoderFixtures.TinyBertDir, "--device", "cuda", "--quiet");
+        var (exit, _, err) = await CliHarness.RunAsync("embed", input, "-o", dir.File("o.jsonl"), "--model", EncoderFixtures.TinyBertDir, "--device", "cuda", "--quiet");
         if (exit == 0)
         {
             return; // a machine with working CUDA
         }
         Assert.Contains("CUDA", err, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("--allow-cpu-fallback", err, StringComparison.Ordinal);
-        (exit, _, err) = await RunAsync("embed", input, "-o", dir.File("o.jsonl"), "--model", EncoderFixtures.TinyBertDir,
+        (exit, _, err) = await CliHarness.RunAsync("embed", input, "-o", dir.File("o.jsonl"), "--model", EncoderFixtures.TinyBertDir,
             "--device", "cuda", "--allow-cpu-fallback", "--quiet");
         Assert.Equal(0, exit);
         Assert.Contains("warning", err, StringComparison.Ordinal);
@@ -132,7 +112,7 @@ public sealed class EmbedCliTests
     [Fact]
     public async Task Model_info_prints_the_manifest_and_the_provider()
     {
-        var (exit, stdout, err) = await RunAsync("model", "info", "--model", EncoderFixtures.UseLiteDir);
+        var (exit, stdout, err) = await CliHarness.RunAsync("model", "info", "--model", EncoderFixtures.UseLiteDir);
         Assert.True(exit == 0, err);
         Assert.Contains("kind:         use-lite", stdout, StringComparison.Ordinal);
         Assert.Contains("dimension:    512", stdout, StringComparison.Ordinal);
@@ -141,16 +121,9 @@ public sealed class EmbedCliTests
         Assert.Contains("fingerprint:  " + EncoderFixtures.UseLite.Fingerprint, stdout, StringComparison.Ordinal);
         Assert.Contains("provider:     cpu", stdout, StringComparison.Ordinal);
 
-        (exit, stdout, _) = await RunAsync("model", "info", "--model", EncoderFixtures.TinyBertDir);
+        (exit, stdout, _) = await CliHarness.RunAsync("model", "info", "--model", EncoderFixtures.TinyBertDir);
         Assert.Equal(0, exit);
         Assert.Contains("kind:         sentence-transformers", stdout, StringComparison.Ordinal);
         Assert.Contains("pooling:      mean", stdout, StringComparison.Ordinal);
     }
-}
-
-/// <summary>Tests that redirect Console.Out/Error must not run in parallel with each other.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class EncoderConsoleCollection
-{
-    public const string Name = "encoder-cli-console";
 }

@@ -8,28 +8,9 @@ using Embeddings.Tests.Support;
 namespace Embeddings.Tests.Quality;
 
 /// <summary>`embeddings eval` and `embeddings model fit` run in-process on small sets in the public layouts.</summary>
-[Collection(EncoderConsoleCollection.Name)]
+[Collection(ConsoleCollection.Name)]
 public sealed class QualityCliTests
 {
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        TextWriter oldOut = Console.Out, oldErr = Console.Error;
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            int exit = await Program.BuildRoot().Parse(args).InvokeAsync();
-            return (exit, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
-
     private static readonly string[] Topics =
     [
         "breast cancer tumour p53 mutation", "insulin diabetes glucose obesity", "influenza vaccine infection elderly",
@@ -77,14 +58,14 @@ public sealed class QualityCliTests
             new[] { "id,title,abstract,label" }.Concat(Enumerable.Range(0, 18).Select(i =>
                 $"x{i},\"Title {i}\",\"{Topics[i % 3]} {Topics[i % 3]} sample {i}\",topic{i % 3}")));
 
-        var (exit, stdout, stderr) = await RunAsync("eval", "--sts", sts, "--retrieval", beir, "--clustering", clustering,
+        var (exit, stdout, stderr) = await CliHarness.RunAsync("eval", "--sts", sts, "--retrieval", beir, "--clustering", clustering,
             "--mode", "lexical", "--lsa-dims", "4", "--clustering-lsa-dims", "3", "--quiet");
         Assert.True(exit == 0, stderr);
         Assert.Contains("configuration", stdout, StringComparison.Ordinal);
         Assert.Contains("beir/test ndcg@10", stdout, StringComparison.Ordinal);
         Assert.Contains("BM25 + LSA, RRF", stdout, StringComparison.Ordinal);
 
-        (exit, stdout, stderr) = await RunAsync("eval", "--retrieval", beir, "--clustering", clustering, "--mode", "lexical",
+        (exit, stdout, stderr) = await CliHarness.RunAsync("eval", "--retrieval", beir, "--clustering", clustering, "--mode", "lexical",
             "--lsa-dims", "4", "--clustering-lsa-dims", "3", "--json", "--quiet");
         Assert.True(exit == 0, stderr);
         using JsonDocument json = JsonDocument.Parse(stdout);
@@ -101,7 +82,7 @@ public sealed class QualityCliTests
         using var dir = new TempDir();
         string[] dumps = Directory.GetFiles(TestPaths.DailyPapersDir, "*.txt").Order(StringComparer.Ordinal).ToArray();
         string model = Path.Combine(dir.Path, "lsa");
-        var (exit, stdout, stderr) = await RunAsync(["model", "fit", "--input", .. dumps, "--kind", "lsa", "--dims", "16", "-o", model, "--quiet"]);
+        var (exit, stdout, stderr) = await CliHarness.RunAsync(["model", "fit", "--input", .. dumps, "--kind", "lsa", "--dims", "16", "-o", model, "--quiet"]);
         Assert.True(exit == 0, stderr);
         Assert.Contains("fitted lsa on", stdout, StringComparison.Ordinal);
         using (LsaEncoder loaded = LsaEncoder.Load(model))
@@ -111,14 +92,14 @@ public sealed class QualityCliTests
         }
 
         string beir = WriteBeir(dir);
-        (exit, stdout, stderr) = await RunAsync("eval", "--retrieval", beir, "--model", model, "--lsa-dims", "4",
+        (exit, stdout, stderr) = await CliHarness.RunAsync("eval", "--retrieval", beir, "--model", model, "--lsa-dims", "4",
             "--hybrid-weights", "0.5", "--fusion-weights", "0.3", "--cache", Path.Combine(dir.Path, "cache"), "--quiet");
         Assert.True(exit == 0, stderr);
         Assert.Contains("concat a=0.5", stdout, StringComparison.Ordinal);
         Assert.Contains("BM25 + lsa, w=0.3", stdout, StringComparison.Ordinal);
         Assert.Equal(2, Directory.GetFiles(Path.Combine(dir.Path, "cache"), "*.vec").Length); // corpus and queries
         string first = stdout;
-        (exit, stdout, stderr) = await RunAsync("eval", "--retrieval", beir, "--model", model, "--lsa-dims", "4",
+        (exit, stdout, stderr) = await CliHarness.RunAsync("eval", "--retrieval", beir, "--model", model, "--lsa-dims", "4",
             "--hybrid-weights", "0.5", "--fusion-weights", "0.3", "--cache", Path.Combine(dir.Path, "cache"), "--quiet");
         Assert.True(exit == 0, stderr);
         Assert.Equal(first, stdout); // served from the cache, same figures
@@ -133,11 +114,11 @@ public sealed class QualityCliTests
             stored = store.Count;
         }
         string fromStore = Path.Combine(dir.Path, "lsa-store");
-        (exit, stdout, stderr) = await RunAsync("model", "fit", "--store", storeDir, "--kind", "lsa", "--dims", "8", "-o", fromStore, "--quiet");
+        (exit, stdout, stderr) = await CliHarness.RunAsync("model", "fit", "--store", storeDir, "--kind", "lsa", "--dims", "8", "-o", fromStore, "--quiet");
         Assert.True(exit == 0, stderr);
         Assert.Contains($"fitted lsa on {stored} papers", stdout, StringComparison.Ordinal);
 
-        (exit, _, stderr) = await RunAsync("model", "fit", "--kind", "lsa", "-o", model, "--quiet");
+        (exit, _, stderr) = await CliHarness.RunAsync("model", "fit", "--kind", "lsa", "-o", model, "--quiet");
         Assert.Equal(2, exit);
         Assert.Contains("--store DIR or --input FILES", stderr, StringComparison.Ordinal);
     }

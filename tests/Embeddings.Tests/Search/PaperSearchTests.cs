@@ -7,6 +7,8 @@ using Embeddings.Tests.Support;
 
 namespace Embeddings.Tests.Search;
 
+/// <summary>In the console collection because one test runs the CLI in-process.</summary>
+[Collection(ConsoleCollection.Name)]
 public sealed class PaperSearchTests(SearchFixture fixture) : IClassFixture<SearchFixture>
 {
     [Fact]
@@ -235,6 +237,58 @@ public sealed class PaperSearchTests(SearchFixture fixture) : IClassFixture<Sear
             var error = await Assert.ThrowsAsync<DataFormatException>(() => PaperSearch.OpenAsync(store, EncoderFixtures.UseLite));
             Assert.Contains("vectors.hnsw", error.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Cli_similar_json_index_build_and_info_have_the_documented_shape()
+    {
+        string id;
+        using (PaperStore store = PaperStore.Open(fixture.StoreDir))
+        {
+            id = store.IdOfRow(7);
+        }
+        var (exit, stdout, stderr) = await CliHarness.RunAsync("index", "build", "--store", fixture.StoreDir, "--quiet");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("papers", stdout, StringComparison.Ordinal);
+        (exit, stdout, stderr) = await CliHarness.RunAsync("index", "info", "--store", fixture.StoreDir);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("M / efConstruction / efSearch: 16 / 200", stdout, StringComparison.Ordinal);
+
+        (exit, stdout, stderr) = await CliHarness.RunAsync("similar", "--store", fixture.StoreDir, "--id", id, "-k", "3", "--json", "--quiet");
+        Assert.True(exit == 0, stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        var hits = doc.RootElement.GetProperty("hits");
+        Assert.Equal(3, hits.GetArrayLength());
+        double previous = double.MaxValue;
+        foreach (var hit in hits.EnumerateArray())
+        {
+            Assert.NotEqual(id, hit.GetProperty("id").GetString());
+            Assert.False(string.IsNullOrEmpty(hit.GetProperty("title").GetString()));
+            double score = hit.GetProperty("score").GetDouble();
+            Assert.True(score <= previous);
+            previous = score;
+            Assert.Equal(System.Text.Json.JsonValueKind.Array, hit.GetProperty("why").ValueKind);
+        }
+
+        using var dir = new TempDir();
+        string queries = dir.File("q.jsonl");
+        File.WriteAllLines(queries, ["{\"id\": \"q1\", \"text\": \"pruning large language models\"}", "", "{\"id\": 2, \"text\": \"grokking\"}"]);
+        (exit, stdout, stderr) = await CliHarness.RunAsync("similar", "--store", fixture.StoreDir, "--queries", queries, "--mode", "lexical", "-k", "2", "--quiet");
+        Assert.True(exit == 0, stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        using var first = System.Text.Json.JsonDocument.Parse(lines[0]);
+        Assert.Equal("q1", first.RootElement.GetProperty("query").GetString());
+        Assert.Equal(2, first.RootElement.GetProperty("hits").GetArrayLength());
+
+        File.WriteAllText(queries, "{\"id\": \"q1\"}\n");
+        (exit, _, stderr) = await CliHarness.RunAsync("similar", "--store", fixture.StoreDir, "--queries", queries, "--mode", "lexical", "--quiet");
+        Assert.Equal(2, exit);
+        Assert.Contains("q.jsonl:1: field 'text'", stderr, StringComparison.Ordinal);
+
+        (exit, _, stderr) = await CliHarness.RunAsync("similar", "--store", fixture.StoreDir, "--id", "no-such-paper", "--quiet");
+        Assert.Equal(1, exit);
+        Assert.Contains("no-such-paper", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -9,9 +9,15 @@ using Embeddings.Tests.Support;
 
 namespace Embeddings.Tests.Topics;
 
-[Collection("console")]
+[Collection(ConsoleCollection.Name)]
 public sealed class TopicsCliTests
 {
+    private static async Task<(int Code, string Out)> CliRunAsync(params string[] args)
+    {
+        var (exit, stdout, _) = await CliHarness.RunAsync(args);
+        return (exit, stdout);
+    }
+
     private static async Task<string> MakeStoreAsync(TempDir dir)
     {
         string storeDir = dir.File("store");
@@ -33,28 +39,12 @@ public sealed class TopicsCliTests
         }
     }
 
-    private static async Task<(int Code, string Out)> RunAsync(params string[] args)
-    {
-        var previous = Console.Out;
-        var sw = new StringWriter();
-        Console.SetOut(sw);
-        try
-        {
-            int code = await Program.BuildRoot().Parse(args).InvokeAsync();
-            return (code, sw.ToString());
-        }
-        finally
-        {
-            Console.SetOut(previous);
-        }
-    }
-
     [Fact]
     public async Task Topics_json_lists_every_paper_once_and_ids_are_stable_across_runs()
     {
         using var dir = new TempDir();
         string store = await MakeStoreAsync(dir);
-        var (code, output) = await RunAsync("topics", "--store", store, "--k", "4", "--json");
+        var (code, output) = await CliRunAsync("topics", "--store", store, "--k", "4", "--json");
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(output);
         var topics = doc.RootElement.GetProperty("topics");
@@ -66,7 +56,7 @@ public sealed class TopicsCliTests
         Assert.All(topics.EnumerateArray(), t => Assert.True(t.GetProperty("keywords").GetArrayLength() > 0));
         Assert.True(File.Exists(Path.Combine(store, Embeddings.Topics.TopicHistory.FileName)));
 
-        var (code2, again) = await RunAsync("topics", "--store", store, "--k", "4", "--json", "--seed", "7");
+        var (code2, again) = await CliRunAsync("topics", "--store", store, "--k", "4", "--json", "--seed", "7");
         Assert.Equal(0, code2);
         using var doc2 = JsonDocument.Parse(again);
         Assert.Equal(topics.EnumerateArray().Select(t => t.GetProperty("id").GetInt32()).Order(),
@@ -79,7 +69,7 @@ public sealed class TopicsCliTests
         using var dir = new TempDir();
         string store = await MakeStoreAsync(dir);
         string html = dir.File("d.html");
-        var (code, _) = await RunAsync("digest", "--store", store, "--dump", "week2.txt", "--k", "3", "-o", html);
+        var (code, _) = await CliRunAsync("digest", "--store", store, "--dump", "week2.txt", "--k", "3", "-o", html);
         Assert.Equal(0, code);
         var doc = XDocument.Load(XmlReader.Create(html, new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore }));
         XNamespace svg = "http://www.w3.org/2000/svg";
@@ -89,14 +79,14 @@ public sealed class TopicsCliTests
         Assert.All(cards, c => Assert.Contains("w1-", c.Value)); // similar earlier papers come from week 1
 
         string json = dir.File("d.json");
-        Assert.Equal(0, (await RunAsync("digest", "--store", store, "--dump", "week2.txt", "--k", "3", "-o", json)).Code);
+        Assert.Equal(0, (await CliRunAsync("digest", "--store", store, "--dump", "week2.txt", "--k", "3", "-o", json)).Code);
         using var parsed = JsonDocument.Parse(File.ReadAllText(json));
         Assert.Equal(60, parsed.RootElement.GetProperty("papers").GetInt32());
         // The second digest of the same dump finds every topic again: stable, nothing new.
         Assert.All(parsed.RootElement.GetProperty("topics").EnumerateArray(), t => Assert.Equal("stable", t.GetProperty("trend").GetString()));
 
         string md = dir.File("d.md");
-        Assert.Equal(0, (await RunAsync("digest", "--store", store, "--since", "1970-01-01", "--format", "md", "--k", "4", "-o", md)).Code);
+        Assert.Equal(0, (await CliRunAsync("digest", "--store", store, "--since", "1970-01-01", "--format", "md", "--k", "4", "-o", md)).Code);
         Assert.Contains("140 papers", File.ReadAllText(md));
     }
 
@@ -104,7 +94,7 @@ public sealed class TopicsCliTests
     public async Task Missing_store_is_a_clear_error()
     {
         using var dir = new TempDir();
-        var (code, _) = await RunAsync("topics", "--store", dir.File("nope"));
+        var (code, _) = await CliRunAsync("topics", "--store", dir.File("nope"));
         Assert.NotEqual(0, code);
     }
 }
