@@ -107,32 +107,31 @@ internal static class TopicStoreInput
             : throw new ArgumentException($"--since '{text}' is not a date; use ISO 8601, e.g. 2024-03-01");
 }
 
-/// <summary>Similar earlier papers: brute-force cosine over the store papers outside the digest.</summary>
+/// <summary>Similar earlier papers: the exact index (the search oracle) over the store papers outside the digest.</summary>
 internal sealed class StoreSimilarFinder : ISimilarPaperFinder
 {
     private readonly IReadOnlyList<StoredPaper> _papers;
-    private readonly float[] _vectors;
-    private readonly int _dimension;
+    private readonly Embeddings.Index.ExactIndex? _index;
 
+    /// <param name="earlier">The papers to link to.</param>
+    /// <param name="vectors">Their unit vectors, row-major, in the space the topic centres live in.</param>
+    /// <param name="dimension">Vector length.</param>
     public StoreSimilarFinder(IReadOnlyList<StoredPaper> earlier, float[] vectors, int dimension)
     {
         _papers = earlier;
-        _vectors = vectors;
-        _dimension = dimension;
+        _index = earlier.Count == 0 ? null : Embeddings.Index.ExactIndex.Create(vectors, dimension);
     }
 
     public IReadOnlyList<DigestPaper> FindSimilar(ReadOnlySpan<float> query, int k)
     {
-        var scored = new List<(int Index, float Score)>(_papers.Count);
-        for (int i = 0; i < _papers.Count; i++)
+        if (_index is null || k <= 0)
         {
-            scored.Add((i, TensorPrimitives.CosineSimilarity(query, _vectors.AsSpan(i * _dimension, _dimension))));
+            return [];
         }
-        scored.Sort((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Index.CompareTo(b.Index));
-        return scored.Take(k).Select(s =>
+        return _index.Search(query, k).Select(n =>
         {
-            var p = _papers[s.Index].Paper;
-            return new DigestPaper(p.Id, p.Title, p.Abstract.Length > 160 ? p.Abstract[..160] + "\u2026" : p.Abstract, s.Score);
+            var p = _papers[n.Id].Paper;
+            return new DigestPaper(p.Id, p.Title, p.Abstract.Length > 160 ? p.Abstract[..160] + "\u2026" : p.Abstract, n.Score);
         }).ToArray();
     }
 }
