@@ -136,7 +136,15 @@ public sealed class SearchIndexes : IDisposable
             status.Add(covered == 0 ? $"HNSW built over {rows} vectors" : $"HNSW loaded, {rows - covered} vectors added, {dropped} replaced");
             if (options.Persist && (covered < rows || dropped > 0 || lexicalAdded > 0 || state is null))
             {
-                indexes.Save(folder);
+                try
+                {
+                    indexes.Save(folder);
+                }
+                catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+                {
+                    // A read-only store is still searchable; the indexes are just rebuilt next time.
+                    status.Add($"indexes not saved ({e.Message})");
+                }
             }
         }
         indexes.Status = string.Join("; ", status);
