@@ -235,6 +235,16 @@ public sealed unsafe class OnnxSession : IDisposable
                 }
                 _api.Check(status, "Run");
             }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The runtime checks the terminate flag only between graph nodes, so a run can finish after the
+                // cancellation arrived; the caller asked to stop, so it gets the cancellation, not a late result.
+                foreach (var output in outputs)
+                {
+                    output.Dispose();
+                }
+                throw new OperationCanceledException("The model run was cancelled.", cancellationToken);
+            }
             return new OnnxOutputs(_api, names, outputs);
         }
         finally
