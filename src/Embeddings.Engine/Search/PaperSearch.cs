@@ -96,7 +96,7 @@ public sealed class PaperSearch : IDisposable
             }
             string id = _store.IdOfRow(row);
             StoredPaper paper = _store.GetPaper(id)!;
-            hits.Add(new SimilarHit(id, paper.Paper.Title, score, Why(parts, id)));
+            hits.Add(new SimilarHit(id, paper.Paper.Title, score, Why(parts, paper.Paper)));
         }
         return hits;
     }
@@ -263,25 +263,25 @@ public sealed class PaperSearch : IDisposable
     {
         Bm25Index bm25 = _indexes.Bm25;
         var total = new float[bm25.DocumentSlots];
+        List<string> likeTexts = [.. LikeTexts(parts)];
+        if (likeTexts.Count == 1 && parts.Unlikes.Count == 0)
+        {
+            // A single query keeps raw BM25 scores, so lexical mode shows familiar BM25 values.
+            bm25.ScoreAll(likeTexts[0], total);
+            return total;
+        }
         var one = new float[bm25.DocumentSlots];
-        int likes = 0;
-        foreach (string text in LikeTexts(parts))
+        foreach (string text in likeTexts)
         {
             bm25.ScoreAll(text, one);
             NormaliseByMax(one);
             TensorPrimitives.Add(total, one, total);
-            likes++;
         }
         foreach (StoredPaper p in parts.Unlikes)
         {
             bm25.ScoreAll(p.Paper.EmbeddingText, one);
             NormaliseByMax(one);
             TensorPrimitives.MultiplyAdd(one, -SearchDefaults.UnlikeWeight / parts.Unlikes.Count, total, total);
-        }
-        if (likes == 1 && parts.Unlikes.Count == 0)
-        {
-            // A single query keeps raw BM25 scores, so lexical mode shows familiar BM25 values.
-            bm25.ScoreAll(LikeTexts(parts).First(), total);
         }
         return total;
     }
@@ -348,14 +348,15 @@ public sealed class PaperSearch : IDisposable
     private float Cosine(float[] queryVector, int row) =>
         TensorPrimitives.Dot(queryVector, _rows.Span.Slice(row * _dimension, _dimension));
 
-    private IReadOnlyList<string> Why(QueryParts parts, string hitId)
+    private IReadOnlyList<string> Why(QueryParts parts, Paper hit)
     {
+        string hitId = hit.Id;
         IReadOnlyList<TermContribution> terms = parts.Text is not null
             ? _indexes.Bm25.Explain(parts.Text, hitId, SearchDefaults.WhyTerms)
             : parts.Likes.Count > 0
                 ? _indexes.Bm25.ExplainByDocument(parts.Likes[0].Paper.Id, hitId, SearchDefaults.WhyTerms)
                 : [];
-        return terms.Count == 0 ? [] : SurfaceForms(_store.GetPaper(hitId)!.Paper.EmbeddingText, terms);
+        return terms.Count == 0 ? [] : SurfaceForms(hit.EmbeddingText, terms);
     }
 
     /// <summary>
