@@ -27,16 +27,6 @@ internal static class CliRunner
             Console.Error.WriteLine("embeddings: " + e.Message);
             return BadInput;
         }
-        catch (Embeddings.Native.OnnxRuntimeNotFoundException e)
-        {
-            Console.Error.WriteLine("embeddings: " + e.Message);
-            return Failed;
-        }
-        catch (Embeddings.Native.OnnxRuntimeException e)
-        {
-            Console.Error.WriteLine("embeddings: " + e.Message);
-            return Failed;
-        }
         catch (EmbeddingsException e)
         {
             Console.Error.WriteLine("embeddings: " + e.Message);

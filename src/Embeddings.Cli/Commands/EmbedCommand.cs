@@ -4,7 +4,6 @@ using System.Globalization;
 using Embeddings.Corpus;
 using Embeddings.Encoding;
 using Embeddings.IO;
-using Embeddings.Native;
 using Embeddings.Progress;
 
 namespace Embeddings.Cli.Commands;
@@ -40,7 +39,7 @@ internal static class EmbedCommand
         {
             files, output, model, format, threads, device, fallback, skipBad, noWindowing, quiet,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct => ModelOptions.ReportRuntimeErrors(() => RunAsync(
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct => RunAsync(
             parse.GetValue(files)!,
             parse.GetValue(output)!,
             parse.GetValue(model),
@@ -51,7 +50,7 @@ internal static class EmbedCommand
             parse.GetValue(skipBad),
             parse.GetValue(noWindowing),
             parse.GetValue(quiet),
-            ct)), cancellationToken));
+            ct), cancellationToken));
         return command;
     }
 
@@ -137,7 +136,7 @@ internal static class EmbedCommand
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"embedded {writer.Count} papers ({truncated} truncated, {empty} empty, {skipped} skipped, {duplicates} repeated ids left out) in {seconds:F1} s " +
             $"({(seconds > 0 ? writer.Count / seconds : 0):F1} papers/s) -> {output} [{format.ToString().ToLowerInvariant()}, " +
-            $"{encoder.Dimension}-d, {encoder.Fingerprint}, {(encoder is OnnxSentenceEncoder onnx ? onnx.ExecutionProvider.ToString().ToLowerInvariant() : "cpu")}]"));
+            $"{encoder.Dimension}-d, {encoder.Fingerprint}, {(encoder is OnnxSentenceEncoder onnx ? onnx.Device.ToString().ToLowerInvariant() : "cpu")}]"));
         return CliRunner.Ok;
     }
 
@@ -181,7 +180,7 @@ internal static class ModelOptions
     {
         var option = new Option<string>("--device")
         {
-            Description = "cpu (default) or cuda (needs a CUDA build of ONNX Runtime via EMBEDDINGS_ONNXRUNTIME).",
+            Description = "cpu (default) or cuda (needs the GPU build of ONNX Runtime: scripts/setup.sh --cuda; CUDA 13 and cuDNN 9).",
             DefaultValueFactory = _ => "cpu",
         };
         option.AcceptOnlyFromAmong("cpu", "cuda");
@@ -193,25 +192,8 @@ internal static class ModelOptions
         Description = "With --device cuda: when CUDA cannot be used, warn and run on CPU instead of failing.",
     };
 
-    public static ExecutionProvider ParseDevice(string device) =>
-        device == "cuda" ? ExecutionProvider.Cuda : ExecutionProvider.Cpu;
-
-    /// <summary>
-    /// Runs <paramref name="body"/>; an ONNX Runtime failure during a run (not an <see cref="EmbeddingsException"/>, so
-    /// CliRunner would not catch it) becomes one line on stderr and exit code 1.
-    /// </summary>
-    public static async Task<int> ReportRuntimeErrors(Func<Task<int>> body)
-    {
-        try
-        {
-            return await body().ConfigureAwait(false);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            Console.Error.WriteLine("embeddings: " + e.Message);
-            return CliRunner.Failed;
-        }
-    }
+    public static EncoderDevice ParseDevice(string device) =>
+        device == "cuda" ? EncoderDevice.Cuda : EncoderDevice.Cpu;
 
     /// <summary>The model folder to use, or a <see cref="ModelLoadException"/> saying how to get one.</summary>
     public static string ResolveModelDirectory(string? modelDir)
@@ -228,29 +210,13 @@ internal static class ModelOptions
     }
 
     /// <summary>
-    /// Loads the encoder of any model folder (ONNX kinds or a corpus-fitted LSA model, by its manifest); runtime
-    /// errors of the native binding (not <see cref="EmbeddingsException"/>s) become one line on stderr and null.
-    /// A CPU fallback warning goes to stderr.
+    /// Loads the encoder of any model folder (ONNX kinds or a corpus-fitted LSA model, by its manifest). Load errors
+    /// are <see cref="EmbeddingsException"/>s that CliRunner prints as one line; a CPU fallback warning goes to stderr.
     /// </summary>
     public static ISentenceEncoder? LoadEncoder(string? modelDir, EncoderOptions options)
     {
         string dir = ResolveModelDirectory(modelDir);
-        ISentenceEncoder encoder;
-        try
-        {
-            encoder = Quality.ModelFolders.Load(dir, options);
-        }
-        catch (OnnxRuntimeNotFoundException e)
-        {
-            Console.Error.WriteLine("embeddings: " + e.Message);
-            return null;
-        }
-        catch (OnnxRuntimeException e)
-        {
-            Console.Error.WriteLine("embeddings: " + e.Message +
-                (e is ExecutionProviderUnavailableException ? " (add --allow-cpu-fallback to run on CPU instead)" : ""));
-            return null;
-        }
+        ISentenceEncoder encoder = Quality.ModelFolders.Load(dir, options);
         if (encoder is OnnxSentenceEncoder { ProviderWarning: { } warning })
         {
             Console.Error.WriteLine("embeddings: warning: " + warning);

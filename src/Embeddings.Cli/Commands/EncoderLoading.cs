@@ -1,5 +1,4 @@
 using Embeddings.Encoding;
-using Embeddings.Native;
 using Embeddings.Quality;
 
 namespace Embeddings.Cli.Commands;

@@ -61,7 +61,9 @@ internal static class ModelCommand
             o.WriteLine(string.Create(inv, $"  {f.RelativePath,-28} {f.Bytes,12} bytes  sha256 {f.Sha256}"));
         }
         o.WriteLine($"fingerprint:  {encoder.Fingerprint}");
-        o.WriteLine($"provider:     {encoder.ExecutionProvider.ToString().ToLowerInvariant()} (ONNX Runtime {encoder.RuntimeVersion})");
+        o.WriteLine($"graph inputs: {string.Join("; ", encoder.ModelInputs)}");
+        o.WriteLine($"graph output: {string.Join("; ", encoder.ModelOutputs)}");
+        o.WriteLine($"device:       {encoder.Device.ToString().ToLowerInvariant()} (ONNX Runtime {encoder.Runtime.Version}{(encoder.Runtime.IsGpuBuild ? ", GPU build" : "")}, {encoder.Runtime.Path})");
         return CliRunner.Ok;
     }
 }

@@ -1,5 +1,3 @@
-using Embeddings.Native;
-
 namespace Embeddings.Encoding;
 
 /// <summary>How runs of the model are spread over the cores.</summary>
@@ -28,13 +26,23 @@ public sealed class EncoderOptions
     public EncoderParallelism Parallelism { get; init; } = EncoderParallelism.Auto;
 
     /// <summary>CPU (default) or CUDA.</summary>
-    public ExecutionProvider Device { get; init; } = ExecutionProvider.Cpu;
+    public EncoderDevice Device { get; init; } = EncoderDevice.Cpu;
 
     /// <summary>
     /// When <see cref="Device"/> is CUDA and CUDA cannot be used: true runs on CPU (see
-    /// <see cref="OnnxSentenceEncoder.ProviderWarning"/>), false (default) fails with the binding's message.
+    /// <see cref="OnnxSentenceEncoder.ProviderWarning"/>), false (default) fails with an
+    /// <see cref="ExecutionProviderUnavailableException"/> naming what is missing.
     /// </summary>
     public bool AllowCpuFallback { get; init; }
+
+    /// <summary>
+    /// ONNX Runtime session settings (threads, spinning, execution mode, optimisation), for tuning. Null (default)
+    /// derives them from <see cref="Threads"/> and <see cref="Parallelism"/>: one intra-op thread per concurrent batch,
+    /// or every thread inside one batch; spinning on; sequential execution. When set, its thread counts are used as
+    /// given (per session run) and <see cref="Device"/>, <see cref="AllowCpuFallback"/> and
+    /// <see cref="NativeLibraryPath"/> still apply.
+    /// </summary>
+    public OnnxSessionSettings? Session { get; init; }
 
     /// <summary>
     /// Most tokens (rows x longest row, padding included) per model run; 0 picks the kind's default
@@ -55,7 +63,10 @@ public sealed class EncoderOptions
     /// <summary>Check the size and sha256 of every model file against the manifest at load (default true).</summary>
     public bool VerifyModelFiles { get; init; } = true;
 
-    /// <summary>Path of libonnxruntime.so.1; null uses the binding's search (EMBEDDINGS_ONNXRUNTIME, .native/, system).</summary>
+    /// <summary>
+    /// A libonnxruntime file to use; null (default) follows <see cref="OnnxRuntimeLibrary"/>'s resolution
+    /// (EMBEDDINGS_ONNXRUNTIME, the GPU build for CUDA, else the CPU library beside the program).
+    /// </summary>
     public string? NativeLibraryPath { get; init; }
 
     internal void Validate()
@@ -66,6 +77,7 @@ public sealed class EncoderOptions
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(m, 1, nameof(MaxWindowsPerText));
         }
+        Session?.Validate();
         if (!Enum.IsDefined(Parallelism))
         {
             throw new ArgumentOutOfRangeException(nameof(Parallelism), Parallelism, "Accepted: Auto, ConcurrentBatches, IntraOp.");

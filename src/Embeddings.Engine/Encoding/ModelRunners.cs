@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Numerics.Tensors;
-using Embeddings.Native;
 
 namespace Embeddings.Encoding;
 
@@ -28,14 +27,14 @@ internal sealed class ArrayWindowSource(IReadOnlyList<int[]> windows) : IWindowS
 /// </summary>
 internal abstract class ModelRunner : IDisposable
 {
-    protected ModelRunner(OnnxSession session, ModelManifest manifest)
+    protected ModelRunner(OnnxModelSession session, ModelManifest manifest)
     {
         Session = session;
         Manifest = manifest;
         Dimension = manifest.Dimension;
     }
 
-    public OnnxSession Session { get; }
+    public OnnxModelSession Session { get; }
 
     public ModelManifest Manifest { get; }
 
@@ -52,7 +51,7 @@ internal abstract class ModelRunner : IDisposable
 
     public void Dispose() => Session.Dispose();
 
-    protected static string RequireInput(OnnxSession session, ModelManifest manifest, string role, bool optional = false)
+    protected static string RequireInput(OnnxModelSession session, ModelManifest manifest, string role, bool optional = false)
     {
         string name = manifest.Inputs.TryGetValue(role, out string? n) ? n : role;
         foreach (OnnxTensorInfo input in session.Inputs)
@@ -71,7 +70,7 @@ internal abstract class ModelRunner : IDisposable
             $"{string.Join(", ", session.Inputs.Select(i => i.Name))}. Fix 'inputs' in {ModelManifest.FileName} or use a model of kind {manifest.KindName}.");
     }
 
-    protected static string RequireOutput(OnnxSession session, ModelManifest manifest)
+    protected static string RequireOutput(OnnxModelSession session, ModelManifest manifest)
     {
         foreach (OnnxTensorInfo output in session.Outputs)
         {
@@ -95,13 +94,13 @@ internal sealed class UseLiteRunner : ModelRunner
 {
     private readonly string _indices;
     private readonly string _values;
-    private readonly string[] _outputs;
+    private readonly string _output;
 
-    public UseLiteRunner(OnnxSession session, ModelManifest manifest) : base(session, manifest)
+    public UseLiteRunner(OnnxModelSession session, ModelManifest manifest) : base(session, manifest)
     {
         _indices = RequireInput(session, manifest, "indices");
         _values = RequireInput(session, manifest, "values");
-        _outputs = [RequireOutput(session, manifest)];
+        _output = RequireOutput(session, manifest);
     }
 
     public override int SpecialTokens => 0;
@@ -128,20 +127,20 @@ internal sealed class UseLiteRunner : ModelRunner
                     values[k] = ids[p];
                 }
             }
-            ReadOnlySpan<NamedTensor> inputs =
+            ReadOnlySpan<ModelInput> inputs =
             [
-                NamedTensor.Int64(_indices, new ReadOnlyMemory<long>(indices, 0, tokens * 2), new long[] { tokens, 2 }),
-                NamedTensor.Int64(_values, new ReadOnlyMemory<long>(values, 0, tokens), new long[] { tokens }),
+                new ModelInput(_indices, new Memory<long>(indices, 0, tokens * 2), [tokens, 2]),
+                new ModelInput(_values, new Memory<long>(values, 0, tokens), [tokens]),
             ];
-            using OnnxOutputs result = Session.Run(inputs, _outputs, cancellationToken);
-            ReadOnlySpan<long> shape = result.GetShape(0);
+            using ModelOutput result = Session.Run(inputs, _output, cancellationToken);
+            long[] shape = result.Shape;
             if (shape.Length != 2 || shape[0] != windows.Length || shape[1] != Dimension)
             {
                 throw new EmbeddingsException(
-                    $"{Manifest.ModelPath}: output shape [{string.Join(", ", shape.ToArray())}] for {windows.Length} texts; " +
+                    $"{Manifest.ModelPath}: output shape [{string.Join(", ", shape)}] for {windows.Length} texts; " +
                     $"expected [{windows.Length}, {Dimension}]. Is the manifest's dimension right?");
             }
-            ReadOnlySpan<float> data = result.GetFloat32(0);
+            ReadOnlySpan<float> data = result.Floats;
             for (int row = 0; row < windows.Length; row++)
             {
                 data.Slice(row * Dimension, Dimension).CopyTo(output.Slice(windows[row] * Dimension, Dimension));
@@ -165,17 +164,17 @@ internal sealed class BertRunner : ModelRunner
     private readonly string _inputIds;
     private readonly string _attentionMask;
     private readonly string _tokenTypeIds;
-    private readonly string[] _outputs;
+    private readonly string _output;
     private readonly int _cls;
     private readonly int _sep;
     private readonly int _pad;
 
-    public BertRunner(OnnxSession session, ModelManifest manifest, int clsId, int sepId, int padId) : base(session, manifest)
+    public BertRunner(OnnxModelSession session, ModelManifest manifest, int clsId, int sepId, int padId) : base(session, manifest)
     {
         _inputIds = RequireInput(session, manifest, "input_ids");
         _attentionMask = RequireInput(session, manifest, "attention_mask");
         _tokenTypeIds = RequireInput(session, manifest, "token_type_ids", optional: true);
-        _outputs = [RequireOutput(session, manifest)];
+        _output = RequireOutput(session, manifest);
         _cls = clsId;
         _sep = sepId;
         _pad = padId < 0 ? 0 : padId;
@@ -214,21 +213,21 @@ internal sealed class BertRunner : ModelRunner
                 mask.AsSpan(row * seq, pieces.Length + 2).Fill(1);
             }
             long[] shape = [rows, seq];
-            NamedTensor[] inputs = _tokenTypeIds.Length == 0
-                ? [NamedTensor.Int64(_inputIds, new ReadOnlyMemory<long>(ids, 0, cells), shape),
-                   NamedTensor.Int64(_attentionMask, new ReadOnlyMemory<long>(mask, 0, cells), shape)]
-                : [NamedTensor.Int64(_inputIds, new ReadOnlyMemory<long>(ids, 0, cells), shape),
-                   NamedTensor.Int64(_attentionMask, new ReadOnlyMemory<long>(mask, 0, cells), shape),
-                   NamedTensor.Int64(_tokenTypeIds, new ReadOnlyMemory<long>(types, 0, cells), shape)];
-            using OnnxOutputs result = Session.Run(inputs, _outputs, cancellationToken);
-            ReadOnlySpan<long> outShape = result.GetShape(0);
+            ReadOnlySpan<ModelInput> inputs = _tokenTypeIds.Length == 0
+                ? [new ModelInput(_inputIds, new Memory<long>(ids, 0, cells), shape),
+                   new ModelInput(_attentionMask, new Memory<long>(mask, 0, cells), shape)]
+                : [new ModelInput(_inputIds, new Memory<long>(ids, 0, cells), shape),
+                   new ModelInput(_attentionMask, new Memory<long>(mask, 0, cells), shape),
+                   new ModelInput(_tokenTypeIds, new Memory<long>(types, 0, cells), shape)];
+            using ModelOutput result = Session.Run(inputs, _output, cancellationToken);
+            long[] outShape = result.Shape;
             if (outShape.Length != 3 || outShape[0] != rows || outShape[1] != seq || outShape[2] != Dimension)
             {
                 throw new EmbeddingsException(
-                    $"{Manifest.ModelPath}: output shape [{string.Join(", ", outShape.ToArray())}]; expected [{rows}, {seq}, {Dimension}]. " +
+                    $"{Manifest.ModelPath}: output shape [{string.Join(", ", outShape)}]; expected [{rows}, {seq}, {Dimension}]. " +
                     "Is the manifest's dimension (hidden_size) right?");
             }
-            ReadOnlySpan<float> hidden = result.GetFloat32(0);
+            ReadOnlySpan<float> hidden = result.Floats;
             Span<double> acc = sum.AsSpan(0, Dimension);
             for (int row = 0; row < rows; row++)
             {

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using Embeddings.Native;
 using Embeddings.Progress;
 using Embeddings.Tokenization;
 using Microsoft.Extensions.AI;
@@ -119,13 +118,19 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
     public int ConcurrentRuns => _concurrentRuns;
 
     /// <summary>Where the model runs (CPU after a CUDA fallback).</summary>
-    public ExecutionProvider ExecutionProvider => _runner.Session.ExecutionProvider;
+    public EncoderDevice Device => _runner.Session.Device;
 
     /// <summary>Set when CUDA was asked for and the encoder fell back to CPU: what was missing.</summary>
     public string? ProviderWarning => _runner.Session.ProviderWarning;
 
-    /// <summary>The ONNX Runtime version in use.</summary>
-    public string RuntimeVersion => _runner.Session.Runtime.Version;
+    /// <summary>The ONNX Runtime library in use (path, version, whether it is the GPU build).</summary>
+    public OnnxRuntimeInfo Runtime => _runner.Session.Runtime;
+
+    /// <summary>The graph's inputs as declared in the model file.</summary>
+    public IReadOnlyList<OnnxTensorInfo> ModelInputs => _runner.Session.Inputs;
+
+    /// <summary>The graph's outputs as declared in the model file.</summary>
+    public IReadOnlyList<OnnxTensorInfo> ModelOutputs => _runner.Session.Outputs;
 
     internal static OnnxSentenceEncoder Create(ModelManifest manifest, EncoderOptions options)
     {
@@ -137,28 +142,13 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
         int intraOp = mode == EncoderParallelism.ConcurrentBatches ? 1 : threads;
 
         Tokenizer tokenizer = CreateTokenizer(manifest);
-        OrtRuntime runtime = OrtRuntime.Load(options.NativeLibraryPath);
-        OnnxSession session;
-        try
+        OnnxSessionSettings settings = (options.Session ?? new OnnxSessionSettings { IntraOpThreads = intraOp, InterOpThreads = 1 }) with
         {
-            session = OnnxSession.Create(runtime, manifest.ModelPath, new OnnxSessionOptions
-            {
-                IntraOpThreads = intraOp,
-                InterOpThreads = 1,
-                ExecutionProvider = options.Device,
-                AllowCpuFallback = options.AllowCpuFallback,
-            });
-        }
-        catch (ExecutionProviderUnavailableException)
-        {
-            throw;
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new ModelLoadException(
-                $"{manifest.ModelPath}: ONNX Runtime cannot load the model ({e.RuntimeMessage}). The file may be corrupt or " +
-                "not an ONNX model; replace it with a good copy.", e);
-        }
+            Device = options.Device,
+            AllowCpuFallback = options.AllowCpuFallback,
+            NativeLibraryPath = options.NativeLibraryPath ?? options.Session?.NativeLibraryPath,
+        };
+        OnnxModelSession session = OnnxModelSession.Create(manifest.ModelPath, settings);
         try
         {
             ModelRunner runner = manifest.Kind switch
