@@ -63,7 +63,7 @@ internal static class ModelCommand
         o.WriteLine($"fingerprint:  {encoder.Fingerprint}");
         o.WriteLine($"graph inputs: {string.Join("; ", encoder.ModelInputs)}");
         o.WriteLine($"graph output: {string.Join("; ", encoder.ModelOutputs)}");
-        o.WriteLine($"device:       {encoder.Device.ToString().ToLowerInvariant()} (ONNX Runtime {encoder.Runtime.Version}{(encoder.Runtime.IsGpuBuild ? ", GPU build" : "")}, {encoder.Runtime.Path})");
+        o.WriteLine($"provider:     {encoder.Device.ToString().ToLowerInvariant()} (ONNX Runtime {encoder.Runtime.Version}{(encoder.Runtime.IsGpuBuild ? ", GPU build" : "")}, {encoder.Runtime.Path})");
         return CliRunner.Ok;
     }
 }

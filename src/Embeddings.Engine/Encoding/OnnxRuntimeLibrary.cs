@@ -146,8 +146,8 @@ public static class OnnxRuntimeLibrary
                     {
                         missing = ["libonnxruntime_providers_cuda.so", .. MissingCudaLibraries(null)];
                         cudaProblem = $"the GPU build of ONNX Runtime is not installed (no .native/{GpuFolderName}/ above " +
-                                      $"{AppContext.BaseDirectory} or the current directory): run scripts/setup.sh --cuda" +
-                                      (missing.Count > 1 ? $"; also missing: {string.Join(", ", missing.Skip(1))}" : "");
+                                      $"{AppContext.BaseDirectory} or the current directory): run scripts/setup.sh --cuda. " +
+                                      $"Missing: {string.Join(", ", missing)}";
                         path = CpuLibraryOrThrow(cudaProblem, missing, allowCpuFallback);
                     }
                     else
@@ -159,6 +159,20 @@ public static class OnnxRuntimeLibrary
                 if (cudaProblem is not null)
                 {
                     return (_loaded!, EncoderDevice.Cpu, FallbackWarning(cudaProblem));
+                }
+            }
+            else if (explicitPath is not null)
+            {
+                string asked = Path.GetFullPath(explicitPath);
+                if (!File.Exists(asked))
+                {
+                    throw new OnnxRuntimeNotFoundException($"{asked}: the given path does not exist", [asked]);
+                }
+                if (!SameFile(asked, _loaded.Path))
+                {
+                    throw new EmbeddingsException(
+                        $"ONNX Runtime {asked} was asked for, but this process already runs {_loaded.Path} and a process can use only " +
+                        $"one ONNX Runtime library: start a new process (or set {LibraryPathVariable} before the first model is loaded).");
                 }
             }
             if (device == EncoderDevice.Cpu)
@@ -227,6 +241,12 @@ public static class OnnxRuntimeLibrary
             }
         }
         return null;
+    }
+
+    private static bool SameFile(string a, string b)
+    {
+        static string Real(string p) => new FileInfo(p).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? p;
+        return string.Equals(Real(a), Real(b), StringComparison.Ordinal);
     }
 
     private static string NativeFileName =>
@@ -298,7 +318,7 @@ public static class OnnxRuntimeLibrary
         }
         catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
         {
-            throw new OnnxRuntimeNotFoundException($"{path} cannot be loaded ({e.Message})", tried, e);
+            throw new OnnxRuntimeNotFoundException($"{path} cannot be loaded ({e.Message.ReplaceLineEndings(" ").Trim()})", tried, e);
         }
         string version = ReadVersion(handle, path, tried);
         if (!IsSupported(version))

@@ -1,5 +1,4 @@
 using Embeddings.Encoding;
-using Embeddings.Native;
 using Embeddings.Tests.Support;
 
 namespace Embeddings.Tests.Encoding;
@@ -151,34 +150,5 @@ public sealed class ModelManifestTests
         EmbeddingBatch mean = await EncoderFixtures.TinyBertNoWindow.EncodeAsync(["A man is playing a guitar."]);
         Assert.InRange(EncoderFixtures.Norm(b[0]), 0.9999f, 1.0001f);
         Assert.True(EncoderFixtures.MaxAbsDiff(b[0], mean[0]) > 1e-3f);
-    }
-
-    [Fact]
-    public void Missing_native_library_gives_the_bindings_error_that_says_how_to_get_it()
-    {
-        var e = Assert.Throws<OnnxRuntimeNotFoundException>(() => SentenceEncoder.Load(EncoderFixtures.UseLiteDir,
-            new EncoderOptions { NativeLibraryPath = "/nonexistent/libonnxruntime.so.1", VerifyModelFiles = false }));
-        Assert.Contains("setup-native.sh", e.Message, StringComparison.Ordinal);
-        Assert.Contains("/nonexistent/libonnxruntime.so.1", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Cuda_without_cuda_libraries_fails_clearly_or_falls_back_when_allowed()
-    {
-        // The npm CPU build lists CUDA but cannot load its provider library here.
-        try
-        {
-            using OnnxSentenceEncoder gpu = SentenceEncoder.Load(EncoderFixtures.TinyBertDir,
-                new EncoderOptions { Device = ExecutionProvider.Cuda, Threads = 1 });
-            Assert.Equal(ExecutionProvider.Cuda, gpu.ExecutionProvider); // a real CUDA machine
-        }
-        catch (ExecutionProviderUnavailableException e)
-        {
-            Assert.Contains("CUDA", e.Message, StringComparison.OrdinalIgnoreCase);
-            using OnnxSentenceEncoder fallback = SentenceEncoder.Load(EncoderFixtures.TinyBertDir,
-                new EncoderOptions { Device = ExecutionProvider.Cuda, AllowCpuFallback = true, Threads = 1 });
-            Assert.Equal(ExecutionProvider.Cpu, fallback.ExecutionProvider);
-            Assert.False(string.IsNullOrEmpty(fallback.ProviderWarning));
-        }
     }
 }
