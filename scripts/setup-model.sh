@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes the default model folder models/use-lite/ (git-ignored): use_lite.onnx, vocab.json, LICENSE and our
+# Makes the USE-lite model folder models/use-lite/ (git-ignored): use_lite.onnx, vocab.json, LICENSE and our
 # manifest embeddings-model.json (format described in docs/formats.md).
+# (The default model is all-MiniLM-L6-v2, installed by scripts/setup.sh; USE-lite stays for its stores and tests.)
 #
 # Source, in this order:
 #   1. ../shared/models/use-lite (beside the repository) when that folder exists: the three files are copied;

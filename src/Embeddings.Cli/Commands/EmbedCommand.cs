@@ -167,7 +167,7 @@ internal static class ModelOptions
 {
     public static Option<string?> ModelOption() => new("--model", "-m")
     {
-        Description = $"Model folder (embeddings-model.json or a sentence-transformers ONNX export). Default: ${SentenceEncoder.ModelVariable}, else models/use-lite in the repository.",
+        Description = $"Model folder (embeddings-model.json, a sentence-transformers ONNX export or an lsa model). Default: the store's own model, else ${SentenceEncoder.ModelVariable}, else models/{PackagedModels.Default.FolderName} in the repository.",
     };
 
     public static Option<int> ThreadsOption() => new("--threads", "-t")
@@ -195,27 +195,20 @@ internal static class ModelOptions
     public static EncoderDevice ParseDevice(string device) =>
         device == "cuda" ? EncoderDevice.Cuda : EncoderDevice.Cpu;
 
-    /// <summary>The model folder to use, or a <see cref="ModelLoadException"/> saying how to get one.</summary>
-    public static string ResolveModelDirectory(string? modelDir)
-    {
-        string? dir = modelDir ?? SentenceEncoder.FindDefaultModelDirectory();
-        if (dir is null || !Directory.Exists(dir))
-        {
-            throw new ModelLoadException(
-                (dir is null ? "no model folder found" : $"model folder '{dir}' does not exist") +
-                ". Run scripts/setup.sh in the repository to install the default model (models/use-lite), " +
-                $"or pass --model DIR / set {SentenceEncoder.ModelVariable}.");
-        }
-        return dir;
-    }
+    /// <summary>
+    /// The model folder to use: <paramref name="modelDir"/>, else the one <paramref name="storeDir"/> recorded, else the
+    /// default model (<see cref="Store.StoreModel"/>); a <see cref="ModelLoadException"/> says how to get one.
+    /// </summary>
+    public static string ResolveModelDirectory(string? modelDir, string? storeDir = null) =>
+        Store.StoreModel.ResolveModelDirectory(storeDir, modelDir);
 
     /// <summary>
     /// Loads the encoder of any model folder (ONNX kinds or a corpus-fitted LSA model, by its manifest). Load errors
     /// are <see cref="EmbeddingsException"/>s that CliRunner prints as one line; a CPU fallback warning goes to stderr.
     /// </summary>
-    public static ISentenceEncoder? LoadEncoder(string? modelDir, EncoderOptions options)
+    public static ISentenceEncoder? LoadEncoder(string? modelDir, EncoderOptions options, string? storeDir = null)
     {
-        string dir = ResolveModelDirectory(modelDir);
+        string dir = ResolveModelDirectory(modelDir, storeDir);
         ISentenceEncoder encoder = Quality.ModelFolders.Load(dir, options);
         if (encoder is OnnxSentenceEncoder { ProviderWarning: { } warning })
         {

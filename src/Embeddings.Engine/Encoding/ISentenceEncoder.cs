@@ -21,6 +21,25 @@ public interface ISentenceEncoder : IDisposable
     /// Empty or whitespace-only texts never reach the model: they get a zero vector and <c>IsEmpty</c>.
     /// </summary>
     Task<EmbeddingBatch> EncodeAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Text the model was trained to see before a search query (arctic-embed: "Represent this sentence for searching
+    /// relevant passages: "), or null (default) when queries and documents are embedded alike. Whoever embeds a query
+    /// (free text searched against stored documents, never the documents) puts it first: <see cref="SentenceEncoderExtensions.QueryText"/>.
+    /// </summary>
+    string? QueryPrompt => null;
+}
+
+/// <summary>Helpers over <see cref="ISentenceEncoder"/>.</summary>
+public static class SentenceEncoderExtensions
+{
+    /// <summary>The text to embed for the search query <paramref name="query"/>: the model's query prompt, then the query.</summary>
+    public static string QueryText(this ISentenceEncoder encoder, string query)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(query);
+        return encoder.QueryPrompt is { Length: > 0 } prompt ? prompt + query : query;
+    }
 }
 
 /// <summary>Vectors of a batch of texts in one flat row-major array, with per-text flags.</summary>

@@ -9,7 +9,7 @@ namespace Embeddings.Encoding;
 /// <summary>Builds sentence encoders from model folders.</summary>
 public static class SentenceEncoder
 {
-    /// <summary>Environment variable naming the default model folder (overrides models/use-lite).</summary>
+    /// <summary>Environment variable naming the default model folder (overrides models/all-MiniLM-L6-v2).</summary>
     public const string ModelVariable = "EMBEDDINGS_MODEL";
 
     /// <summary>
@@ -24,14 +24,15 @@ public static class SentenceEncoder
     {
         options ??= EncoderOptions.Default;
         options.Validate();
+        RefuseOtherKinds(modelDirectory);
         ModelManifest manifest = ModelManifest.Load(modelDirectory, options.VerifyModelFiles);
         return OnnxSentenceEncoder.Create(manifest, options);
     }
 
     /// <summary>
-    /// The default model folder: <c>EMBEDDINGS_MODEL</c> when set, else <c>models/use-lite</c> in the nearest folder
-    /// above the executable (then above the current directory) that holds an <c>Embeddings.sln</c> or a
-    /// <c>models/use-lite</c>. Null when neither is found.
+    /// The default model folder: <c>EMBEDDINGS_MODEL</c> when set, else <c>models/all-MiniLM-L6-v2</c>
+    /// (<see cref="PackagedModels.Default"/>, installed by scripts/setup.sh) in <see cref="FindModelsDirectory"/>. Null
+    /// when neither is found.
     /// </summary>
     public static string? FindDefaultModelDirectory()
     {
@@ -39,18 +40,45 @@ public static class SentenceEncoder
         {
             return Path.GetFullPath(fromEnv);
         }
+        return FindModelsDirectory() is { } models ? Path.Combine(models, PackagedModels.Default.FolderName) : null;
+    }
+
+    /// <summary>
+    /// The <c>models</c> folder of the nearest folder above the executable (then above the current directory) that
+    /// holds an <c>Embeddings.sln</c> or a <c>models/</c> folder with the default model: where set-up and
+    /// <c>embeddings model install</c> put model folders. Null when there is none.
+    /// </summary>
+    public static string? FindModelsDirectory()
+    {
         foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                string candidate = Path.Combine(dir.FullName, "models", "use-lite");
-                if (Directory.Exists(candidate) || File.Exists(Path.Combine(dir.FullName, "Embeddings.sln")))
+                string models = Path.Combine(dir.FullName, "models");
+                if (Directory.Exists(Path.Combine(models, PackagedModels.Default.FolderName)) || File.Exists(Path.Combine(dir.FullName, "Embeddings.sln")))
                 {
-                    return candidate;
+                    return models;
                 }
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// Refuses a folder of a kind that is not ONNX (an <c>lsa</c> folder, pointing at <see cref="Quality.ModelFolders.Load"/>,
+    /// or an unknown kind, listing the known ones) before anything is loaded.
+    /// </summary>
+    internal static void RefuseOtherKinds(string modelDirectory)
+    {
+        if (Directory.Exists(modelDirectory) && ModelManifest.ReadKind(modelDirectory) is { } kind
+            && kind != ModelManifest.KindToString(ModelKind.UseLite) && kind != ModelManifest.KindToString(ModelKind.SentenceTransformers))
+        {
+            if (kind == "lsa")
+            {
+                throw new ModelLoadException($"{modelDirectory}: an lsa model folder, not an ONNX model: load it with ModelFolders.Load (the CLI's --model does).");
+            }
+            ModelManifest.ParseKind(kind, Path.Combine(modelDirectory, ModelManifest.FileName) + ": field 'kind'");
+        }
     }
 }
 
@@ -101,6 +129,9 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
 
     /// <summary>The tokenizer of the model (pieces without special ids via <see cref="Tokenizer.EncodeToIds(string)"/>).</summary>
     public Tokenizer Tokenizer => _tokenizer;
+
+    /// <inheritdoc/>
+    public string? QueryPrompt => Manifest.QueryPrompt;
 
     /// <summary>Whether long texts are embedded as sentence windows (else cut to the first window).</summary>
     public bool Windowing { get; }

@@ -4,9 +4,11 @@ using Embeddings.Quality.Lsa;
 namespace Embeddings.Quality;
 
 /// <summary>
-/// Loads any model folder by the kind in its manifest: <c>lsa</c> folders give an <see cref="LsaEncoder"/>,
-/// the ONNX kinds (use-lite, sentence-transformers, or a bare sentence-transformers export) go to
-/// <see cref="SentenceEncoder.Load"/>. Use this wherever a user passes <c>--model DIR</c>.
+/// The one loader of model folders, for every kind: the kind is read once (<see cref="ModelManifest.ReadKind"/>: our
+/// manifest's <c>kind</c>, or a bare sentence-transformers export) and the folder goes to the loader of that kind:
+/// <c>lsa</c> to <see cref="LsaEncoder.Load"/>, the ONNX kinds (<c>use-lite</c>, <c>sentence-transformers</c>, the
+/// packaged models) to <see cref="SentenceEncoder.Load"/>. Use this wherever a user passes <c>--model DIR</c>. To add a
+/// model kind: give its manifest a kind name and add its loader here.
 /// </summary>
 public static class ModelFolders
 {
@@ -17,9 +19,10 @@ public static class ModelFolders
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
         if (!Directory.Exists(modelDirectory))
         {
-            throw new ModelLoadException($"model folder '{modelDirectory}' does not exist");
+            // ModelManifest.Load words the missing-folder error, with the set-up advice.
+            return SentenceEncoder.Load(modelDirectory, options);
         }
-        return LsaEncoder.IsLsaModel(modelDirectory)
+        return ModelManifest.ReadKind(modelDirectory) == LsaEncoder.Kind
             ? LsaEncoder.Load(modelDirectory)
             : SentenceEncoder.Load(modelDirectory, options);
     }

@@ -168,7 +168,7 @@ public sealed class PaperSearch : IDisposable
             {
                 throw new EmbeddingsException("A free-text query in vector or hybrid mode needs the store's model; pass --model DIR, or use --mode lexical.");
             }
-            EmbeddingBatch batch = await _encoder.EncodeAsync([parts.Text], cancellationToken).ConfigureAwait(false);
+            EmbeddingBatch batch = await _encoder.EncodeAsync([_encoder.QueryText(parts.Text)], cancellationToken).ConfigureAwait(false);
             TensorPrimitives.Add(vector, batch[0], vector);
             likes++;
         }

@@ -76,6 +76,12 @@ public sealed partial class PaperStore : IDisposable
     /// <summary>Vector length.</summary>
     public int Dimension => _manifest.Dimension;
 
+    /// <summary>
+    /// The model folder the store was made with (full path), as recorded when it was created or last written with a
+    /// known folder; null for stores that never recorded one. <see cref="StoreModel.ResolveModelDirectory"/> uses it.
+    /// </summary>
+    public string? ModelFolder => _manifest.ModelFolder;
+
     /// <summary>Whether this instance holds the writer lock.</summary>
     public bool IsWritable => _writerLock is not null;
 
@@ -114,7 +120,11 @@ public sealed partial class PaperStore : IDisposable
     /// <summary>
     /// Creates an empty store bound to a model and opens it for writing. The directory must not hold a store yet.
     /// </summary>
-    public static PaperStore Create(string directory, string modelFingerprint, int dimension)
+    /// <param name="directory">An empty or new directory.</param>
+    /// <param name="modelFingerprint">The fingerprint of the model whose vectors the store keeps.</param>
+    /// <param name="dimension">Their length.</param>
+    /// <param name="modelFolder">The model's folder, recorded so later commands find the model without --model.</param>
+    public static PaperStore Create(string directory, string modelFingerprint, int dimension, string? modelFolder = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentException.ThrowIfNullOrEmpty(modelFingerprint);
@@ -135,7 +145,8 @@ public sealed partial class PaperStore : IDisposable
             // The vector file first, the manifest last: a crash in between leaves no manifest, i.e. no store.
             AtomicFile.WriteAllBytes(VectorFile.PathIn(dir), VectorFile.Header(dimension, modelFingerprint));
             DateTimeOffset now = DateTimeOffset.UtcNow;
-            var manifest = new StoreManifest(FormatVersion, modelFingerprint, dimension, 0, 0, 1, [], now, now);
+            var manifest = new StoreManifest(FormatVersion, modelFingerprint, dimension, 0, 0, 1, [], now, now,
+                modelFolder is null ? null : Path.GetFullPath(modelFolder));
             manifest.Write(dir);
             var store = new PaperStore(dir, manifest, writerLock);
             store.OpenWriter();
@@ -200,19 +211,51 @@ public sealed partial class PaperStore : IDisposable
         }
     }
 
-    /// <summary>Opens the store in <paramref name="directory"/> for writing, creating it for <paramref name="encoder"/>'s model if there is none.</summary>
-    public static PaperStore OpenOrCreate(string directory, ISentenceEncoder encoder)
+    /// <summary>
+    /// Opens the store in <paramref name="directory"/> for writing, creating it for <paramref name="encoder"/>'s model if
+    /// there is none; <paramref name="modelFolder"/> (the encoder's folder) is recorded in the store.
+    /// </summary>
+    public static PaperStore OpenOrCreate(string directory, ISentenceEncoder encoder, string? modelFolder = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
-        return OpenOrCreate(directory, encoder.Fingerprint, encoder.Dimension);
+        PaperStore store = OpenOrCreate(directory, encoder.Fingerprint, encoder.Dimension, modelFolder);
+        if (modelFolder is not null)
+        {
+            store.RecordModelFolder(modelFolder);
+        }
+        return store;
+    }
+
+    /// <summary>
+    /// Records <paramref name="modelFolder"/> as the store's model folder (an atomic manifest rewrite; nothing when it is
+    /// already the recorded one). Only on a store opened for writing, with that model's vectors.
+    /// </summary>
+    public void RecordModelFolder(string modelFolder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelFolder);
+        if (_writerLock is null)
+        {
+            throw new InvalidOperationException("the store was opened read-only; open it with Writable = true to record its model");
+        }
+        string full = Path.GetFullPath(modelFolder);
+        lock (_gate)
+        {
+            if (_manifest.ModelFolder == full)
+            {
+                return;
+            }
+            StoreManifest next = _manifest with { ModelFolder = full, Updated = DateTimeOffset.UtcNow };
+            next.Write(Directory);
+            _manifest = next;
+        }
     }
 
     /// <summary>Opens the store for writing, checking it is bound to <paramref name="modelFingerprint"/>, or creates it.</summary>
-    public static PaperStore OpenOrCreate(string directory, string modelFingerprint, int dimension)
+    public static PaperStore OpenOrCreate(string directory, string modelFingerprint, int dimension, string? modelFolder = null)
     {
         return File.Exists(StoreManifest.PathIn(Path.GetFullPath(directory)))
             ? Open(directory, new StoreOpenOptions { Writable = true, ExpectedFingerprint = modelFingerprint })
-            : Create(directory, modelFingerprint, dimension);
+            : Create(directory, modelFingerprint, dimension, modelFolder);
     }
 
     /// <summary>Whether <paramref name="directory"/> holds a store (has a manifest).</summary>

@@ -12,7 +12,9 @@ internal sealed record SegmentEntry(string File, long FirstRow, int Rows, int Re
 /// <summary>
 /// The store's table of contents, <c>manifest.json</c>: <c>{"manifest": {...}, "xxh64": "..."}</c>, where the
 /// checksum is the XxHash64 of the exact UTF-8 text of the inner object. It is the commit point: a commit is
-/// visible exactly when the manifest naming its segment has been renamed into place.
+/// visible exactly when the manifest naming its segment has been renamed into place. <c>model.folder</c> (optional,
+/// readers that do not know it ignore it) records the model folder the store was made with, so later commands need no
+/// <c>--model</c>.
 /// </summary>
 internal sealed record StoreManifest(
     int FormatVersion,
@@ -23,7 +25,8 @@ internal sealed record StoreManifest(
     int NextSegment,
     IReadOnlyList<SegmentEntry> Segments,
     DateTimeOffset Created,
-    DateTimeOffset Updated)
+    DateTimeOffset Updated,
+    string? ModelFolder = null)
 {
     public const string FileName = "manifest.json";
     public const string FormatName = "embeddings-store";
@@ -53,6 +56,12 @@ internal sealed record StoreManifest(
             w.WriteNumber("formatVersion", FormatVersion);
             w.WriteString("modelFingerprint", ModelFingerprint);
             w.WriteNumber("dimension", Dimension);
+            if (ModelFolder is not null)
+            {
+                w.WriteStartObject("model");
+                w.WriteString("folder", ModelFolder);
+                w.WriteEndObject();
+            }
             w.WriteNumber("count", Count);
             w.WriteNumber("rows", Rows);
             w.WriteNumber("nextSegment", NextSegment);
@@ -137,7 +146,11 @@ internal sealed record StoreManifest(
                 inner.GetProperty("nextSegment").GetInt32(),
                 segments,
                 DateTimeOffset.Parse(inner.GetProperty("created").GetString()!, CultureInfo.InvariantCulture),
-                DateTimeOffset.Parse(inner.GetProperty("updated").GetString()!, CultureInfo.InvariantCulture));
+                DateTimeOffset.Parse(inner.GetProperty("updated").GetString()!, CultureInfo.InvariantCulture),
+                inner.TryGetProperty("model", out JsonElement model) && model.ValueKind == JsonValueKind.Object
+                    && model.TryGetProperty("folder", out JsonElement folder) && folder.ValueKind == JsonValueKind.String
+                    ? folder.GetString()
+                    : null);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentNullException)
         {

@@ -179,7 +179,9 @@ public sealed class QualityEvaluator
         if (_neural is not null)
         {
             EmbeddingBatch neuralDocs = await EncodeNeuralAsync(docTexts, cancellationToken).ConfigureAwait(false);
-            EmbeddingBatch neuralQueries = await EncodeNeuralAsync(queryTexts, cancellationToken).ConfigureAwait(false);
+            // Queries with the model's query prompt (if it has one); documents as they are.
+            string[] promptedQueries = queryTexts.Select(q => _neural.QueryText(q)).ToArray();
+            EmbeddingBatch neuralQueries = await EncodeNeuralAsync(promptedQueries, cancellationToken).ConfigureAwait(false);
             vectorConfigs.Add((_neuralName, ScoreMatrix(neuralQueries, neuralDocs)));
             foreach (float a in _options.HybridWeights)
             {

