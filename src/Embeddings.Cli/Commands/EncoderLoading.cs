@@ -10,7 +10,7 @@ internal static class EncoderLoading
     /// The model of <paramref name="modelDir"/> (default: the default model) and its display name; when no
     /// model can be loaded, a line on stderr and (null, "") so the lexical configurations still run.
     /// </summary>
-    public static (ISentenceEncoder? Encoder, string Name) LoadForEval(string? modelDir)
+    public static (ISentenceEncoder? Encoder, string Name) LoadForEval(string? modelDir, bool noWindowing = false)
     {
         string? dir = modelDir ?? SentenceEncoder.FindDefaultModelDirectory();
         if (dir is null || !Directory.Exists(dir))
@@ -20,9 +20,9 @@ internal static class EncoderLoading
         }
         try
         {
-            ISentenceEncoder encoder = ModelFolders.Load(dir, new EncoderOptions());
+            ISentenceEncoder encoder = ModelFolders.Load(dir, new EncoderOptions { Windowing = noWindowing ? false : null });
             string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)));
-            return (encoder, name == "use-lite" ? "USE-lite" : name);
+            return (encoder, (name == "use-lite" ? "USE-lite" : name) + (noWindowing ? " (cut)" : ""));
         }
         catch (Exception e) when (modelDir is null && e is OnnxRuntimeException or OnnxRuntimeNotFoundException)
         {

@@ -33,14 +33,17 @@ internal static class EvalCommand
         var hybrid = new Option<float[]>("--hybrid-weights") { Description = "Neural weights a of the concatenated hybrids.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.25f, 0.5f, 0.75f] };
         var fusion = new Option<float[]>("--fusion-weights") { Description = "Vector weights of the BM25 + vector fusions.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.1f, 0.2f, 0.3f, 0.5f] };
         var seeds = new Option<int>("--seeds") { Description = "k-means seeds per clustering configuration.", DefaultValueFactory = _ => 3 };
-        var clusterer = new Option<string>("--clusterer") { Description = "kmeans (Lloyd + k-means++, best of 3, as scikit-learn) or topics-kmeans (the topics pipeline's k-means).", DefaultValueFactory = _ => "kmeans" };
-        clusterer.AcceptOnlyFromAmong("kmeans", "topics-kmeans");
+        var clusterer = new Option<string>("--clusterer") { Description = "kmeans (Lloyd + k-means++, best of 3, as scikit-learn), topics-kmeans (the topics pipeline's k-means), topics-hdbscan or topics-communities (the pipeline's own cluster counts; outliers count as one cluster).", DefaultValueFactory = _ => "kmeans" };
+        clusterer.AcceptOnlyFromAmong("kmeans", "topics-kmeans", "topics-hdbscan", "topics-communities");
+        var kChoice = new Option<string>("--k") { Description = "With topics-kmeans: gold (the number of labels, default), or how topics choose k themselves: rule (sqrt(n/2)), silhouette, elbow.", DefaultValueFactory = _ => "gold" };
+        kChoice.AcceptOnlyFromAmong("gold", "rule", "silhouette", "elbow");
+        var noWindowing = new Option<bool>("--no-windowing") { Description = "Embed long texts cut to the model's token limit instead of sentence windows." };
         var cache = new Option<string?>("--cache") { Description = "Folder caching neural vectors between runs. Default: artifacts/eval-cache in the repository, else none." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
         var command = new Command("eval", "Evaluate models and rankings on STS, retrieval (BEIR) and clustering sets; prints a table of configurations.")
         {
-            sts, retrieval, clustering, dev, model, lsaDims, clusterDims, mode, split, stemmer, k1, b, hybrid, fusion, seeds, clusterer, cache, json, quiet,
+            sts, retrieval, clustering, dev, model, lsaDims, clusterDims, mode, split, stemmer, k1, b, hybrid, fusion, seeds, clusterer, kChoice, noWindowing, cache, json, quiet,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
         {
@@ -67,7 +70,7 @@ internal static class EvalCommand
                 HybridWeights = parse.GetValue(hybrid)!,
                 FusionWeights = parse.GetValue(fusion)!,
                 ClusteringSeeds = parse.GetValue(seeds),
-                Clusterer = parse.GetValue(clusterer) == "topics-kmeans" ? new TopicsKMeans() : new EvalKMeans(),
+                Clusterer = CreateClusterer(parse.GetValue(clusterer)!, parse.GetValue(kChoice)!),
                 Bm25 = new Bm25Options { K1 = parse.GetValue(k1), B = parse.GetValue(b), Analyzer = analyzer },
                 LsaAnalyzer = analyzer with { Bigrams = QualityDefaults.LsaBigrams },
                 ClusteringLsaAnalyzer = analyzer with { Bigrams = true },
@@ -78,7 +81,7 @@ internal static class EvalCommand
             string neuralName = "neural";
             if (parse.GetValue(mode) == "all")
             {
-                (neural, neuralName) = EncoderLoading.LoadForEval(parse.GetValue(model));
+                (neural, neuralName) = EncoderLoading.LoadForEval(parse.GetValue(model), parse.GetValue(noWindowing));
             }
             try
             {
@@ -117,6 +120,15 @@ internal static class EvalCommand
         }, cancellationToken));
         return command;
     }
+
+    private static IEvalClusterer CreateClusterer(string name, string k) => name switch
+    {
+        "topics-kmeans" when k == "gold" => new TopicsKMeans(),
+        "topics-kmeans" => new TopicsMethodClusterer(Topics.TopicMethod.KMeans, Enum.Parse<Topics.KSelection>(k == "rule" ? "RuleOfThumb" : k, ignoreCase: true)),
+        "topics-hdbscan" => new TopicsMethodClusterer(Topics.TopicMethod.Hdbscan, null),
+        "topics-communities" => new TopicsMethodClusterer(Topics.TopicMethod.Communities, null),
+        _ => new EvalKMeans(),
+    };
 }
 
 /// <summary>Formats eval results as a plain table: configurations as rows, data set metrics as columns (x100).</summary>

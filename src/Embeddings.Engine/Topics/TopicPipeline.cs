@@ -81,6 +81,34 @@ public sealed record TopicOptions
 /// </summary>
 public static class TopicPipeline
 {
+    /// <summary>What the clustering stage made: the fitted reduction, the reduced vectors, the clusters, the method name.</summary>
+    public sealed record ClusteringStage(IReduction Reduction, VectorSet Space, ClusterAssignment Clusters, string Method);
+
+    /// <summary>
+    /// The clustering stage of <see cref="Fit"/> alone (reduction, then the method's clusterer), on unit vectors: what
+    /// the quality evaluation measures (QUALITY.md), so that it measures exactly what topics run.
+    /// </summary>
+    public static ClusteringStage Cluster(VectorSet unit, TopicOptions options,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unit);
+        ArgumentNullException.ThrowIfNull(options);
+        int reducedDim = options.ReducedDimension ?? (options.Method == TopicMethod.Hdbscan && unit.Dimension > 48 ? 32 : 0);
+        IReducer reducer = reducedDim > 0 && reducedDim < unit.Dimension ? new PcaReducer(reducedDim) : NoReducer.Instance;
+        var reduction = reducer.Fit(unit, options.Seed, cancellationToken);
+        var space = reduction.Transform(unit, cancellationToken);
+
+        progress?.Report(new WorkProgress("clustering", 0, unit.Count, "vectors"));
+        IClusterer clusterer = options.Method switch
+        {
+            TopicMethod.Hdbscan => new HdbscanClusterer(options.Hdbscan with { GraphBuilder = options.Hdbscan.GraphBuilder ?? options.GraphBuilder }),
+            TopicMethod.Communities => new CommunityClusterer(options.Communities with { GraphBuilder = options.Communities.GraphBuilder ?? options.GraphBuilder }),
+            _ => new KMeansClusterer(options.K is int k ? options.KMeans with { K = k } : options.KMeans),
+        };
+        var clusters = unit.Count == 0 ? new ClusterAssignment([], 0) : clusterer.Cluster(space, options.Seed, cancellationToken);
+        return new ClusteringStage(reduction, space, clusters, clusterer.Name);
+    }
+
     /// <summary>
     /// Fits topics to <paramref name="papers"/> whose vectors are the rows of <paramref name="vectors"/>
     /// (row-major, <paramref name="dimension"/> floats each; normalised here).
@@ -105,19 +133,8 @@ public static class TopicPipeline
         var unit = VectorSet.Normalized(vectors, dimension);
 
         progress?.Report(new WorkProgress("reducing", 0, n, "vectors"));
-        int reducedDim = options.ReducedDimension ?? (options.Method == TopicMethod.Hdbscan && dimension > 48 ? 32 : 0);
-        IReducer reducer = reducedDim > 0 && reducedDim < dimension ? new PcaReducer(reducedDim) : NoReducer.Instance;
-        var reduction = reducer.Fit(unit, options.Seed, cancellationToken);
-        var space = reduction.Transform(unit, cancellationToken);
-
-        progress?.Report(new WorkProgress("clustering", 0, n, "vectors"));
-        IClusterer clusterer = options.Method switch
-        {
-            TopicMethod.Hdbscan => new HdbscanClusterer(options.Hdbscan with { GraphBuilder = options.Hdbscan.GraphBuilder ?? options.GraphBuilder }),
-            TopicMethod.Communities => new CommunityClusterer(options.Communities with { GraphBuilder = options.Communities.GraphBuilder ?? options.GraphBuilder }),
-            _ => new KMeansClusterer(options.K is int k ? options.KMeans with { K = k } : options.KMeans),
-        };
-        var clusters = n == 0 ? new ClusterAssignment([], 0) : clusterer.Cluster(space, options.Seed, cancellationToken);
+        ClusteringStage stage = Cluster(unit, options, progress, cancellationToken);
+        (IReduction reduction, VectorSet space, ClusterAssignment clusters) = (stage.Reduction, stage.Space, stage.Clusters);
         var labels = (int[])clusters.LabelArray.Clone();
         int count = clusters.ClusterCount;
         bool hasOutliers = options.Method != TopicMethod.KMeans && !options.AssignOutliers;
@@ -198,7 +215,7 @@ public static class TopicPipeline
             Scores = scores,
             OutlierIds = outliers,
             Hierarchy = merges,
-            Method = clusterer.Name,
+            Method = stage.Method,
             Seed = options.Seed,
             Dimension = dimension,
             Reduction = reduction,
