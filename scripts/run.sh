@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job end to end on a fresh machine: set-up (native runtime, default model), then the daily-papers
+# The main job end to end on a fresh machine: set-up (the default model; ONNX Runtime comes with the build), then the daily-papers
 # dumps are ingested into a store (only new papers are embedded), indexed, searched and summarised in a digest.
 # Usage: scripts/run.sh [DUMP_FILES...]   (default: ../shared/corpus/daily-papers/*.txt); output in out/.
 set -euo pipefail
@@ -16,8 +16,8 @@ echo "== index"
 $emb index build --store out/store
 
 echo "== papers similar to an abstract from the first dump"
-# The first dump's first paper: title line, blank line, abstract (see docs on the daily-papers format).
-abstract=$(python3 -c 'import sys; p=[b for b in open(sys.argv[1], encoding="utf-8").read().split("\n\n") if len(b) > 300]; print(p[0])' "${dumps[0]}")
+# The first dump's first abstract: the first paragraph (blocks are separated by blank lines) over 300 characters.
+abstract=$(awk 'BEGIN { RS = "" } length($0) > 300 { print; exit }' "${dumps[0]}")
 $emb similar --store out/store --text "$abstract" -k 5
 
 echo "== topics and digest"

@@ -63,5 +63,6 @@ for f in "${!SHA256[@]}"; do
 done
 rm -rf "$dest"
 mv "$stage" "$dest"
+chmod 0755 "$dest"
 say "installed the GPU build of ONNX Runtime $VERSION into $dest (sha256 checked)."
 say "it needs the NVIDIA driver, CUDA 13 and cuDNN 9 at run time; check with scripts/gpu-check.sh."

@@ -256,7 +256,7 @@ internal static class EncoderBench
         return texts;
     }
 
-    private static List<string> LoadSciFact(string path, int limit)
+    internal static List<string> LoadSciFact(string path, int limit)
     {
         var docs = new List<string>();
         using (var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress))
@@ -278,7 +278,7 @@ internal static class EncoderBench
         return texts;
     }
 
-    private static double LoadAverage()
+    internal static double LoadAverage()
     {
         try
         {
@@ -291,7 +291,7 @@ internal static class EncoderBench
         }
     }
 
-    private static string FindRepoRoot()
+    internal static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -22,6 +22,8 @@ internal static class Program
                 return DigestDemo.Run(rest);
             case "quality":
                 return QualityBench.Run(rest);
+            case "gpu-check":
+                return GpuCheck.Run(rest);
         }
         Console.Error.WriteLine("usage: Embeddings.Bench <benchmark> [options]");
         Console.Error.WriteLine("  tokenizers");
@@ -31,6 +33,7 @@ internal static class Program
         Console.Error.WriteLine("  topics [--sizes 10000,100000] [--dim 512] [--k 50] [--no-sklearn]");
         Console.Error.WriteLine("  digest-demo [--dumps DIR] [--out DIR] [--k N]");
         Console.Error.WriteLine("  quality [--scifact DIR] [--dims 384] [--repeat 3]");
+        Console.Error.WriteLine("  gpu-check [--model DIR] [--limit 1000]");
         return 2;
     }
 }
