@@ -10,7 +10,7 @@ namespace Embeddings.Bench;
 /// <summary>
 /// Encoder throughput: abstracts/s and tokens/s of the full C# pipeline (tokenize, window, sort, batch, run, pool,
 /// combine) on the daily-papers abstracts and on a 10,000-abstract set (SciFact corpus, repeated to 10,000), with 1 and 2
-/// threads; and in the same run, on the same token ids and batches, a plain loop over onnxruntime-node 1.30.0 in node
+/// threads; and in the same run, on the same token ids and batches, a plain loop over onnxruntime-node 1.31.1 in node
 /// (input tensors prepared before the clock: the runtime's floor). Ratio = our abstracts/s / node's abstracts/s.
 /// Usage: encoder [--model DIR] [--limit N] [--threads 1,2] [--ort-node DIR] [--skip-node] [--out FILE]
 /// </summary>
@@ -22,10 +22,10 @@ internal static class EncoderBench
         string shared = Environment.GetEnvironmentVariable("EMBEDDINGS_SHARED_DIR") is { Length: > 0 } s
             ? s
             : Path.GetFullPath(Path.Combine(repo, "..", "shared"));
-        string model = Path.Combine(repo, "models", "use-lite");
+        string model = Path.Combine(repo, "models", PackagedModels.Default.FolderName);
         int limit = 10_000;
         int[] threadCounts = [1, 2];
-        string ortNode = Path.Combine(Path.GetTempPath(), "embeddings-ort-node");
+        string ortNode = Path.Combine(Path.GetTempPath(), "embeddings-ort-node-1.31.1");
         bool skipNode = false;
         bool compareParallelism = true;
         string outFile = Path.Combine(repo, "bench", "results", "encoder.json");
@@ -83,8 +83,8 @@ internal static class EncoderBench
                     double oursCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
                     GC.KeepAlive(result);
 
-                    // Our binding alone on the same batches (no tokenizing/windowing/pooling of texts), 1 thread only:
-                    // separates the binding's per-run cost from the pipeline's (on the small set: it doubles the time of a row).
+                    // Our model runs alone on the same batches (no tokenizing/windowing/pooling of texts), 1 thread only:
+                    // separates the per-run cost from the pipeline's (on the small set: it doubles the time of a row).
                     double? runnerSeconds = null;
                     double? runnerCpu = null;
                     if (threads == 1 && setName.StartsWith("daily", StringComparison.Ordinal))
@@ -135,7 +135,7 @@ internal static class EncoderBench
                         row["ours_runs_only_seconds"] = Math.Round(rs, 3);
                         row["ours_runs_only_cpu_seconds"] = Math.Round(runnerCpu!.Value, 3);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{"",-26} {"",7} {"(binding runs only)",-18} {"",6} {"",8} {"",9} {rs,8:F2} {texts.Count / rs,8:F1} {tokens / rs,8:F0} {"",8} {"",9} {"",6} {runnerCpu,7:F2}"));
+                            $"{"",-26} {"",7} {"(model runs only)",-18} {"",6} {"",8} {"",9} {rs,8:F2} {texts.Count / rs,8:F1} {tokens / rs,8:F0} {"",8} {"",9} {"",6} {runnerCpu,7:F2}"));
                     }
                     if (nodeSeconds is double n)
                     {
@@ -168,7 +168,7 @@ internal static class EncoderBench
             ["load_average_start"] = Math.Round(load1, 2),
             ["load_average_end"] = Math.Round(load2, 2),
             ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
-            ["node_loop"] = "bench/encoder_node_loop.mjs, onnxruntime-node 1.30.0, same batches, tensors built before timing, intraOpNumThreads = threads",
+            ["node_loop"] = "bench/encoder_node_loop.mjs, onnxruntime-node 1.31.1, same batches, tensors built before timing, intraOpNumThreads = threads",
             ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             ["results"] = rows,
         };
@@ -213,7 +213,7 @@ internal static class EncoderBench
         }
     }
 
-    /// <summary>onnxruntime-node 1.30.0 in a scratch folder, installed with --ignore-scripts (its postinstall must never run).</summary>
+    /// <summary>onnxruntime-node 1.31.1 in a scratch folder, installed with --ignore-scripts (its postinstall must never run).</summary>
     private static bool EnsureOrtNode(string dir)
     {
         if (File.Exists(Path.Combine(dir, "node_modules", "onnxruntime-node", "package.json")))
@@ -221,8 +221,8 @@ internal static class EncoderBench
             return true;
         }
         Directory.CreateDirectory(dir);
-        Console.Error.WriteLine($"encoder: installing onnxruntime-node@1.30.0 into {dir} (npm install --ignore-scripts) ...");
-        var psi = new ProcessStartInfo("npm", ["install", "--prefix", dir, "--ignore-scripts", "--no-audit", "--no-fund", "onnxruntime-node@1.30.0"])
+        Console.Error.WriteLine($"encoder: installing onnxruntime-node@1.31.1 into {dir} (npm install --ignore-scripts) ...");
+        var psi = new ProcessStartInfo("npm", ["install", "--prefix", dir, "--ignore-scripts", "--no-audit", "--no-fund", "onnxruntime-node@1.31.1"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

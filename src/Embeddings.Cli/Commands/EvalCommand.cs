@@ -37,13 +37,14 @@ internal static class EvalCommand
         clusterer.AcceptOnlyFromAmong("kmeans", "topics-kmeans", "topics-hdbscan", "topics-communities");
         var kChoice = new Option<string>("--k") { Description = "With topics-kmeans: gold (the number of labels, default), or how topics choose k themselves: rule (sqrt(n/2)), silhouette, elbow.", DefaultValueFactory = _ => "gold" };
         kChoice.AcceptOnlyFromAmong("gold", "rule", "silhouette", "elbow");
+        var noPrompt = new Option<bool>("--no-query-prompt") { Description = "Embed retrieval queries without the model's query prompt (for models that have one, e.g. arctic-embed-xs)." };
         var noWindowing = new Option<bool>("--no-windowing") { Description = "Embed long texts cut to the model's token limit instead of sentence windows." };
         var cache = new Option<string?>("--cache") { Description = "Folder caching neural vectors between runs. Default: artifacts/eval-cache in the repository, else none." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
         var command = new Command("eval", "Evaluate models and rankings on STS, retrieval (BEIR) and clustering sets; prints a table of configurations.")
         {
-            sts, retrieval, clustering, dev, model, lsaDims, clusterDims, mode, split, stemmer, k1, b, hybrid, fusion, seeds, clusterer, kChoice, noWindowing, cache, json, quiet,
+            sts, retrieval, clustering, dev, model, lsaDims, clusterDims, mode, split, stemmer, k1, b, hybrid, fusion, seeds, clusterer, kChoice, noWindowing, noPrompt, cache, json, quiet,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
         {
@@ -75,6 +76,7 @@ internal static class EvalCommand
                 LsaAnalyzer = analyzer with { Bigrams = QualityDefaults.LsaBigrams },
                 ClusteringLsaAnalyzer = analyzer with { Bigrams = true },
                 CacheDirectory = parse.GetValue(cache) ?? EvalPaths.DefaultCache(),
+                QueryPrompts = !parse.GetValue(noPrompt),
             };
             using var progress = new ConsoleProgress(parse.GetValue(quiet));
             ISentenceEncoder? neural = null;

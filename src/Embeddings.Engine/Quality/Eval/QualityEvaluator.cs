@@ -41,6 +41,9 @@ public sealed record EvalOptions
     /// <summary>The clusterer. Default <see cref="EvalKMeans"/>.</summary>
     public IEvalClusterer Clusterer { get; init; } = new EvalKMeans();
 
+    /// <summary>Put the model's query prompt (if it has one) before retrieval queries, as search does. Default true.</summary>
+    public bool QueryPrompts { get; init; } = true;
+
     /// <summary>Folder caching neural vectors between runs; null for none.</summary>
     public string? CacheDirectory { get; init; }
 }
@@ -180,7 +183,7 @@ public sealed class QualityEvaluator
         {
             EmbeddingBatch neuralDocs = await EncodeNeuralAsync(docTexts, cancellationToken).ConfigureAwait(false);
             // Queries with the model's query prompt (if it has one); documents as they are.
-            string[] promptedQueries = queryTexts.Select(q => _neural.QueryText(q)).ToArray();
+            string[] promptedQueries = _options.QueryPrompts ? queryTexts.Select(q => _neural.QueryText(q)).ToArray() : queryTexts;
             EmbeddingBatch neuralQueries = await EncodeNeuralAsync(promptedQueries, cancellationToken).ConfigureAwait(false);
             vectorConfigs.Add((_neuralName, ScoreMatrix(neuralQueries, neuralDocs)));
             foreach (float a in _options.HybridWeights)
