@@ -22,6 +22,8 @@ internal static class Program
                 return DigestDemo.Run(rest);
             case "quality":
                 return QualityBench.Run(rest);
+            case "card-tokenizers":
+                return CardTokenizerBench.Run(rest);
             case "gpu-check":
                 return GpuCheck.Run(rest);
         }
@@ -34,6 +36,7 @@ internal static class Program
         Console.Error.WriteLine("  digest-demo [--dumps DIR] [--out DIR] [--k N]");
         Console.Error.WriteLine("  quality [--scifact DIR] [--dims 384] [--repeat 3]");
         Console.Error.WriteLine("  gpu-check [--model DIR] [--limit 1000]");
+        Console.Error.WriteLine("  card-tokenizers [--rounds 7]");
         return 2;
     }
 }

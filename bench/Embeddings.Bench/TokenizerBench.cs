@@ -181,7 +181,7 @@ internal static class TokenizerBench
     }
 
     /// <summary>Paragraphs of the dumps (split on blank lines, trimmed), boilerplate lines included as in the golden files' source.</summary>
-    private static string[] LoadParagraphs(string dir)
+    internal static string[] LoadParagraphs(string dir)
     {
         var texts = new List<string>();
         foreach (string file in Directory.GetFiles(dir, "*.txt").Order(StringComparer.Ordinal))
