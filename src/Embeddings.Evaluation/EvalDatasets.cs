@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 
-namespace Embeddings.Quality.Eval;
+namespace Embeddings.Evaluation;
 
 /// <summary>A sentence pair with a gold similarity score.</summary>
 /// <param name="A">First sentence.</param>

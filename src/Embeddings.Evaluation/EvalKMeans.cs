@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace Embeddings.Quality.Eval;
+namespace Embeddings.Evaluation;
 
 /// <summary>
 /// What the clustering evaluation needs from a clusterer: k clusters of row-major vectors. The project's

@@ -1,4 +1,6 @@
-namespace Embeddings.Quality.Eval;
+using Embeddings.Topics;
+
+namespace Embeddings.Evaluation;
 
 /// <summary>Correlation coefficients for STS evaluation.</summary>
 public static class Correlation

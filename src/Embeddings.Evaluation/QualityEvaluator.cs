@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Numerics.Tensors;
 using Embeddings.Encoding;
+using Embeddings.Encoding.Lsa;
+using Embeddings.Lexical;
 using Embeddings.Progress;
-using Embeddings.Quality.Hybrid;
-using Embeddings.Quality.Lexical;
-using Embeddings.Quality.Lsa;
+using Embeddings.Quality;
+using Embeddings.Search;
+using Embeddings.Tokenization;
+using Embeddings.Topics;
 
-namespace Embeddings.Quality.Eval;
+namespace Embeddings.Evaluation;
 
 /// <summary>Options of a <see cref="QualityEvaluator"/> run.</summary>
 public sealed record EvalOptions

@@ -1,6 +1,7 @@
+using Embeddings.Numerics;
 using Embeddings.Topics;
 
-namespace Embeddings.Quality.Eval;
+namespace Embeddings.Evaluation;
 
 /// <summary>The project's k-means (<see cref="KMeansClusterer"/>, Embeddings.Topics) as an evaluation clusterer.</summary>
 public sealed class TopicsKMeans : IEvalClusterer

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.IO.Hashing;
 using Embeddings.Encoding;
-using Embeddings.Quality.Persistence;
+using Embeddings.IO;
 
-namespace Embeddings.Quality.Eval;
+namespace Embeddings.Evaluation;
 
 /// <summary>
 /// Keeps encoder outputs between evaluation runs (a neural encode of a BEIR corpus takes minutes on a

@@ -238,7 +238,7 @@ internal static class ModelOptions
         ISentenceEncoder encoder;
         try
         {
-            encoder = Quality.ModelFolders.Load(dir, options);
+            encoder = ModelFolders.Load(dir, options);
         }
         catch (OnnxRuntimeNotFoundException e)
         {

@@ -1,6 +1,5 @@
 using Embeddings.Encoding;
 using Embeddings.Native;
-using Embeddings.Quality;
 
 namespace Embeddings.Cli.Commands;
 

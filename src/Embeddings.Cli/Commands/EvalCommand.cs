@@ -2,9 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Embeddings.Encoding;
+using Embeddings.Evaluation;
+using Embeddings.Lexical;
 using Embeddings.Quality;
-using Embeddings.Quality.Eval;
-using Embeddings.Quality.Lexical;
+using Embeddings.Tokenization;
 
 namespace Embeddings.Cli.Commands;
 

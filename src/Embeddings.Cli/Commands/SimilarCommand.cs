@@ -65,7 +65,7 @@ internal static class SimilarCommand
                 K = parse.GetValue(k),
                 MinScore = parse.GetValue(minScore),
                 Mode = Enum.Parse<RankingMode>(parse.GetValue(mode)!, ignoreCase: true),
-                Fusion = parse.GetValue(fusion) == "rrf" ? Quality.Hybrid.FusionMethod.ReciprocalRank : Quality.Hybrid.FusionMethod.WeightedMinMax,
+                Fusion = parse.GetValue(fusion) == "rrf" ? FusionMethod.ReciprocalRank : FusionMethod.WeightedMinMax,
                 Filter = PaperFilter.Parse(parse.GetValue(filter) ?? []),
                 Exact = parse.GetValue(exact),
                 Ef = parse.GetValue(ef),

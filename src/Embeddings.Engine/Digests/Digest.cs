@@ -1,6 +1,8 @@
 using Embeddings.Corpus;
+using Embeddings.Numerics;
+using Embeddings.Topics;
 
-namespace Embeddings.Topics;
+namespace Embeddings.Digests;
 
 /// <summary>A paper as shown in the digest.</summary>
 /// <param name="Id">Paper id.</param>

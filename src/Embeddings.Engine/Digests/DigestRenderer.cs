@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Embeddings.Topics;
 
-namespace Embeddings.Topics;
+namespace Embeddings.Digests;
 
 /// <summary>Digest output formats.</summary>
 public enum DigestFormat

@@ -1,4 +1,5 @@
 using Embeddings.Native;
+using Embeddings.Numerics;
 
 namespace Embeddings.Encoding;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using Embeddings.Encoding;
 
-namespace Embeddings.Quality.Hybrid;
+namespace Embeddings.Encoding;
 
 /// <summary>
 /// One vector per text from two encoders: each part L2-normalised, weighted by a and 1 - a, concatenated,

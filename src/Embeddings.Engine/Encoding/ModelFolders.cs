@@ -1,7 +1,7 @@
 using Embeddings.Encoding;
-using Embeddings.Quality.Lsa;
+using Embeddings.Encoding.Lsa;
 
-namespace Embeddings.Quality;
+namespace Embeddings.Encoding;
 
 /// <summary>
 /// Loads any model folder by the kind in its manifest: <c>lsa</c> folders give an <see cref="LsaEncoder"/>,

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using Embeddings.IO;
 
-namespace Embeddings.Quality.Persistence;
+namespace Embeddings.IO;
 
 /// <summary>
 /// The layout every quality artefact uses: 8-byte magic, little-endian u32 format version, the body, and

@@ -1,8 +1,10 @@
 using System.Buffers;
 using Embeddings.Corpus;
-using Embeddings.Quality.Persistence;
+using Embeddings.IO;
+using Embeddings.Quality;
+using Embeddings.Tokenization;
 
-namespace Embeddings.Quality.Lexical;
+namespace Embeddings.Lexical;
 
 /// <summary>Options of a <see cref="Bm25Index"/>.</summary>
 public sealed record Bm25Options

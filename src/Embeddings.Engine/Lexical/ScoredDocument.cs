@@ -1,4 +1,4 @@
-namespace Embeddings.Quality;
+namespace Embeddings.Lexical;
 
 /// <summary>A document and its score for a query (higher is better).</summary>
 /// <param name="Id">The document's id.</param>

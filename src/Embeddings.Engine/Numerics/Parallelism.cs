@@ -1,4 +1,4 @@
-namespace Embeddings.Topics;
+namespace Embeddings.Numerics;
 
 /// <summary>
 /// Deterministic data parallelism: work is cut into a fixed number of contiguous chunks that depends only

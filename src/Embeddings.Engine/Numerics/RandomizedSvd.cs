@@ -1,8 +1,8 @@
-using MathNet.Numerics.LinearAlgebra;
 using System.Numerics.Tensors;
+using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
 
-namespace Embeddings.Quality.Lsa;
+namespace Embeddings.Numerics;
 
 /// <summary>The top right singular vectors and values of a sparse matrix.</summary>
 /// <param name="RightVectors">Columns x Rank, row-major: row j holds term j's coordinates.</param>

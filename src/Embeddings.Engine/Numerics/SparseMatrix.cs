@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace Embeddings.Quality.Lsa;
+namespace Embeddings.Numerics;
 
 /// <summary>
 /// A read-only CSR matrix of floats (rows = documents, columns = terms) with the two products the

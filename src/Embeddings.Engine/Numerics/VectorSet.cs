@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace Embeddings.Topics;
+namespace Embeddings.Numerics;
 
 /// <summary>
 /// A read-only set of row-major vectors: <see cref="Count"/> rows of <see cref="Dimension"/> floats in one

@@ -1,4 +1,7 @@
-namespace Embeddings.Quality.Hybrid;
+using Embeddings.Lexical;
+using Embeddings.Quality;
+
+namespace Embeddings.Search;
 
 /// <summary>How BM25 and vector rankings are fused.</summary>
 public enum FusionMethod

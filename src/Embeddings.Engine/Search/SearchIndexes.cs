@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Embeddings.Corpus;
-using Embeddings.Index;
 using Embeddings.IO;
+using Embeddings.Index;
+using Embeddings.Lexical;
 using Embeddings.Progress;
-using Embeddings.Quality.Lexical;
 using Embeddings.Store;
 
 namespace Embeddings.Search;

@@ -1,4 +1,4 @@
-namespace Embeddings.Quality.Lexical;
+namespace Embeddings.Tokenization;
 
 /// <summary>
 /// The English stop-word list used by scikit-learn's <c>ENGLISH_STOP_WORDS</c> (Glasgow IR group list,

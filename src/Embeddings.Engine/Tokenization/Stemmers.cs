@@ -1,17 +1,6 @@
-namespace Embeddings.Quality.Lexical;
+using Embeddings.Quality;
 
-/// <summary>Which stemmer the <see cref="TextAnalyzer"/> applies to each kept token.</summary>
-public enum StemmerKind
-{
-    /// <summary>No stemming.</summary>
-    None = 0,
-
-    /// <summary>Harman's S-stemmer (plural forms only): "studies" -> "study", "cells" -> "cell".</summary>
-    Plural = 1,
-
-    /// <summary>Porter (1980) suffix stripper: "treatments", "treated", "treating" -> "treat".</summary>
-    Porter = 2,
-}
+namespace Embeddings.Tokenization;
 
 /// <summary>
 /// Stemmers that work in place on a lower-cased token and return its new length, so the analyzer's hot

@@ -1,4 +1,4 @@
-namespace Embeddings.Quality.Lexical;
+namespace Embeddings.Tokenization;
 
 /// <summary>
 /// Dense term ids (0, 1, 2, ...) for analysed terms. Lookups take spans, so the analyzer finds the id of

@@ -1,4 +1,6 @@
-namespace Embeddings.Quality.Lexical;
+using Embeddings.Quality;
+
+namespace Embeddings.Tokenization;
 
 /// <summary>How text becomes terms; recorded with every index and model built from it.</summary>
 public sealed record TextAnalyzerOptions

@@ -1,7 +1,7 @@
 using Embeddings.Encoding;
-using Embeddings.Quality;
-using Embeddings.Quality.Eval;
-using Embeddings.Quality.Hybrid;
+using Embeddings.Evaluation;
+using Embeddings.Lexical;
+using Embeddings.Search;
 
 namespace Embeddings.Tests.Quality;
 

@@ -1,3 +1,4 @@
+using Embeddings.Numerics;
 using Embeddings.Topics;
 
 namespace Embeddings.Tests.Topics;

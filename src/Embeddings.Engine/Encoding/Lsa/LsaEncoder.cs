@@ -5,11 +5,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Embeddings.Encoding;
 using Embeddings.IO;
+using Embeddings.Lexical;
+using Embeddings.Numerics;
 using Embeddings.Progress;
-using Embeddings.Quality.Lexical;
-using Embeddings.Quality.Persistence;
+using Embeddings.Quality;
+using Embeddings.Tokenization;
 
-namespace Embeddings.Quality.Lsa;
+namespace Embeddings.Encoding.Lsa;
 
 /// <summary>Options of fitting an <see cref="LsaEncoder"/>.</summary>
 public sealed record LsaOptions
