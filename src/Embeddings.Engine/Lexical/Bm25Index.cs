@@ -219,7 +219,7 @@ public sealed class Bm25Index
         {
             w.Write(Options.K1);
             w.Write(Options.B);
-            WriteAnalyzer(w, Options.Analyzer);
+            Options.Analyzer.WriteTo(w);
             w.Write(_docIds.Count);
             for (int d = 0; d < _docIds.Count; d++)
             {
@@ -243,7 +243,7 @@ public sealed class Bm25Index
     public static Bm25Index Load(string path) =>
         ChecksummedFile.Read(path, Magic, FormatVersion, "BM25 index", (r, length) =>
         {
-            var options = new Bm25Options { K1 = r.ReadSingle(), B = r.ReadSingle(), Analyzer = ReadAnalyzer(r) };
+            var options = new Bm25Options { K1 = r.ReadSingle(), B = r.ReadSingle(), Analyzer = TextAnalyzerOptions.ReadFrom(r) };
             options.Validate();
             int docs = ChecksummedFile.ReadCount(r, length, "document");
             var ids = new string[docs];
@@ -310,29 +310,6 @@ public sealed class Bm25Index
                 }
             }
         }
-    }
-
-    internal static void WriteAnalyzer(BinaryWriter w, TextAnalyzerOptions a)
-    {
-        w.Write(a.RemoveStopWords);
-        w.Write((int)a.Stemmer);
-        w.Write(a.Bigrams);
-        w.Write(a.MinTokenLength);
-        w.Write(a.MaxTokenLength);
-    }
-
-    internal static TextAnalyzerOptions ReadAnalyzer(BinaryReader r)
-    {
-        var a = new TextAnalyzerOptions
-        {
-            RemoveStopWords = r.ReadBoolean(),
-            Stemmer = (StemmerKind)r.ReadInt32(),
-            Bigrams = r.ReadBoolean(),
-            MinTokenLength = r.ReadInt32(),
-            MaxTokenLength = r.ReadInt32(),
-        };
-        a.Validate();
-        return a;
     }
 
     private int DocumentNumber(string id)

@@ -33,6 +33,34 @@ public sealed record TextAnalyzerOptions
         }
     }
 
+    /// <summary>
+    /// Writes the options into a persisted index or model (BM25, LSA). The bytes are part of LSA fingerprints, so they
+    /// never change for a given set of options.
+    /// </summary>
+    internal void WriteTo(BinaryWriter w)
+    {
+        w.Write(RemoveStopWords);
+        w.Write((int)Stemmer);
+        w.Write(Bigrams);
+        w.Write(MinTokenLength);
+        w.Write(MaxTokenLength);
+    }
+
+    /// <summary>Reads what <see cref="WriteTo"/> wrote, validated.</summary>
+    internal static TextAnalyzerOptions ReadFrom(BinaryReader r)
+    {
+        var a = new TextAnalyzerOptions
+        {
+            RemoveStopWords = r.ReadBoolean(),
+            Stemmer = (StemmerKind)r.ReadInt32(),
+            Bigrams = r.ReadBoolean(),
+            MinTokenLength = r.ReadInt32(),
+            MaxTokenLength = r.ReadInt32(),
+        };
+        a.Validate();
+        return a;
+    }
+
     /// <summary>A short stable description, part of model fingerprints.</summary>
     public string Describe() =>
         $"stop={(RemoveStopWords ? 1 : 0)};stem={Stemmer};bigrams={(Bigrams ? 1 : 0)};len={MinTokenLength}-{MaxTokenLength}";

@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Embeddings.Encoding;
 using Embeddings.IO;
-using Embeddings.Lexical;
 using Embeddings.Numerics;
 using Embeddings.Progress;
 using Embeddings.Quality;
@@ -421,7 +420,7 @@ public sealed class LsaEncoder : ISentenceEncoder
         w.Write(Options.MaxDocumentFrequencyRatio);
         w.Write(Options.MaxFeatures);
         w.Write(Options.SublinearTf);
-        Bm25Index.WriteAnalyzer(w, Options.Analyzer);
+        Options.Analyzer.WriteTo(w);
         w.Write(Options.Oversampling);
         w.Write(Options.PowerIterations);
         w.Write(Options.Seed);
@@ -449,7 +448,7 @@ public sealed class LsaEncoder : ISentenceEncoder
             MaxDocumentFrequencyRatio = r.ReadDouble(),
             MaxFeatures = r.ReadInt32(),
             SublinearTf = r.ReadBoolean(),
-            Analyzer = Bm25Index.ReadAnalyzer(r),
+            Analyzer = TextAnalyzerOptions.ReadFrom(r),
             Oversampling = r.ReadInt32(),
             PowerIterations = r.ReadInt32(),
             Seed = r.ReadInt32(),
