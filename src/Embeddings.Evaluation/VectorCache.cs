@@ -11,8 +11,9 @@ namespace Embeddings.Evaluation;
 /// </summary>
 public sealed class VectorCache
 {
-    private const uint FormatVersion = 1;
-    private static ReadOnlySpan<byte> Magic => "EMB-VCCH"u8;
+    /// <summary>Cache entries: version 2 in the <see cref="Container"/>; version 1 files (trailer layout) still read.</summary>
+    private static readonly ContainerFormat Format = ContainerFormat.Create("vector cache", "EMB-VCCH", version: 2, oldestVersion: 1,
+        fix: "delete the cache folder (entries are recomputed)", trailerVersions: 1);
 
     private VectorCache(string directory)
     {
@@ -40,8 +41,9 @@ public sealed class VectorCache
         {
             try
             {
-                return ChecksummedFile.Read(path, Magic, FormatVersion, "vector cache", (r, _) =>
+                return Container.Read(path, Format, c =>
                 {
+                    BinaryReader r = c.Binary;
                     int count = r.ReadInt32();
                     int dim = r.ReadInt32();
                     if (count != texts.Count || dim != encoder.Dimension)
@@ -49,7 +51,7 @@ public sealed class VectorCache
                         throw new InvalidDataException("cache shape differs");
                     }
                     var vectors = new float[(long)count * dim];
-                    ChecksummedFile.ReadFloats(r, vectors);
+                    c.ReadWords<float>(vectors);
                     var truncated = new bool[count];
                     var empty = new bool[count];
                     for (int i = 0; i < count; i++)
@@ -67,11 +69,11 @@ public sealed class VectorCache
             }
         }
         EmbeddingBatch batch = await EncodeInChunksAsync(encoder, texts, progress, cancellationToken).ConfigureAwait(false);
-        ChecksummedFile.Write(path, Magic, FormatVersion, w =>
+        Container.Write(path, Format, w =>
         {
             w.Write(batch.Count);
             w.Write(batch.Dimension);
-            ChecksummedFile.WriteFloats(w, batch.Vectors);
+            w.WriteWords<float>(batch.Vectors);
             for (int i = 0; i < batch.Count; i++)
             {
                 w.Write((byte)((batch.Truncated[i] ? 1 : 0) | (batch.IsEmpty[i] ? 2 : 0)));

@@ -37,8 +37,12 @@ public sealed record Bm25Options
 /// </summary>
 public sealed class Bm25Index
 {
-    private const uint FormatVersion = 1;
-    private static ReadOnlySpan<byte> Magic => "EMB-BM25"u8;
+    /// <summary>
+    /// The file format: version 2 is the payload below in the <see cref="Container"/>; version 1 (the same payload in
+    /// the earlier trailer layout) is still read.
+    /// </summary>
+    internal static readonly ContainerFormat Format = ContainerFormat.Create("BM25 index", "EMB-BM25", version: 2, oldestVersion: 1,
+        fix: "delete the index folder and run `embeddings index build` to rebuild it", trailerVersions: 1);
 
     private readonly TextAnalyzer _analyzer;
     private readonly TermVocabulary _vocabulary;
@@ -212,10 +216,10 @@ public sealed class Bm25Index
     public IReadOnlyList<TermContribution> ExplainByDocument(string queryId, string id, int maxTerms = 10) =>
         Top(Contributions(DocumentTerms(DocumentNumber(queryId)), DocumentNumber(id)), maxTerms);
 
-    /// <summary>Saves the index to <paramref name="path"/> atomically (magic, version, XxHash64 checksum).</summary>
+    /// <summary>Saves the index to <paramref name="path"/> atomically, in the checksummed <see cref="Container"/>.</summary>
     public void Save(string path)
     {
-        ChecksummedFile.Write(path, Magic, FormatVersion, w =>
+        Container.Write(path, Format, w =>
         {
             w.Write(Options.K1);
             w.Write(Options.B);
@@ -233,19 +237,20 @@ public sealed class Bm25Index
                 w.Write(_vocabulary[t]);
                 int n = _postingCounts[t];
                 w.Write(n);
-                ChecksummedFile.WriteInts(w, _postingDocs[t].AsSpan(0, n));
-                ChecksummedFile.WriteInts(w, _postingFreqs[t].AsSpan(0, n));
+                w.WriteWords<int>(_postingDocs[t].AsSpan(0, n));
+                w.WriteWords<int>(_postingFreqs[t].AsSpan(0, n));
             }
         });
     }
 
     /// <summary>Loads an index saved by <see cref="Save"/>; a bad file raises <see cref="DataFormatException"/>.</summary>
     public static Bm25Index Load(string path) =>
-        ChecksummedFile.Read(path, Magic, FormatVersion, "BM25 index", (r, length) =>
+        Container.Read(path, Format, c =>
         {
+            BinaryReader r = c.Binary;
             var options = new Bm25Options { K1 = r.ReadSingle(), B = r.ReadSingle(), Analyzer = TextAnalyzerOptions.ReadFrom(r) };
             options.Validate();
-            int docs = ChecksummedFile.ReadCount(r, length, "document");
+            int docs = c.ReadCount(c.Length, "document");
             var ids = new string[docs];
             var lengths = new int[docs];
             var deleted = new bool[docs];
@@ -255,18 +260,18 @@ public sealed class Bm25Index
                 lengths[d] = r.ReadInt32();
                 deleted[d] = r.ReadBoolean();
             }
-            int terms = ChecksummedFile.ReadCount(r, length, "term");
+            int terms = c.ReadCount(c.Length, "term");
             var termList = new string[terms];
             var postingDocs = new int[terms][];
             var postingFreqs = new int[terms][];
             for (int t = 0; t < terms; t++)
             {
                 termList[t] = r.ReadString();
-                int n = ChecksummedFile.ReadCount(r, docs, "posting");
+                int n = c.ReadCount(docs, "posting");
                 postingDocs[t] = new int[n];
                 postingFreqs[t] = new int[n];
-                ChecksummedFile.ReadInts(r, postingDocs[t]);
-                ChecksummedFile.ReadInts(r, postingFreqs[t]);
+                c.ReadWords<int>(postingDocs[t]);
+                c.ReadWords<int>(postingFreqs[t]);
             }
             var index = new Bm25Index(options, new TermVocabulary(termList));
             index.Restore(ids, lengths, deleted, postingDocs, postingFreqs);

@@ -78,8 +78,12 @@ public sealed class LsaEncoder : ISentenceEncoder
     public const string Kind = "lsa";
 
     private const string DataFileName = "lsa.bin";
-    private const uint FormatVersion = 1;
-    private static ReadOnlySpan<byte> Magic => "EMB-LSA1"u8;
+    /// <summary>
+    /// <c>lsa.bin</c>: version 2 is the body below in the <see cref="Container"/>; version 1 (the same body in the
+    /// earlier trailer layout) is still read, so models fitted before keep their fingerprint and their stores.
+    /// </summary>
+    internal static readonly ContainerFormat Format = ContainerFormat.Create("LSA model", "EMB-LSA1", version: 2, oldestVersion: 1,
+        fix: "refit the model with `embeddings model fit --kind lsa`", trailerVersions: 1);
 
     private readonly TextAnalyzer _analyzer;
     private readonly TermVocabulary _vocabulary;
@@ -310,11 +314,11 @@ public sealed class LsaEncoder : ISentenceEncoder
     {
         Directory.CreateDirectory(directory);
         string data = Path.Combine(directory, DataFileName);
-        ChecksummedFile.Write(data, Magic, FormatVersion, WriteBody);
+        Container.Write(data, Format, WriteBody);
         var manifest = new JsonObject
         {
             ["kind"] = Kind,
-            ["format_version"] = (int)FormatVersion,
+            ["format_version"] = (int)Format.Version,
             ["dimension"] = Dimension,
             ["fingerprint"] = Fingerprint,
             ["normalize"] = true,
@@ -337,7 +341,7 @@ public sealed class LsaEncoder : ISentenceEncoder
                 [DataFileName] = new JsonObject
                 {
                     ["bytes"] = new FileInfo(data).Length,
-                    ["xxhash64"] = ChecksummedFile.HashFile(data),
+                    ["xxhash64"] = Container.HashFile(data),
                 },
             },
         };
@@ -395,11 +399,11 @@ public sealed class LsaEncoder : ISentenceEncoder
             throw new ModelLoadException($"{directory}: {DataFileName} is missing; refit the model");
         }
         if (file is null || file["bytes"]?.GetValue<long>() != new FileInfo(data).Length
-            || file["xxhash64"]?.GetValue<string>() != ChecksummedFile.HashFile(data))
+            || file["xxhash64"]?.GetValue<string>() != Container.HashFile(data))
         {
             throw new ModelLoadException($"{data}: size or hash differs from {ManifestFileName}; the folder is corrupt or mixed, refit the model");
         }
-        LsaEncoder encoder = ChecksummedFile.Read(data, Magic, FormatVersion, "LSA model", (r, _) => ReadBody(r));
+        LsaEncoder encoder = Container.Read(data, Format, c => ReadBody(c));
         string? fingerprint = manifest["fingerprint"]?.GetValue<string>();
         if (fingerprint != encoder.Fingerprint)
         {
@@ -431,16 +435,17 @@ public sealed class LsaEncoder : ISentenceEncoder
         {
             w.Write(term);
         }
-        ChecksummedFile.WriteFloats(w, _idf);
+        w.WriteWords<float>(_idf);
         foreach (double s in SingularValues)
         {
             w.Write(s);
         }
-        ChecksummedFile.WriteFloats(w, _projection);
+        w.WriteWords<float>(_projection);
     }
 
-    private static LsaEncoder ReadBody(BinaryReader r)
+    private static LsaEncoder ReadBody(ContainerReader c)
     {
+        BinaryReader r = c.Binary;
         var options = new LsaOptions
         {
             Dimensions = r.ReadInt32(),
@@ -467,14 +472,14 @@ public sealed class LsaEncoder : ISentenceEncoder
             list[t] = r.ReadString();
         }
         var idf = new float[terms];
-        ChecksummedFile.ReadFloats(r, idf);
+        c.ReadWords<float>(idf);
         var singular = new double[dimension];
         for (int i = 0; i < dimension; i++)
         {
             singular[i] = r.ReadDouble();
         }
         var projection = new float[(long)terms * dimension];
-        ChecksummedFile.ReadFloats(r, projection);
+        c.ReadWords<float>(projection);
         return new LsaEncoder(options, new TermVocabulary(list), idf, projection, singular, dimension, fitted);
     }
 
