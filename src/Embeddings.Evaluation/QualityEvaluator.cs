@@ -41,8 +41,8 @@ public sealed record EvalOptions
     /// <summary>k-means seeds per clustering configuration (results are averaged). Default 3.</summary>
     public int ClusteringSeeds { get; init; } = 3;
 
-    /// <summary>The clusterer. Default <see cref="EvalKMeans"/>.</summary>
-    public IEvalClusterer Clusterer { get; init; } = new EvalKMeans();
+    /// <summary>The clusterer. Default <see cref="TopicsKMeans"/>, the k-means `topics` runs.</summary>
+    public IEvalClusterer Clusterer { get; init; } = new TopicsKMeans();
 
     /// <summary>Folder caching neural vectors between runs; null for none.</summary>
     public string? CacheDirectory { get; init; }

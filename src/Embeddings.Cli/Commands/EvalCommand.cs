@@ -34,7 +34,7 @@ internal static class EvalCommand
         var hybrid = new Option<float[]>("--hybrid-weights") { Description = "Neural weights a of the concatenated hybrids.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.25f, 0.5f, 0.75f] };
         var fusion = new Option<float[]>("--fusion-weights") { Description = "Vector weights of the BM25 + vector fusions.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.1f, 0.2f, 0.3f, 0.5f] };
         var seeds = new Option<int>("--seeds") { Description = "k-means seeds per clustering configuration.", DefaultValueFactory = _ => 3 };
-        var clusterer = new Option<string>("--clusterer") { Description = "kmeans (Lloyd + k-means++, best of 3, as scikit-learn) or topics-kmeans (the topics pipeline's k-means).", DefaultValueFactory = _ => "kmeans" };
+        var clusterer = new Option<string>("--clusterer") { Description = "kmeans: the k-means of the topics pipeline (topics-kmeans is the same, kept for scripts).", DefaultValueFactory = _ => "kmeans" };
         clusterer.AcceptOnlyFromAmong("kmeans", "topics-kmeans");
         var cache = new Option<string?>("--cache") { Description = "Folder caching neural vectors between runs. Default: artifacts/eval-cache in the repository, else none." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
@@ -68,7 +68,7 @@ internal static class EvalCommand
                 HybridWeights = parse.GetValue(hybrid)!,
                 FusionWeights = parse.GetValue(fusion)!,
                 ClusteringSeeds = parse.GetValue(seeds),
-                Clusterer = parse.GetValue(clusterer) == "topics-kmeans" ? new TopicsKMeans() : new EvalKMeans(),
+                Clusterer = new TopicsKMeans(),
                 Bm25 = new Bm25Options { K1 = parse.GetValue(k1), B = parse.GetValue(b), Analyzer = analyzer },
                 LsaAnalyzer = analyzer with { Bigrams = QualityDefaults.LsaBigrams },
                 ClusteringLsaAnalyzer = analyzer with { Bigrams = true },

@@ -1,5 +1,6 @@
 using Embeddings.Corpus;
 using Embeddings.Numerics;
+using Embeddings.Tokenization;
 using Embeddings.Topics;
 
 namespace Embeddings.Digests;
@@ -123,7 +124,7 @@ public static class DigestBuilder
         DigestPaper Show(string id, float score)
         {
             var p = papers[byId[id]];
-            return new DigestPaper(id, p.Title.Length > 0 ? p.Title : TopicText.FirstSentence(p.Abstract, 100), TopicText.FirstSentence(p.Abstract), score);
+            return new DigestPaper(id, p.Title.Length > 0 ? p.Title : SentenceSplitter.FirstSentence(p.Abstract, 100), SentenceSplitter.FirstSentence(p.Abstract), score);
         }
         var topics = new List<DigestTopic>();
         foreach (var t in model.Topics)

@@ -108,7 +108,7 @@ public sealed class HybridTests
                 }
             }
         }
-        int[] labels = new EvalKMeans().Cluster(vectors, gold.Length, dim, 3, seed: 1, CancellationToken.None);
+        int[] labels = new TopicsKMeans().Cluster(vectors, gold.Length, dim, 3, seed: 1, CancellationToken.None);
         Assert.Equal(1.0, ClusteringMetrics.VMeasure(gold, labels).VMeasure, 9);
         Assert.Equal(1.0, ClusteringMetrics.AdjustedRandIndex(gold, labels), 9);
     }
