@@ -57,7 +57,7 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
     private readonly PostgresSearchOptions _options;
     private readonly Lazy<ISentenceEncoder> _encoder;
     private readonly bool _ownsEncoder;
-    private readonly Dictionary<TableEndpoint, Task<LexemeStatistics>> _statistics = [];
+    private Task<LexemeStatistics>? _statistics;
     private readonly Lock _gate = new();
     private EndpointRows[] _lastRows = [];
 
@@ -611,7 +611,7 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         var why = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         await ForEachEndpointAsync(async (endpoint, c, _) =>
         {
-            LexemeStatistics statistics = await StatisticsAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            LexemeStatistics statistics = await StatisticsAsync(cancellationToken).ConfigureAwait(false);
             var shared = new Dictionary<string, List<(string Lexeme, int Frequency)>>(StringComparer.Ordinal);
             await using (var command = new NpgsqlCommand(
                 $"""
@@ -694,16 +694,15 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         return result;
     }
 
-    private Task<LexemeStatistics> StatisticsAsync(TableEndpoint endpoint, CancellationToken cancellationToken)
+    private Task<LexemeStatistics> StatisticsAsync(CancellationToken cancellationToken)
     {
-        lock (_statistics)
+        lock (_gate)
         {
-            if (!_statistics.TryGetValue(endpoint, out Task<LexemeStatistics>? task) || task.IsFaulted)
+            if (_statistics is null || _statistics.IsFaulted || _statistics.IsCanceled)
             {
-                task = LexemeStatistics.LoadAsync(endpoint, cancellationToken);
-                _statistics[endpoint] = task;
+                _statistics = LexemeStatistics.LoadAsync(_table.Endpoints, cancellationToken);
             }
-            return task;
+            return _statistics;
         }
     }
 }
@@ -730,27 +729,49 @@ internal sealed class LexemeStatistics
         return MathF.Log(1 + ((1 - f + 1e-6f) / f));
     }
 
-    public static Task<LexemeStatistics> LoadAsync(TableEndpoint endpoint, CancellationToken cancellationToken) => endpoint.Guard(async () =>
+    /// <summary>The statistics of every endpoint, merged weighted by their row counts (so a sharded table explains as one table).</summary>
+    public static async Task<LexemeStatistics> LoadAsync(IReadOnlyList<TableEndpoint> endpoints, CancellationToken cancellationToken)
     {
-        await using NpgsqlConnection c = await endpoint.Source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(
-            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats WHERE schemaname = @schema AND tablename = @table AND attname = 'tsv'", c);
-        command.Parameters.AddWithValue("schema", endpoint.Table.Schema);
-        command.Parameters.AddWithValue("table", endpoint.Table.Name);
-        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var frequency = new Dictionary<string, float>(StringComparer.Ordinal);
-        float rare = 0.5f;
-        if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !reader.IsDBNull(0) && !reader.IsDBNull(1))
+        var parts = await Task.WhenAll(endpoints.Select(e => LoadOneAsync(e, cancellationToken))).ConfigureAwait(false);
+        double rows = Math.Max(1, parts.Sum(p => p.Rows));
+        var merged = new Dictionary<string, float>(StringComparer.Ordinal);
+        foreach (string lexeme in parts.SelectMany(p => p.Frequency.Keys).Distinct(StringComparer.Ordinal))
         {
-            string[] lexemes = reader.GetFieldValue<string[]>(0);
-            float[] frequencies = reader.GetFieldValue<float[]>(1);
-            for (int i = 0; i < lexemes.Length && i < frequencies.Length; i++)
-            {
-                frequency[lexemes[i]] = frequencies[i];
-            }
-            // After the per-lexeme frequencies come the minimum, the maximum and the null fraction.
-            rare = frequencies.Length > lexemes.Length ? frequencies[lexemes.Length] / 2 : 0.5f;
+            merged[lexeme] = (float)(parts.Sum(p => p.Rows * p.Frequency.GetValueOrDefault(lexeme, p.Rare)) / rows);
         }
-        return new LexemeStatistics(frequency, rare);
-    });
+        return new LexemeStatistics(merged, (float)(parts.Sum(p => p.Rows * p.Rare) / rows));
+    }
+
+    private static Task<(Dictionary<string, float> Frequency, float Rare, double Rows)> LoadOneAsync(TableEndpoint endpoint, CancellationToken cancellationToken) =>
+        endpoint.Guard(async () =>
+        {
+            await using NpgsqlConnection c = await endpoint.Source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, greatest(c.reltuples, 0)::float8 " +
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
+                "LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'tsv' " +
+                "WHERE n.nspname = @schema AND c.relname = @table", c);
+            command.Parameters.AddWithValue("schema", endpoint.Table.Schema);
+            command.Parameters.AddWithValue("table", endpoint.Table.Name);
+            await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var frequency = new Dictionary<string, float>(StringComparer.Ordinal);
+            float rare = 0.5f;
+            double rows = 0;
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows = reader.GetDouble(2);
+                if (!reader.IsDBNull(0) && !reader.IsDBNull(1))
+                {
+                    string[] lexemes = reader.GetFieldValue<string[]>(0);
+                    float[] frequencies = reader.GetFieldValue<float[]>(1);
+                    for (int i = 0; i < lexemes.Length && i < frequencies.Length; i++)
+                    {
+                        frequency[lexemes[i]] = frequencies[i];
+                    }
+                    // After the per-lexeme frequencies come the minimum, the maximum and the null fraction.
+                    rare = frequencies.Length > lexemes.Length ? frequencies[lexemes.Length] / 2 : 0.5f;
+                }
+            }
+            return (frequency, rare, rows);
+        });
 }
