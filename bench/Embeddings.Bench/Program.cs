@@ -20,6 +20,8 @@ internal static class Program
                 return TopicsBench.Run(rest);
             case "digest-demo":
                 return DigestDemo.Run(rest);
+            case "postgres":
+                return PostgresBench.RunAsync(rest).GetAwaiter().GetResult();
             case "quality":
                 return QualityBench.Run(rest);
         }
@@ -30,6 +32,7 @@ internal static class Program
         Console.Error.WriteLine("  hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--threads 0] [--spread 1.0] [--vectors FILE] [--no-hnswlib]");
         Console.Error.WriteLine("  topics [--sizes 10000,100000] [--dim 512] [--k 50] [--no-sklearn]");
         Console.Error.WriteLine("  digest-demo [--dumps DIR] [--out DIR] [--k N]");
+        Console.Error.WriteLine("  postgres [--n 100000] [--dim 384] [--queries 1000] [--m 16] [--ef-construction 200] [--rounds 2]");
         Console.Error.WriteLine("  quality [--scifact DIR] [--dims 384] [--repeat 3]");
         return 2;
     }
