@@ -22,6 +22,8 @@ internal static class Program
                 return DigestDemo.Run(rest);
             case "postgres":
                 return PostgresBench.RunAsync(rest).GetAwaiter().GetResult();
+            case "postgres-quality":
+                return PostgresQualityBench.RunAsync(rest).GetAwaiter().GetResult();
             case "quality":
                 return QualityBench.Run(rest);
         }

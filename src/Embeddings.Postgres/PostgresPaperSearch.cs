@@ -44,7 +44,7 @@ public readonly record struct EndpointRows(string Endpoint, long Rows);
 /// Similar-paper search answered by PostgreSQL alone, with the same queries, exclusions, fusion and JSON as the
 /// local search: pgvector HNSW (cosine) for vector candidates with <c>hnsw.ef_search</c> from
 /// <see cref="SimilarQuery.Ef"/> (a sequential scan when <see cref="SimilarQuery.Exact"/>), PostgreSQL full-text ranking
-/// (<c>ts_rank</c> over the <c>tsv</c> column, a query's lexemes OR-ed) for lexical candidates, fused by
+/// (<c>ts_rank(tsv, q, 1)</c> over the <c>tsv</c> column, a query's lexemes OR-ed) for lexical candidates, fused by
 /// <see cref="ScoreFusion.Fuse"/> exactly as the local hybrid, filters as SQL. On a sharded table each shard is asked
 /// for its own top candidates at once and the caller merges them, so a shard streams at most as many rows as the
 /// query needs. Thread-safe: queries may run concurrently.
@@ -52,6 +52,12 @@ public readonly record struct EndpointRows(string Endpoint, long Rows);
 public sealed class PostgresPaperSearch : IAsyncDisposable
 {
     private const string Config = PostgresTable.TextSearchConfig;
+
+    /// <summary>Vector candidates asked beyond K, for near-duplicates of the query that are dropped.</summary>
+    private const int VectorMargin = 5;
+
+    /// <summary>pgvector's default <c>hnsw.ef_search</c>, used when the query does not set one.</summary>
+    private const int DefaultEfSearch = 40;
 
     private readonly PostgresTable _table;
     private readonly PostgresSearchOptions _options;
@@ -120,8 +126,35 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         var rows = new long[_table.Endpoints.Count];
         QueryParts parts = await ResolveQueryAsync(query, cancellationToken).ConfigureAwait(false);
         float[]? queryVector = query.Mode == RankingMode.Lexical ? null : await QueryVectorAsync(parts, cancellationToken).ConfigureAwait(false);
-        int candidates = Math.Max(query.K, SearchDefaults.FusionCandidates) + parts.ExcludedIds.Count;
+        // Fusion needs each ranking's top FusionCandidates (from every shard, so the merge is the whole table's). A
+        // vector ranking alone needs only the top K: ask for a few more than K plus the excluded papers, and again
+        // for twice as many in the rare case near-duplicates leave fewer than K (the answer is then the local one).
+        int candidates = query.Mode == RankingMode.Vector
+            ? query.K + parts.ExcludedIds.Count + VectorMargin
+            : Math.Max(query.K, SearchDefaults.FusionCandidates) + parts.ExcludedIds.Count;
+        List<(string Id, float Score)> chosen;
+        while (true)
+        {
+            Array.Clear(rows);
+            (chosen, int found, bool belowMinScore) = await RankAsync(query, parts, queryVector, candidates, rows, cancellationToken).ConfigureAwait(false);
+            if (query.Mode != RankingMode.Vector || chosen.Count >= query.K || found < candidates || belowMinScore)
+            {
+                break;
+            }
+            candidates *= 2;
+        }
+        IReadOnlyList<SimilarHit> hits = await DescribeHitsAsync(chosen, parts, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _lastRows = [.. _table.Endpoints.Select((e, i) => new EndpointRows(e.Describe, rows[i]))];
+        }
+        return hits;
+    }
 
+    /// <summary>Candidates from the database, ranked (fused in hybrid mode), cut to K without near-duplicates of the query.</summary>
+    private async Task<(List<(string Id, float Score)> Chosen, int VectorCandidates, bool BelowMinScore)> RankAsync(SimilarQuery query, QueryParts parts, float[]? queryVector,
+        int candidates, long[] rows, CancellationToken cancellationToken)
+    {
         Dictionary<string, float> vectorScores = queryVector is null ? new(StringComparer.Ordinal)
             : await VectorCandidatesAsync(queryVector, candidates, query, parts, rows, cancellationToken).ConfigureAwait(false);
         LexicalQuery? lexical = query.Mode == RankingMode.Vector ? null : await LexicalQueryAsync(parts, cancellationToken).ConfigureAwait(false);
@@ -144,9 +177,15 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         ranked.Sort((a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.Id, b.Id));
 
         var chosen = new List<(string Id, float Score)>(query.K);
+        bool belowMinScore = false;
         foreach ((string id, float score) in ranked)
         {
-            if (chosen.Count == query.K || (query.MinScore is float min && score < min))
+            if (query.MinScore is float min && score < min)
+            {
+                belowMinScore = true;
+                break;
+            }
+            if (chosen.Count == query.K)
             {
                 break;
             }
@@ -157,12 +196,7 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
             }
             chosen.Add((id, score));
         }
-        IReadOnlyList<SimilarHit> hits = await DescribeHitsAsync(chosen, parts, cancellationToken).ConfigureAwait(false);
-        lock (_gate)
-        {
-            _lastRows = [.. _table.Endpoints.Select((e, i) => new EndpointRows(e.Describe, rows[i]))];
-        }
-        return hits;
+        return (chosen, vectorScores.Count, belowMinScore);
     }
 
     /// <inheritdoc />
@@ -362,7 +396,7 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
     {
         var q = new Vector(queryVector);
         // pgvector's HNSW returns at most ef_search rows per scan; strict iterative scans go on when filters drop rows.
-        int ef = Math.Clamp(Math.Max(query.Ef, candidates), 1, 1000);
+        int ef = Math.Clamp(Math.Max(query.Ef > 0 ? query.Ef : DefaultEfSearch, candidates), 1, 1000);
         List<(string Id, float Score)>[] perEndpoint = await ForEachEndpointAsync(async (endpoint, c, i) =>
         {
             await using var batch = new NpgsqlBatch(c);
@@ -445,7 +479,7 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
             {
                 await using var command = new NpgsqlCommand(
                     $"""
-                    SELECT q.n, max(ts_rank(p.tsv, q.query))
+                    SELECT q.n, max(ts_rank(p.tsv, q.query, 1))
                     FROM {endpoint.Table.Sql} p JOIN unnest(@queries::tsquery[]) WITH ORDINALITY AS q(query, n) ON p.tsv @@ q.query
                     GROUP BY q.n
                     """, c);
@@ -482,8 +516,12 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         return text.ToString();
     }
 
-    /// <summary>The combined lexical score of a row: the weighted sum of its ranks against each query, each divided by that query's norm.</summary>
-    private const string LexicalScoreSql = "sum(q.weight * ts_rank(p.tsv, q.query) / q.norm) FILTER (WHERE p.tsv @@ q.query)";
+    /// <summary>
+    /// The combined lexical score of a row: the weighted sum of its ranks against each query, each divided by that
+    /// query's norm. ts_rank with normalisation 1 (divided by 1 + log of the document length) ranked SciFact best of
+    /// PostgreSQL's rankings (nDCG@10 61.6 vs 60.1 plain, 42.4 for ts_rank_cd; QUALITY.md).
+    /// </summary>
+    private const string LexicalScoreSql = "sum(q.weight * ts_rank(p.tsv, q.query, 1) / q.norm) FILTER (WHERE p.tsv @@ q.query)";
 
     private async Task<Dictionary<string, float>> LexicalCandidatesAsync(LexicalQuery lexical, int candidates, SimilarQuery query, QueryParts parts,
         long[] rows, CancellationToken cancellationToken)

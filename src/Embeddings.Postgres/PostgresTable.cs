@@ -208,41 +208,26 @@ internal sealed class PostgresTable : IAsyncDisposable
     // ------------------------------------------------------------------ schema
 
     /// <summary>The papers table of one server (a plain table or a shard's share).</summary>
-    public static string PapersTableSql(TableName table, int dimension) => $"""
-        CREATE TABLE {table.Sql} (
-            id text PRIMARY KEY,
-            title text NOT NULL,
-            abstract text NOT NULL,
-            authors text[],
-            author_count integer,
-            date text COLLATE "C",
-            categories text[],
-            url text,
-            content_hash bytea NOT NULL,
-            model_fingerprint text NOT NULL,
-            embedding vector({dimension.ToString(CultureInfo.InvariantCulture)}) NOT NULL,
-            tsv tsvector NOT NULL,
-            synced timestamptz NOT NULL DEFAULT now()
-        )
-        """;
+    public static string PapersTableSql(TableName table, int dimension) =>
+        $"CREATE TABLE {table.Sql} (id text PRIMARY KEY, {OtherColumns(dimension)})";
 
     /// <summary>The coordinator's parent of a sharded table: the same columns, hash-partitioned by id, no local rows.</summary>
-    private static string ParentTableSql(TableName table, int dimension) => $"""
-        CREATE TABLE {table.Sql} (
-            id text NOT NULL,
-            title text NOT NULL,
-            abstract text NOT NULL,
-            authors text[],
-            author_count integer,
-            date text COLLATE "C",
-            categories text[],
-            url text,
-            content_hash bytea NOT NULL,
-            model_fingerprint text NOT NULL,
-            embedding vector({dimension.ToString(CultureInfo.InvariantCulture)}) NOT NULL,
-            tsv tsvector NOT NULL,
-            synced timestamptz NOT NULL DEFAULT now()
-        ) PARTITION BY HASH (id)
+    private static string ParentTableSql(TableName table, int dimension) =>
+        $"CREATE TABLE {table.Sql} (id text NOT NULL, {OtherColumns(dimension)}) PARTITION BY HASH (id)";
+
+    private static string OtherColumns(int dimension) => $"""
+        title text NOT NULL,
+        abstract text NOT NULL,
+        authors text[],
+        author_count integer,
+        date text COLLATE "C",
+        categories text[],
+        url text,
+        content_hash bytea NOT NULL,
+        model_fingerprint text NOT NULL,
+        embedding vector({dimension.ToString(CultureInfo.InvariantCulture)}) NOT NULL,
+        tsv tsvector NOT NULL,
+        synced timestamptz NOT NULL DEFAULT now()
         """;
 
     private const string CatalogSql = """

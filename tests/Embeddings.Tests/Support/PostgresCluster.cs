@@ -60,13 +60,14 @@ internal sealed class PostgresCluster : IDisposable
         }
         string first = Path.Combine(_root, "data0");
         RunAsPostgres(Path.Combine(BinDirectory, "initdb"), "-D", first, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions");
+        // Copies of the first data folder are made before any server runs (a running one holds its pid file).
+        for (int s = 1; s < count; s++)
+        {
+            RunAsPostgres("/bin/cp", "-a", first, Path.Combine(_root, "data" + s));
+        }
         for (int s = 0; s < count; s++)
         {
             string dataDir = Path.Combine(_root, "data" + s);
-            if (s > 0)
-            {
-                RunAsPostgres("/bin/cp", "-a", first, dataDir);
-            }
             int port = FreePort();
             RunAsPostgres(Path.Combine(BinDirectory, "pg_ctl"), "start", "-w", "-t", "120", "-D", dataDir, "-l", dataDir + ".log", "-o",
                 $"-p {port} -c listen_addresses=127.0.0.1 -k {_root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off " +
