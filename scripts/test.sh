@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup-postgres.sh # PostgreSQL 15 + pgvector for the PostgreSQL tests (skipped, saying why, where it cannot install)
 results="$(pwd)/artifacts/test-results"
 rm -rf "$results"
 status=0

@@ -1,6 +1,7 @@
 using Embeddings.Corpus;
+using Embeddings.Digests;
+using Embeddings.Encoding.Lsa;
 using Embeddings.Quality;
-using Embeddings.Quality.Lsa;
 using Embeddings.Topics;
 
 namespace Embeddings.Bench;

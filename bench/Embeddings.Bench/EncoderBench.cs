@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Text.Json;
 using Embeddings.Corpus;
 using Embeddings.Encoding;
+using Embeddings.Numerics;
 
 namespace Embeddings.Bench;
 

@@ -20,6 +20,10 @@ internal static class Program
                 return TopicsBench.Run(rest);
             case "digest-demo":
                 return DigestDemo.Run(rest);
+            case "postgres":
+                return PostgresBench.RunAsync(rest).GetAwaiter().GetResult();
+            case "postgres-quality":
+                return PostgresQualityBench.RunAsync(rest).GetAwaiter().GetResult();
             case "quality":
                 return QualityBench.Run(rest);
             case "card-tokenizers":
@@ -34,6 +38,7 @@ internal static class Program
         Console.Error.WriteLine("  hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--threads 0] [--spread 1.0] [--vectors FILE] [--no-hnswlib]");
         Console.Error.WriteLine("  topics [--sizes 10000,100000] [--dim 512] [--k 50] [--no-sklearn]");
         Console.Error.WriteLine("  digest-demo [--dumps DIR] [--out DIR] [--k N]");
+        Console.Error.WriteLine("  postgres [--n 100000] [--dim 384] [--queries 1000] [--m 16] [--ef-construction 200] [--rounds 2]");
         Console.Error.WriteLine("  quality [--scifact DIR] [--dims 384] [--repeat 3]");
         Console.Error.WriteLine("  gpu-check [--model DIR] [--limit 1000]");
         Console.Error.WriteLine("  card-tokenizers [--rounds 7]");

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Embeddings.Quality.Eval;
-using Embeddings.Quality.Lexical;
-using Embeddings.Quality.Lsa;
+using Embeddings.Encoding.Lsa;
+using Embeddings.Evaluation;
+using Embeddings.Lexical;
 
 namespace Embeddings.Bench;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Embeddings.Corpus;
+using Embeddings.Evaluation;
 using Embeddings.Progress;
 using Embeddings.Topics;
 
@@ -51,7 +52,7 @@ internal static class TopicsBench
                 var model = TopicPipeline.Fit(papers, vectors, dim, options, stages);
                 stages.Finish();
                 double total = sw.Elapsed.TotalSeconds;
-                double v = ClusteringMetrics.VMeasure(labels, model.Assignments);
+                double v = ClusteringMetrics.VMeasure([.. labels], [.. model.Assignments]).VMeasure;
                 Console.WriteLine($"n={n} {name}: {total:F2} s, V-measure {v:F4}, topics {model.Topics.Count}, outliers {model.OutlierIds.Count}, peak WS {stages.PeakMiB:F0} MiB");
                 foreach (var s in stages.Stages)
                 {

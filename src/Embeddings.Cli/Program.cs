@@ -16,6 +16,7 @@ public static class Program
         root.Add(Commands.ExportCommand.Create());
         root.Add(Commands.IndexCommand.Create());
         root.Add(Commands.SimilarCommand.Create());
+        root.Add(Commands.SyncCommand.Create());
         root.Add(Commands.EvalCommand.Create());
         root.Add(Commands.TopicsCommand.Create());
         root.Add(Commands.DigestCommand.Create());

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Embeddings.Digests;
 using Embeddings.IO;
 using Embeddings.Store;
 using Embeddings.Topics;

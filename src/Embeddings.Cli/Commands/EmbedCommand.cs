@@ -209,7 +209,7 @@ internal static class ModelOptions
     public static ISentenceEncoder? LoadEncoder(string? modelDir, EncoderOptions options, string? storeDir = null)
     {
         string dir = ResolveModelDirectory(modelDir, storeDir);
-        ISentenceEncoder encoder = Quality.ModelFolders.Load(dir, options);
+        ISentenceEncoder encoder = ModelFolders.Load(dir, options);
         if (encoder is OnnxSentenceEncoder { ProviderWarning: { } warning })
         {
             Console.Error.WriteLine("embeddings: warning: " + warning);

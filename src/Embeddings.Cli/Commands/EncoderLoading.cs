@@ -1,5 +1,4 @@
 using Embeddings.Encoding;
-using Embeddings.Quality;
 
 namespace Embeddings.Cli.Commands;
 

@@ -2,9 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Embeddings.Encoding;
+using Embeddings.Evaluation;
+using Embeddings.Lexical;
 using Embeddings.Quality;
-using Embeddings.Quality.Eval;
-using Embeddings.Quality.Lexical;
+using Embeddings.Tokenization;
 
 namespace Embeddings.Cli.Commands;
 
@@ -33,9 +34,9 @@ internal static class EvalCommand
         var hybrid = new Option<float[]>("--hybrid-weights") { Description = "Neural weights a of the concatenated hybrids.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.25f, 0.5f, 0.75f] };
         var fusion = new Option<float[]>("--fusion-weights") { Description = "Vector weights of the BM25 + vector fusions.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.1f, 0.2f, 0.3f, 0.5f] };
         var seeds = new Option<int>("--seeds") { Description = "k-means seeds per clustering configuration.", DefaultValueFactory = _ => 3 };
-        var clusterer = new Option<string>("--clusterer") { Description = "kmeans (Lloyd + k-means++, best of 3, as scikit-learn), topics-kmeans (the topics pipeline's k-means), topics-hdbscan or topics-communities (the pipeline's own cluster counts; outliers count as one cluster).", DefaultValueFactory = _ => "kmeans" };
+        var clusterer = new Option<string>("--clusterer") { Description = "kmeans: the k-means of the topics pipeline (topics-kmeans is the same, kept for scripts); topics-hdbscan or topics-communities: the pipeline's other clusterers with their own cluster counts (outliers count as one cluster).", DefaultValueFactory = _ => "kmeans" };
         clusterer.AcceptOnlyFromAmong("kmeans", "topics-kmeans", "topics-hdbscan", "topics-communities");
-        var kChoice = new Option<string>("--k") { Description = "With topics-kmeans: gold (the number of labels, default), or how topics choose k themselves: rule (sqrt(n/2)), silhouette, elbow.", DefaultValueFactory = _ => "gold" };
+        var kChoice = new Option<string>("--k") { Description = "With kmeans: gold (the number of labels, default), or how topics choose k themselves: rule (sqrt(n/2)), silhouette, elbow.", DefaultValueFactory = _ => "gold" };
         kChoice.AcceptOnlyFromAmong("gold", "rule", "silhouette", "elbow");
         var noPrompt = new Option<bool>("--no-query-prompt") { Description = "Embed retrieval queries without the model's query prompt (for models that have one, e.g. arctic-embed-xs)." };
         var noWindowing = new Option<bool>("--no-windowing") { Description = "Embed long texts cut to the model's token limit instead of sentence windows." };
@@ -125,11 +126,10 @@ internal static class EvalCommand
 
     private static IEvalClusterer CreateClusterer(string name, string k) => name switch
     {
-        "topics-kmeans" when k == "gold" => new TopicsKMeans(),
-        "topics-kmeans" => new TopicsMethodClusterer(Topics.TopicMethod.KMeans, Enum.Parse<Topics.KSelection>(k == "rule" ? "RuleOfThumb" : k, ignoreCase: true)),
         "topics-hdbscan" => new TopicsMethodClusterer(Topics.TopicMethod.Hdbscan, null),
         "topics-communities" => new TopicsMethodClusterer(Topics.TopicMethod.Communities, null),
-        _ => new EvalKMeans(),
+        _ when k == "gold" => new TopicsKMeans(),
+        _ => new TopicsMethodClusterer(Topics.TopicMethod.KMeans, Enum.Parse<Topics.KSelection>(k == "rule" ? "RuleOfThumb" : k, ignoreCase: true)),
     };
 }
 

@@ -2,10 +2,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Embeddings.Corpus;
+using Embeddings.Encoding.Lsa;
 using Embeddings.Quality;
-using Embeddings.Quality.Lexical;
-using Embeddings.Quality.Lsa;
 using Embeddings.Store;
+using Embeddings.Tokenization;
 
 namespace Embeddings.Cli.Commands;
 

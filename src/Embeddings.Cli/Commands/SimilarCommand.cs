@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Embeddings.Encoding;
+using Embeddings.Postgres;
 using Embeddings.Search;
 using Embeddings.Store;
 
@@ -16,7 +17,10 @@ internal static class SimilarCommand
 {
     internal static Command Create()
     {
-        var store = IndexCommand.StoreOption();
+        var store = new Option<string?>("--store", "-s") { Description = "Store folder (made by `embeddings ingest`); or --postgres." };
+        var postgres = new Option<string?>("--postgres") { Description = "Answer from a PostgreSQL table made by `embeddings sync` instead of a store (a connection string, as for sync)." };
+        var table = SyncCommand.TableOption();
+        var shards = SyncCommand.ShardsOption("With --postgres on a sharded table: connections of shards whose credentials differ from the coordinator's.");
         var id = new Option<string?>("--id") { Description = "Id of a stored paper to find neighbours of." };
         var text = new Option<string?>("--text") { Description = "Free text (title and/or abstract)." };
         var file = new Option<string?>("--file") { Description = "A file whose text is the query." };
@@ -46,7 +50,7 @@ internal static class SimilarCommand
 
         var command = new Command("similar", "Find the papers most similar to a stored paper, a text, or several examples.")
         {
-            store, id, text, file, queries, like, unlike, k, minScore, mode, fusion, filter, exact, ef, json, model, output, quiet,
+            store, postgres, table, shards, id, text, file, queries, like, unlike, k, minScore, mode, fusion, filter, exact, ef, json, model, output, quiet,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
         {
@@ -65,7 +69,7 @@ internal static class SimilarCommand
                 K = parse.GetValue(k),
                 MinScore = parse.GetValue(minScore),
                 Mode = Enum.Parse<RankingMode>(parse.GetValue(mode)!, ignoreCase: true),
-                Fusion = parse.GetValue(fusion) == "rrf" ? Quality.Hybrid.FusionMethod.ReciprocalRank : Quality.Hybrid.FusionMethod.WeightedMinMax,
+                Fusion = parse.GetValue(fusion) == "rrf" ? FusionMethod.ReciprocalRank : FusionMethod.WeightedMinMax,
                 Filter = PaperFilter.Parse(parse.GetValue(filter) ?? []),
                 Exact = parse.GetValue(exact),
                 Ef = parse.GetValue(ef),
@@ -76,7 +80,26 @@ internal static class SimilarCommand
                 return CliRunner.BadInput;
             }
 
-            using PaperStore paperStore = PaperStore.Open(parse.GetValue(store)!);
+            string? storeDir = parse.GetValue(store);
+            string? connection = parse.GetValue(postgres);
+            if ((storeDir is null) == (connection is null))
+            {
+                Console.Error.WriteLine("embeddings: give one of --store DIR or --postgres CONN.");
+                return CliRunner.BadInput;
+            }
+            if (connection is not null)
+            {
+                await using PostgresPaperSearch database = await PostgresPaperSearch.OpenAsync(new PostgresSearchOptions
+                {
+                    ConnectionString = connection,
+                    Table = parse.GetValue(table)!,
+                    Shards = SyncCommand.SplitShards(parse.GetValue(shards)),
+                    ModelDirectory = parse.GetValue(model),
+                }, ct).ConfigureAwait(false);
+                return await AnswerAsync(database.SearchAsync, template, queriesPath, parse.GetValue(output), parse.GetValue(json), ct).ConfigureAwait(false);
+            }
+
+            using PaperStore paperStore = PaperStore.Open(storeDir!);
             bool needsEncoder = template.Mode != RankingMode.Lexical && (template.Text is not null || queriesPath is not null);
             using ISentenceEncoder? encoder = needsEncoder ? ModelOptions.LoadEncoder(parse.GetValue(model), new EncoderOptions(), parse.GetValue(store)) : null;
             if (needsEncoder && encoder is null)
@@ -87,25 +110,33 @@ internal static class SimilarCommand
             using PaperSearch search = await PaperSearch.OpenAsync(paperStore, encoder, null, progress, ct).ConfigureAwait(false);
             progress.Dispose();
 
-            if (queriesPath is not null)
-            {
-                return await AnswerQueriesAsync(search, template, queriesPath, parse.GetValue(output), ct).ConfigureAwait(false);
-            }
-            IReadOnlyList<SimilarHit> hits = await search.SearchAsync(template, ct).ConfigureAwait(false);
-            if (parse.GetValue(json))
-            {
-                Console.WriteLine(HitsJson(hits, queryId: null));
-            }
-            else
-            {
-                PrintTable(hits);
-            }
-            return CliRunner.Ok;
+            return await AnswerAsync(search.SearchAsync, template, queriesPath, parse.GetValue(output), parse.GetValue(json), ct).ConfigureAwait(false);
         }, cancellationToken));
         return command;
     }
 
-    private static async Task<int> AnswerQueriesAsync(PaperSearch search, SimilarQuery template, string path, string? output, CancellationToken ct)
+    /// <summary>One query printed as a table or JSON, or every line of a --queries file; the same for a store and for PostgreSQL.</summary>
+    private static async Task<int> AnswerAsync(Func<SimilarQuery, CancellationToken, Task<IReadOnlyList<SimilarHit>>> search, SimilarQuery template,
+        string? queriesPath, string? output, bool json, CancellationToken ct)
+    {
+        if (queriesPath is not null)
+        {
+            return await AnswerQueriesAsync(search, template, queriesPath, output, ct).ConfigureAwait(false);
+        }
+        IReadOnlyList<SimilarHit> hits = await search(template, ct).ConfigureAwait(false);
+        if (json)
+        {
+            Console.WriteLine(HitsJson(hits, queryId: null));
+        }
+        else
+        {
+            PrintTable(hits);
+        }
+        return CliRunner.Ok;
+    }
+
+    private static async Task<int> AnswerQueriesAsync(Func<SimilarQuery, CancellationToken, Task<IReadOnlyList<SimilarHit>>> search, SimilarQuery template,
+        string path, string? output, CancellationToken ct)
     {
         TextWriter writer = output is null ? Console.Out : new StreamWriter(output, append: false, new UTF8Encoding(false));
         try
@@ -119,7 +150,7 @@ internal static class SimilarCommand
                     continue;
                 }
                 (string queryId, string queryText) = ParseQueryLine(path, line, raw);
-                IReadOnlyList<SimilarHit> hits = await search.SearchAsync(template with { PaperId = null, Text = queryText }, ct).ConfigureAwait(false);
+                IReadOnlyList<SimilarHit> hits = await search(template with { PaperId = null, Text = queryText }, ct).ConfigureAwait(false);
                 await writer.WriteLineAsync(HitsJson(hits, queryId)).ConfigureAwait(false);
             }
         }

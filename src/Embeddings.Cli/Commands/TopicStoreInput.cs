@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Numerics.Tensors;
 using Embeddings.Corpus;
+using Embeddings.Digests;
 using Embeddings.Store;
 using Embeddings.Topics;
 

@@ -1,3 +1,5 @@
+using Embeddings.Numerics;
+
 namespace Embeddings.Encoding;
 
 /// <summary>How runs of the model are spread over the cores.</summary>

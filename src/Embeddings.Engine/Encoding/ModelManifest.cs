@@ -43,7 +43,7 @@ public sealed record ModelFile(string RelativePath, string Sha256, long Bytes);
 /// has none, from a plain sentence-transformers export (<see cref="SentenceTransformersFolder"/>). Loading checks that
 /// every file is there and has its recorded size and sha256, so a corrupt or half-copied model fails here, with the
 /// file named, and not on the first text. Folders of other kinds (<c>lsa</c>) are opened by
-/// <see cref="Quality.ModelFolders.Load"/>, the one loader for every kind.
+/// <see cref="ModelFolders.Load"/>, the one loader for every kind.
 /// </summary>
 public sealed class ModelManifest
 {
@@ -185,7 +185,7 @@ public sealed class ModelManifest
     /// <summary>
     /// The kind written in the folder's <see cref="FileName"/> (<c>use-lite</c>, <c>sentence-transformers</c>,
     /// <c>lsa</c>, ...), <c>sentence-transformers</c> for an export without our manifest, or null when the folder is
-    /// neither. Reads only the kind: <see cref="Quality.ModelFolders.Load"/> uses it to pick the loader.
+    /// neither. Reads only the kind: <see cref="ModelFolders.Load"/> uses it to pick the loader.
     /// </summary>
     /// <exception cref="ModelLoadException">The manifest is not valid JSON or has no kind.</exception>
     public static string? ReadKind(string modelDirectory)

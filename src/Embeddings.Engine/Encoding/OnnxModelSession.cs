@@ -190,7 +190,7 @@ internal sealed class OnnxModelSession : IDisposable
         }
         catch (OrtException e)
         {
-            OnnxRuntimeException error = OnnxRuntimeException.From(e, path);
+            OnnxRuntimeException error = RuntimeError(e, path);
             if (device == EncoderDevice.Cuda)
             {
                 throw error;
@@ -238,7 +238,7 @@ internal sealed class OnnxModelSession : IDisposable
                 {
                     throw new OperationCanceledException("The model run was cancelled.", e, cancellationToken);
                 }
-                throw OnnxRuntimeException.From(e, ModelPath);
+                throw RuntimeError(e, ModelPath);
             }
             // Wait for a cancellation callback that may still be setting Terminate before the options are released.
             registration.Dispose();
@@ -269,6 +269,20 @@ internal sealed class OnnxModelSession : IDisposable
         {
             _session.Dispose();
         }
+    }
+
+    /// <summary>Our typed error for an exception of the ONNX Runtime API, reading its "[ErrorCode:X]" prefix.</summary>
+    private static OnnxRuntimeException RuntimeError(OrtException e, string what)
+    {
+        string message = e.Message;
+        string code = "";
+        const string prefix = "[ErrorCode:";
+        if (message.StartsWith(prefix, StringComparison.Ordinal) && message.IndexOf(']', StringComparison.Ordinal) is int end and > 0)
+        {
+            code = message[prefix.Length..end];
+            message = message[(end + 1)..].Trim();
+        }
+        return new OnnxRuntimeException($"{what}: ONNX Runtime failed ({(code.Length > 0 ? code : "error")}): {message}", code, message, e);
     }
 
     private static OnnxTensorInfo Describe(string name, NodeMetadata metadata)

@@ -69,18 +69,4 @@ public sealed class OnnxRuntimeException : EmbeddingsException
 
     /// <summary>The runtime's message, unchanged.</summary>
     public string RuntimeMessage { get; }
-
-    /// <summary>Wraps an exception of the ONNX Runtime API, reading its "[ErrorCode:X]" prefix.</summary>
-    internal static OnnxRuntimeException From(Microsoft.ML.OnnxRuntime.OnnxRuntimeException e, string what)
-    {
-        string message = e.Message;
-        string code = "";
-        const string prefix = "[ErrorCode:";
-        if (message.StartsWith(prefix, StringComparison.Ordinal) && message.IndexOf(']', StringComparison.Ordinal) is int end and > 0)
-        {
-            code = message[prefix.Length..end];
-            message = message[(end + 1)..].Trim();
-        }
-        return new OnnxRuntimeException($"{what}: ONNX Runtime failed ({(code.Length > 0 ? code : "error")}): {message}", code, message, e);
-    }
 }

@@ -65,7 +65,7 @@ public static class SentenceEncoder
     }
 
     /// <summary>
-    /// Refuses a folder of a kind that is not ONNX (an <c>lsa</c> folder, pointing at <see cref="Quality.ModelFolders.Load"/>,
+    /// Refuses a folder of a kind that is not ONNX (an <c>lsa</c> folder, pointing at <see cref="ModelFolders.Load"/>,
     /// or an unknown kind, listing the known ones) before anything is loaded.
     /// </summary>
     internal static void RefuseOtherKinds(string modelDirectory)

@@ -17,27 +17,17 @@ public static class AtomicFile
     public static void Write(string path, Action<Stream> write, Action? beforeRename)
     {
         ArgumentNullException.ThrowIfNull(write);
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            beforeRename?.Invoke();
-            File.Move(temp, full, overwrite: true);
-            FlushDirectory(dir);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
+        using PendingFile pending = Begin(path);
+        write(pending.Stream);
+        pending.Publish(beforeRename);
     }
+
+    /// <summary>
+    /// Starts a file that is published later: the bytes go to <see cref="PendingFile.Stream"/> (a temporary file
+    /// beside the target) until <see cref="PendingFile.Publish"/>; disposing it unpublished deletes the temporary file,
+    /// so an interrupted writer never leaves a torn file under the target name.
+    /// </summary>
+    public static PendingFile Begin(string path) => new(path);
 
     /// <summary>Writes all bytes atomically.</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
@@ -74,7 +64,7 @@ public static class AtomicFile
         }
     }
 
-    private static void TryDelete(string path)
+    internal static void TryDelete(string path)
     {
         try
         {
@@ -86,5 +76,50 @@ public static class AtomicFile
         catch (UnauthorizedAccessException)
         {
         }
+    }
+}
+
+/// <summary>A file being written beside its target, published atomically by rename (see <see cref="AtomicFile.Begin"/>).</summary>
+public sealed class PendingFile : IDisposable
+{
+    private readonly string _target;
+    private readonly string _temp;
+    private bool _published;
+
+    internal PendingFile(string path)
+    {
+        _target = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(_target)!;
+        Directory.CreateDirectory(dir);
+        _temp = Path.Combine(dir, $".{Path.GetFileName(_target)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        Stream = new FileStream(_temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+    }
+
+    /// <summary>The temporary file (seekable).</summary>
+    public FileStream Stream { get; }
+
+    /// <summary>
+    /// Flushes the temporary file to disk and renames it over the target; <paramref name="beforeRename"/> runs just
+    /// before the rename (crash-injection tests use it).
+    /// </summary>
+    public void Publish(Action? beforeRename = null)
+    {
+        Stream.Flush(flushToDisk: true);
+        Stream.Dispose();
+        beforeRename?.Invoke();
+        File.Move(_temp, _target, overwrite: true);
+        _published = true;
+        AtomicFile.FlushDirectory(Path.GetDirectoryName(_target)!);
+    }
+
+    /// <summary>Deletes the temporary file unless it was published.</summary>
+    public void Dispose()
+    {
+        if (_published)
+        {
+            return;
+        }
+        Stream.Dispose();
+        AtomicFile.TryDelete(_temp);
     }
 }

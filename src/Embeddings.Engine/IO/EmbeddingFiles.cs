@@ -57,53 +57,6 @@ public static class EmbeddingWriter
     };
 }
 
-/// <summary>A temporary file beside the target, published by rename; shared by both writers.</summary>
-internal sealed class PendingFile : IDisposable
-{
-    private readonly string _target;
-    private readonly string _temp;
-    private bool _published;
-
-    public PendingFile(string path)
-    {
-        _target = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(_target)!;
-        Directory.CreateDirectory(dir);
-        _temp = Path.Combine(dir, $".{Path.GetFileName(_target)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        Stream = new FileStream(_temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
-    }
-
-    public FileStream Stream { get; }
-
-    public void Publish()
-    {
-        Stream.Flush(flushToDisk: true);
-        Stream.Dispose();
-        File.Move(_temp, _target, overwrite: true);
-        AtomicFile.FlushDirectory(Path.GetDirectoryName(_target)!);
-        _published = true;
-    }
-
-    public void Dispose()
-    {
-        if (_published)
-        {
-            return;
-        }
-        Stream.Dispose();
-        try
-        {
-            File.Delete(_temp);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-}
-
 /// <summary>
 /// JSON Lines writer: <c>{"id":"...","vector":[...],"truncated":false}</c>, plus <c>"empty":true</c> on records of
 /// empty texts. Floats are written in the shortest form that parses back to the same float (invariant culture).
@@ -118,7 +71,7 @@ internal sealed class JsonlEmbeddingWriter : IEmbeddingWriter
     public JsonlEmbeddingWriter(string path, int dimension)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
-        _file = new PendingFile(path);
+        _file = AtomicFile.Begin(path);
         _dimension = dimension;
         _json = new Utf8JsonWriter(_file.Stream, new JsonWriterOptions { Indented = false, SkipValidation = true });
     }
@@ -213,26 +166,27 @@ public sealed class EmbeddingFileContents
 }
 
 /// <summary>
-/// The binary embedding format (version 1), all integers and floats little-endian. Layout (details in docs/formats.md):
+/// The binary embedding format, all numbers little-endian (details in docs/formats.md). Version 2, written by this
+/// build, is the payload below in the checksummed <see cref="Container"/> (magic "EMBVEC\r\n"):
 /// <code>
-/// header:  magic "EMBVEC\r\n" (8) | version u32 | dimension u32 | count u64 | flags u32 | fingerprint length u32
-///          | fingerprint UTF-8 | zero padding to a multiple of 8 | header checksum u64 (XxHash64 of the header bytes before it)
-/// body:    vectors f32[count * dimension] | ids: count x (byte length u32, UTF-8) | record flags u8[count] (bit 0 truncated, bit 1 empty)
-/// trailer: body checksum u64 (XxHash64 of the body) | end magic "EMBVEND\n" (8)
+/// payload: dimension u32 | flags u32 (0) | fingerprint length u32 | fingerprint UTF-8 | zero padding so the vectors
+///          start at a file offset that is a multiple of 8 | vectors f32[count * dimension]
+///          | ids: count x (byte length u32, UTF-8) | record flags u8[count] (bit 0 truncated, bit 1 empty) | count u64
 /// </code>
-/// Vectors come first so that a reader can map them without parsing the ids; the count is patched into the header
-/// when the writer completes, which is why header and body carry separate checksums.
+/// Vectors come first so a reader can map them without parsing the ids; the count closes the payload because the
+/// streaming writer learns it last. Version 1 files (their own header and body checksums, see docs/formats.md) are
+/// still read.
 /// </summary>
 public static class EmbeddingBinaryFormat
 {
     /// <summary>First 8 bytes of every file.</summary>
     public static ReadOnlySpan<byte> Magic => "EMBVEC\r\n"u8;
 
-    /// <summary>Last 8 bytes of every complete file.</summary>
+    /// <summary>Last 8 bytes of a complete version 1 file.</summary>
     public static ReadOnlySpan<byte> EndMagic => "EMBVEND\n"u8;
 
-    /// <summary>The version this build writes and reads.</summary>
-    public const uint Version = 1;
+    /// <summary>The version this build writes; it reads this one and version 1.</summary>
+    public const uint Version = 2;
 
     /// <summary>Longest fingerprint accepted (bytes of UTF-8).</summary>
     public const int MaxFingerprintBytes = 1024;
@@ -240,20 +194,107 @@ public static class EmbeddingBinaryFormat
     internal const byte FlagTruncated = 1;
     internal const byte FlagEmpty = 2;
 
-    /// <summary>Reads and checks a whole file.</summary>
+    internal static readonly ContainerFormat Format = ContainerFormat.Create("embeddings binary file", "EMBVEC\r\n", Version, oldestVersion: 2,
+        fix: "write it again with `embeddings embed --format bin`");
+
+    /// <summary>Reads and checks a whole file (version 1 or 2).</summary>
     /// <exception cref="DataFormatException">Bad magic, unknown version, size or checksum mismatch.</exception>
     public static EmbeddingFileContents Read(string path)
+    {
+        Span<byte> head = stackalloc byte[12];
+        using (var probe = File.OpenRead(path))
+        {
+            if (probe.Length >= 12)
+            {
+                probe.ReadExactly(head);
+                if (head[..8].SequenceEqual(Magic) && BinaryPrimitives.ReadUInt32LittleEndian(head[8..]) == 1)
+                {
+                    return ReadVersion1(path);
+                }
+            }
+        }
+        return Container.Read(path, Format, ReadPayload);
+    }
+
+    private static EmbeddingFileContents ReadPayload(ContainerReader c)
+    {
+        BinaryReader r = c.Binary;
+        uint dimension = r.ReadUInt32();
+        r.ReadUInt32(); // flags, reserved
+        uint fpLength = r.ReadUInt32();
+        if (dimension == 0 || dimension > 1 << 20 || fpLength > MaxFingerprintBytes)
+        {
+            throw new InvalidDataException($"header fields out of range (dimension {dimension}, fingerprint length {fpLength})");
+        }
+        string fingerprint = System.Text.Encoding.UTF8.GetString(r.ReadBytes((int)fpLength));
+        r.ReadBytes(Padding((int)fpLength));
+        // What follows is count x (4 D vector bytes + id + 1 flag byte), then the count itself (the last 8 bytes).
+        long rest = c.Length - c.Position - 8;
+        if (rest < 0)
+        {
+            throw new InvalidDataException("payload too short for its count");
+        }
+        long maxCount = rest / ((4L * dimension) + 5);
+        var all = new byte[rest];
+        c.ReadExactly(all);
+        ulong count = r.ReadUInt64();
+        if (count > (ulong)maxCount)
+        {
+            throw new InvalidDataException($"count {count} does not fit the payload");
+        }
+        int n = (int)count;
+        long vectorBytes = (long)n * dimension * sizeof(float);
+        var vectors = new float[(long)n * dimension];
+        ReadOnlySpan<byte> body = all;
+        body[..(int)vectorBytes].CopyTo(MemoryMarshal.AsBytes(vectors.AsSpan()));
+        if (!BitConverter.IsLittleEndian)
+        {
+            Span<int> words = MemoryMarshal.Cast<float, int>(vectors.AsSpan());
+            BinaryPrimitives.ReverseEndianness(words, words);
+        }
+        var ids = new string[n];
+        int pos = (int)vectorBytes;
+        for (int i = 0; i < n; i++)
+        {
+            if (pos + 4 > body.Length)
+            {
+                throw new InvalidDataException($"id {i} runs past the end of the payload");
+            }
+            int len = (int)BinaryPrimitives.ReadUInt32LittleEndian(body[pos..]);
+            pos += 4;
+            if (len < 0 || pos + len > body.Length)
+            {
+                throw new InvalidDataException($"id {i} runs past the end of the payload");
+            }
+            ids[i] = System.Text.Encoding.UTF8.GetString(body.Slice(pos, len));
+            pos += len;
+        }
+        if (pos + n != body.Length)
+        {
+            throw new InvalidDataException("payload length does not match its ids and flags");
+        }
+        var truncated = new bool[n];
+        var isEmpty = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            byte f = body[pos + i];
+            truncated[i] = (f & FlagTruncated) != 0;
+            isEmpty[i] = (f & FlagEmpty) != 0;
+        }
+        return new EmbeddingFileContents(fingerprint, (int)dimension, ids, vectors, truncated, isEmpty);
+    }
+
+    /// <summary>Zero bytes after a fingerprint of <paramref name="fingerprintBytes"/> so the vectors start 8-byte aligned in the file.</summary>
+    internal static int Padding(int fingerprintBytes) => Align8(Container.HeaderBytes + 12 + fingerprintBytes) - (Container.HeaderBytes + 12 + fingerprintBytes);
+
+    /// <summary>Reads a version 1 file (own header and body checksums, end magic), as written before the container.</summary>
+    private static EmbeddingFileContents ReadVersion1(string path)
     {
         byte[] data = File.ReadAllBytes(path);
         ReadOnlySpan<byte> span = data;
         if (span.Length < 40 || !span[..8].SequenceEqual(Magic))
         {
             ThrowHelper.Format(path, "not an embeddings binary file (bad magic); expected a file written by `embeddings embed --format bin`");
-        }
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(span[8..]);
-        if (version != Version)
-        {
-            ThrowHelper.Format(path, $"format version {version} is not supported by this build (it reads version {Version})");
         }
         uint dimension = BinaryPrimitives.ReadUInt32LittleEndian(span[12..]);
         ulong count = BinaryPrimitives.ReadUInt64LittleEndian(span[16..]);
@@ -347,29 +388,29 @@ public static class EmbeddingBinaryFormat
 internal sealed class BinaryEmbeddingWriter : IEmbeddingWriter
 {
     private readonly PendingFile _file;
+    private readonly ContainerStreamWriter _container;
     private readonly int _dimension;
-    private readonly byte[] _fingerprint;
-    private readonly int _headerLength;
-    private readonly XxHash64 _bodyHash = new();
     private readonly List<string> _ids = [];
     private readonly List<byte> _flags = [];
-    private byte[] _vectorBytes;
 
     public BinaryEmbeddingWriter(string path, int dimension, string fingerprint)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         ArgumentNullException.ThrowIfNull(fingerprint);
-        _fingerprint = System.Text.Encoding.UTF8.GetBytes(fingerprint);
-        if (_fingerprint.Length > EmbeddingBinaryFormat.MaxFingerprintBytes)
+        byte[] fingerprintBytes = System.Text.Encoding.UTF8.GetBytes(fingerprint);
+        if (fingerprintBytes.Length > EmbeddingBinaryFormat.MaxFingerprintBytes)
         {
             throw new ArgumentException("fingerprint too long", nameof(fingerprint));
         }
         _dimension = dimension;
-        _vectorBytes = new byte[dimension * sizeof(float)];
-        _file = new PendingFile(path);
-        _headerLength = EmbeddingBinaryFormat.Align8(32 + _fingerprint.Length);
-        // Reserve the header (+ its checksum); it is written for real, with the final count, in Complete.
-        _file.Stream.Write(new byte[_headerLength + 8]);
+        _file = AtomicFile.Begin(path);
+        _container = Container.Begin(_file.Stream, EmbeddingBinaryFormat.Format);
+        BinaryWriter w = _container.Payload;
+        w.Write((uint)dimension);
+        w.Write(0u);
+        w.Write((uint)fingerprintBytes.Length);
+        w.Write(fingerprintBytes);
+        w.Write(new byte[EmbeddingBinaryFormat.Padding(fingerprintBytes.Length)]);
     }
 
     public long Count => _ids.Count;
@@ -381,55 +422,23 @@ internal sealed class BinaryEmbeddingWriter : IEmbeddingWriter
         {
             throw new ArgumentException($"vector has {vector.Length} floats, the file's dimension is {_dimension}", nameof(vector));
         }
-        if (BitConverter.IsLittleEndian)
-        {
-            MemoryMarshal.AsBytes(vector).CopyTo(_vectorBytes);
-        }
-        else
-        {
-            for (int i = 0; i < vector.Length; i++)
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(_vectorBytes.AsSpan(i * 4), vector[i]);
-            }
-        }
-        _file.Stream.Write(_vectorBytes);
-        _bodyHash.Append(_vectorBytes);
+        _container.Payload.WriteWords(vector);
         _ids.Add(id);
         _flags.Add((byte)((truncated ? EmbeddingBinaryFormat.FlagTruncated : 0) | (isEmpty ? EmbeddingBinaryFormat.FlagEmpty : 0)));
     }
 
     public void Complete()
     {
-        Stream s = _file.Stream;
-        byte[] lengthBytes = new byte[4];
+        BinaryWriter w = _container.Payload;
         foreach (string id in _ids)
         {
             byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(id);
-            BinaryPrimitives.WriteUInt32LittleEndian(lengthBytes, (uint)utf8.Length);
-            s.Write(lengthBytes);
-            s.Write(utf8);
-            _bodyHash.Append(lengthBytes);
-            _bodyHash.Append(utf8);
+            w.Write((uint)utf8.Length);
+            w.Write(utf8);
         }
-        byte[] flags = _flags.ToArray();
-        s.Write(flags);
-        _bodyHash.Append(flags);
-        byte[] trailer = new byte[16];
-        BinaryPrimitives.WriteUInt64LittleEndian(trailer, _bodyHash.GetCurrentHashAsUInt64());
-        EmbeddingBinaryFormat.EndMagic.CopyTo(trailer.AsSpan(8));
-        s.Write(trailer);
-
-        byte[] header = new byte[_headerLength + 8];
-        EmbeddingBinaryFormat.Magic.CopyTo(header);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), EmbeddingBinaryFormat.Version);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(12), (uint)_dimension);
-        BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(16), (ulong)_ids.Count);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(24), 0);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(28), (uint)_fingerprint.Length);
-        _fingerprint.CopyTo(header.AsSpan(32));
-        BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(_headerLength), XxHash64.HashToUInt64(header.AsSpan(0, _headerLength)));
-        s.Position = 0;
-        s.Write(header);
+        w.Write(_flags.ToArray());
+        w.Write((ulong)_ids.Count);
+        _container.Complete();
         _file.Publish();
     }
 

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Embeddings.IO;
@@ -24,8 +22,9 @@ public sealed unsafe partial class HnswIndex
     /// <summary>The format version this build writes and the newest it reads.</summary>
     public const int FormatVersion = 1;
 
-    private const int HeaderBytes = 32;
-    private static ReadOnlySpan<byte> Magic => "EMBHNSW\0"u8;
+    /// <summary>The index file in the checksummed <see cref="Container"/> (version 1 was already this layout).</summary>
+    internal static readonly ContainerFormat Format = ContainerFormat.Create("HNSW index", "EMBHNSW\0", FormatVersion, oldestVersion: 1,
+        fix: "rebuild the index with `embeddings index build`");
 
     /// <summary>
     /// Writes the index to <paramref name="path"/> atomically (readers see the old file or the complete new one).
@@ -38,7 +37,7 @@ public sealed unsafe partial class HnswIndex
         try
         {
             ThrowIfDisposed();
-            AtomicFile.Write(path, stream => WriteTo(stream, cancellationToken));
+            Container.Write(path, Format, writer => WritePayload(writer, cancellationToken));
         }
         finally
         {
@@ -46,33 +45,26 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private void WriteTo(Stream stream, CancellationToken cancellationToken)
+    private void WritePayload(BinaryWriter writer, CancellationToken cancellationToken)
     {
-        Span<byte> header = stackalloc byte[HeaderBytes];
-        header.Clear();
-        Magic.CopyTo(header);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], FormatVersion);
-        stream.Write(header);
-
-        var writer = new HashingWriter(stream);
         int slots = _slotCount;
         byte[] fingerprint = System.Text.Encoding.UTF8.GetBytes(ModelFingerprint);
-        writer.WriteInt32(_dimension);
-        writer.WriteInt32(_m);
-        writer.WriteInt32(_maxM0);
-        writer.WriteInt32(_efConstruction);
-        writer.WriteInt32(EfSearch);
-        writer.WriteInt32(_seed);
-        writer.WriteInt32((int)_metric);
-        writer.WriteInt32(fingerprint.Length);
+        writer.Write(_dimension);
+        writer.Write(_m);
+        writer.Write(_maxM0);
+        writer.Write(_efConstruction);
+        writer.Write(EfSearch);
+        writer.Write(_seed);
+        writer.Write((int)_metric);
+        writer.Write(fingerprint.Length);
         writer.Write(fingerprint);
-        writer.WriteInt32(_coveredCount);
-        writer.WriteInt32(slots);
-        writer.WriteInt32(_liveCount);
-        writer.WriteInt32((int)_stride);
-        writer.WriteInt32((int)_vectorOffset);
-        writer.WriteInt64(_entry);
-        writer.WriteWords(MemoryMarshal.AsBytes(_slotToId.AsSpan(0, slots)));
+        writer.Write(_coveredCount);
+        writer.Write(slots);
+        writer.Write(_liveCount);
+        writer.Write((int)_stride);
+        writer.Write((int)_vectorOffset);
+        writer.Write(_entry);
+        writer.WriteWords<int>(_slotToId.AsSpan(0, slots));
         writer.Write(_levels.AsSpan(0, slots));
         writer.Write(_states.AsSpan(0, slots));
         long total = (long)slots * _stride;
@@ -80,22 +72,16 @@ public sealed unsafe partial class HnswIndex
         for (long offset = 0; offset < total; offset += Chunk)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            writer.WriteWords(new ReadOnlySpan<byte>(_level0 + offset, (int)Math.Min(Chunk, total - offset)));
+            writer.WriteWords<byte>(new ReadOnlySpan<byte>(_level0 + offset, (int)Math.Min(Chunk, total - offset)));
         }
         for (int slot = 0; slot < slots; slot++)
         {
             int level = _levels[slot];
             if (level > 0)
             {
-                writer.WriteWords(MemoryMarshal.AsBytes(_upper[slot].AsSpan(0, level * _upperListInts)));
+                writer.WriteWords<int>(_upper[slot].AsSpan(0, level * _upperListInts));
             }
         }
-
-        BinaryPrimitives.WriteUInt64LittleEndian(header[16..], (ulong)writer.Length);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[24..], writer.Hash);
-        stream.Position = 0;
-        stream.Write(header);
-        stream.Seek(0, SeekOrigin.End);
     }
 
     /// <summary>
@@ -114,57 +100,55 @@ public sealed unsafe partial class HnswIndex
         int maxDegreeOfParallelism = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        long fileLength = stream.Length;
-        Span<byte> header = stackalloc byte[HeaderBytes];
-        if (fileLength < HeaderBytes)
+        HnswIndex? index = null;
+        try
         {
-            ThrowHelper.Format(path, $"the file is {fileLength} bytes, too short for an index header: it is truncated; rebuild the index with `embeddings index build`.");
+            (int slots, int liveCount, int coveredCount, long entry) = Container.Read(path, Format,
+                reader => ReadPayload(reader, maxDegreeOfParallelism, out index, cancellationToken));
+            if (expectedDimension > 0 && expectedDimension != index!._dimension)
+            {
+                ThrowHelper.Format(path, $"the index holds {index._dimension}-dimensional vectors but the store has {expectedDimension}: it was built for another model; rebuild the index.");
+            }
+            if (expectedModelFingerprint is not null && !string.Equals(expectedModelFingerprint, index!.ModelFingerprint, StringComparison.Ordinal))
+            {
+                ThrowHelper.Format(path, $"the index was built for model '{index.ModelFingerprint}' but the store's model is '{expectedModelFingerprint}'; rebuild the index with `embeddings index build`.");
+            }
+            index!.RestoreBookkeeping(path, slots, liveCount, coveredCount, entry);
+            return index;
         }
-        stream.ReadExactly(header);
-        if (!header[..8].SequenceEqual(Magic))
+        catch
         {
-            ThrowHelper.Format(path, "not an HNSW index file (bad magic); pass the index file written by `embeddings index build`.");
+            index?.Dispose();
+            throw;
         }
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
-        if (version > FormatVersion)
-        {
-            ThrowHelper.Format(path, $"index format version {version} is newer than this build reads (up to {FormatVersion}); upgrade embeddings or rebuild the index.");
-        }
-        if (version == 0)
-        {
-            ThrowHelper.Format(path, "index format version 0 is invalid; the file is corrupt: rebuild the index.");
-        }
-        ulong payloadLength = BinaryPrimitives.ReadUInt64LittleEndian(header[16..]);
-        ulong expectedHash = BinaryPrimitives.ReadUInt64LittleEndian(header[24..]);
-        if (payloadLength != (ulong)(fileLength - HeaderBytes))
-        {
-            ThrowHelper.Format(path, $"the header announces {payloadLength} payload bytes but the file holds {fileLength - HeaderBytes}: it is truncated or was not fully written; rebuild the index.");
-        }
+    }
 
-        var reader = new HashingReader(stream, path);
-        int dimension = reader.ReadInt32();
-        int m = reader.ReadInt32();
-        int maxM0 = reader.ReadInt32();
-        int efConstruction = reader.ReadInt32();
-        int efSearch = reader.ReadInt32();
-        int seed = reader.ReadInt32();
-        int metric = reader.ReadInt32();
-        int fingerprintLength = reader.ReadInt32();
+    private static (int Slots, int LiveCount, int CoveredCount, long Entry) ReadPayload(ContainerReader reader, int maxDegreeOfParallelism,
+        out HnswIndex? created, CancellationToken cancellationToken)
+    {
+        created = null;
+        string path = reader.Path;
+        BinaryReader r = reader.Binary;
+        int dimension = r.ReadInt32();
+        int m = r.ReadInt32();
+        int maxM0 = r.ReadInt32();
+        int efConstruction = r.ReadInt32();
+        int efSearch = r.ReadInt32();
+        int seed = r.ReadInt32();
+        int metric = r.ReadInt32();
+        int fingerprintLength = r.ReadInt32();
         if (dimension is < 1 or > 1 << 16 || m is < 2 or > 1024 || maxM0 != 2 * m || efConstruction < 1 || efSearch < 1
             || !Enum.IsDefined((SimilarityMetric)metric) || fingerprintLength is < 0 or > 1 << 16)
         {
             ThrowHelper.Format(path, "the index parameters are out of range (dimension, M, ef, metric or fingerprint length): the file is corrupt; rebuild the index.");
         }
-        byte[] fingerprintBytes = new byte[fingerprintLength];
-        reader.Read(fingerprintBytes);
-        string fingerprint = System.Text.Encoding.UTF8.GetString(fingerprintBytes);
-        int coveredCount = reader.ReadInt32();
-        int slots = reader.ReadInt32();
-        int liveCount = reader.ReadInt32();
-        int stride = reader.ReadInt32();
-        int vectorOffset = reader.ReadInt32();
-        long entry = reader.ReadInt64();
+        string fingerprint = System.Text.Encoding.UTF8.GetString(r.ReadBytes(fingerprintLength));
+        int coveredCount = r.ReadInt32();
+        int slots = r.ReadInt32();
+        int liveCount = r.ReadInt32();
+        int stride = r.ReadInt32();
+        int vectorOffset = r.ReadInt32();
+        long entry = r.ReadInt64();
 
         var index = new HnswIndex(new HnswOptions
         {
@@ -178,64 +162,44 @@ public sealed unsafe partial class HnswIndex
             MaxDegreeOfParallelism = maxDegreeOfParallelism,
             InitialCapacity = 16,
         });
-        try
+        created = index;
+        if (stride != index._stride || vectorOffset != index._vectorOffset || slots < 0 || liveCount < 0 || liveCount > slots
+            || coveredCount < 0 || reader.Position + 6L * slots + (long)slots * stride > reader.Length)
         {
-            if (stride != index._stride || vectorOffset != index._vectorOffset || slots < 0 || liveCount < 0 || liveCount > slots
-                || coveredCount < 0 || reader.Position + 6L * slots + (long)slots * stride > (long)payloadLength)
-            {
-                ThrowHelper.Format(path, "the index layout (slot count, stride) does not match its size: the file is corrupt or truncated; rebuild the index.");
-            }
-            index.Grow(Math.Max(slots, 16));
-            reader.ReadWords(MemoryMarshal.AsBytes(index._slotToId.AsSpan(0, slots)));
-            reader.Read(index._levels.AsSpan(0, slots));
-            reader.Read(index._states.AsSpan(0, slots));
-            long upperInts = 0;
-            for (int slot = 0; slot < slots; slot++)
-            {
-                upperInts += (long)index._levels[slot] * index._upperListInts;
-            }
-            if (reader.Position + (long)slots * stride + upperInts * 4 != (long)payloadLength)
-            {
-                ThrowHelper.Format(path, "the index payload size does not match its slot levels: the file is corrupt; rebuild the index.");
-            }
-            long total = (long)slots * stride;
-            const int Chunk = 1 << 24;
-            for (long offset = 0; offset < total; offset += Chunk)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                reader.ReadWords(new Span<byte>(index._level0 + offset, (int)Math.Min(Chunk, total - offset)));
-            }
-            for (int slot = 0; slot < slots; slot++)
-            {
-                int level = index._levels[slot];
-                if (level > 0)
-                {
-                    int[] upper = GC.AllocateArray<int>(level * index._upperListInts, pinned: true);
-                    reader.ReadWords(MemoryMarshal.AsBytes(upper.AsSpan()));
-                    index._upper[slot] = upper;
-                    index._upperPointers[slot] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(upper));
-                }
-            }
-            if (reader.Hash != expectedHash)
-            {
-                ThrowHelper.Format(path, $"checksum mismatch (stored {expectedHash:x16}, computed {reader.Hash:x16}): the file is corrupt; rebuild the index with `embeddings index build`.");
-            }
-            if (expectedDimension > 0 && expectedDimension != dimension)
-            {
-                ThrowHelper.Format(path, $"the index holds {dimension}-dimensional vectors but the store has {expectedDimension}: it was built for another model; rebuild the index.");
-            }
-            if (expectedModelFingerprint is not null && !string.Equals(expectedModelFingerprint, fingerprint, StringComparison.Ordinal))
-            {
-                ThrowHelper.Format(path, $"the index was built for model '{fingerprint}' but the store's model is '{expectedModelFingerprint}'; rebuild the index with `embeddings index build`.");
-            }
-            index.RestoreBookkeeping(path, slots, liveCount, coveredCount, entry);
-            return index;
+            ThrowHelper.Format(path, "the index layout (slot count, stride) does not match its size: the file is corrupt or truncated; rebuild the index.");
         }
-        catch
+        index.Grow(Math.Max(slots, 16));
+        reader.ReadWords<int>(index._slotToId.AsSpan(0, slots));
+        reader.ReadExactly(index._levels.AsSpan(0, slots));
+        reader.ReadExactly(index._states.AsSpan(0, slots));
+        long upperInts = 0;
+        for (int slot = 0; slot < slots; slot++)
         {
-            index.Dispose();
-            throw;
+            upperInts += (long)index._levels[slot] * index._upperListInts;
         }
+        if (reader.Position + (long)slots * stride + upperInts * 4 != reader.Length)
+        {
+            ThrowHelper.Format(path, "the index payload size does not match its slot levels: the file is corrupt; rebuild the index.");
+        }
+        long total = (long)slots * stride;
+        const int Chunk = 1 << 24;
+        for (long offset = 0; offset < total; offset += Chunk)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            reader.ReadWords<byte>(new Span<byte>(index._level0 + offset, (int)Math.Min(Chunk, total - offset)));
+        }
+        for (int slot = 0; slot < slots; slot++)
+        {
+            int level = index._levels[slot];
+            if (level > 0)
+            {
+                int[] upper = GC.AllocateArray<int>(level * index._upperListInts, pinned: true);
+                reader.ReadWords<int>(upper);
+                index._upper[slot] = upper;
+                index._upperPointers[slot] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(upper));
+            }
+        }
+        return (slots, liveCount, coveredCount, entry);
     }
 
     /// <summary>Rebuilds the id map and free list after a load, and checks that every link points inside the index.</summary>
@@ -301,102 +265,5 @@ public sealed unsafe partial class HnswIndex
         _notLiveCount = slots - live;
         _coveredCount = Math.Max(coveredCount, maxId + 1);
         _entry = entry;
-    }
-
-    /// <summary>Writes the payload, feeding every byte to the checksum; 4-byte words go out little-endian.</summary>
-    private sealed class HashingWriter(Stream stream)
-    {
-        private readonly XxHash64 _hash = new();
-        private byte[]? _swap;
-
-        public long Length { get; private set; }
-
-        public ulong Hash => _hash.GetCurrentHashAsUInt64();
-
-        public void Write(ReadOnlySpan<byte> bytes)
-        {
-            _hash.Append(bytes);
-            stream.Write(bytes);
-            Length += bytes.Length;
-        }
-
-        public void WriteInt32(int value)
-        {
-            Span<byte> buffer = stackalloc byte[4];
-            BinaryPrimitives.WriteInt32LittleEndian(buffer, value);
-            Write(buffer);
-        }
-
-        public void WriteInt64(long value)
-        {
-            Span<byte> buffer = stackalloc byte[8];
-            BinaryPrimitives.WriteInt64LittleEndian(buffer, value);
-            Write(buffer);
-        }
-
-        /// <summary>A block of 4-byte numbers (ints, floats): written as is on little-endian machines, swapped otherwise.</summary>
-        public void WriteWords(ReadOnlySpan<byte> words)
-        {
-            if (BitConverter.IsLittleEndian)
-            {
-                Write(words);
-                return;
-            }
-            _swap ??= new byte[1 << 16];
-            for (int offset = 0; offset < words.Length; offset += _swap.Length)
-            {
-                ReadOnlySpan<byte> part = words.Slice(offset, Math.Min(_swap.Length, words.Length - offset));
-                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, int>(part), MemoryMarshal.Cast<byte, int>(_swap.AsSpan(0, part.Length)));
-                Write(_swap.AsSpan(0, part.Length));
-            }
-        }
-    }
-
-    /// <summary>Reads the payload, feeding every byte to the checksum; a short read is a truncated file.</summary>
-    private sealed class HashingReader(Stream stream, string path)
-    {
-        private readonly XxHash64 _hash = new();
-
-        public long Position { get; private set; }
-
-        public ulong Hash => _hash.GetCurrentHashAsUInt64();
-
-        public void Read(Span<byte> destination)
-        {
-            try
-            {
-                stream.ReadExactly(destination);
-            }
-            catch (EndOfStreamException)
-            {
-                ThrowHelper.Format(path, "the file ends early: it is truncated; rebuild the index.");
-            }
-            _hash.Append(destination);
-            Position += destination.Length;
-        }
-
-        public int ReadInt32()
-        {
-            Span<byte> buffer = stackalloc byte[4];
-            Read(buffer);
-            return BinaryPrimitives.ReadInt32LittleEndian(buffer);
-        }
-
-        public long ReadInt64()
-        {
-            Span<byte> buffer = stackalloc byte[8];
-            Read(buffer);
-            return BinaryPrimitives.ReadInt64LittleEndian(buffer);
-        }
-
-        public void ReadWords(Span<byte> destination)
-        {
-            Read(destination);
-            if (!BitConverter.IsLittleEndian)
-            {
-                Span<int> words = MemoryMarshal.Cast<byte, int>(destination);
-                BinaryPrimitives.ReverseEndianness(words, words);
-            }
-        }
     }
 }

@@ -1,4 +1,3 @@
-using Embeddings.Quality.Lexical;
 
 namespace Embeddings.Quality;
 

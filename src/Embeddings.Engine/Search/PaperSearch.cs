@@ -2,11 +2,11 @@ using System.Numerics.Tensors;
 using Embeddings.Corpus;
 using Embeddings.Encoding;
 using Embeddings.Index;
+using Embeddings.Lexical;
 using Embeddings.Progress;
 using Embeddings.Quality;
-using Embeddings.Quality.Hybrid;
-using Embeddings.Quality.Lexical;
 using Embeddings.Store;
+using Embeddings.Tokenization;
 
 namespace Embeddings.Search;
 

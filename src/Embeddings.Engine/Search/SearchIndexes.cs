@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Embeddings.Corpus;
-using Embeddings.Index;
 using Embeddings.IO;
+using Embeddings.Index;
+using Embeddings.Lexical;
 using Embeddings.Progress;
-using Embeddings.Quality.Lexical;
 using Embeddings.Store;
 
 namespace Embeddings.Search;
@@ -39,7 +39,8 @@ public sealed class SearchIndexes : IDisposable
 
     private const string HnswFile = "vectors.hnsw";
     private const string Bm25File = "lexical.bm25";
-    private const string StateFile = "state.json";
+    private const string StateFile = "state.bin";
+    private const string LegacyStateFile = "state.json";
 
     private readonly PaperStore _store;
     private Paper[] _paperOfRow = [];
@@ -78,7 +79,7 @@ public sealed class SearchIndexes : IDisposable
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         string folder = Path.Combine(store.Directory, FolderName);
-        IndexState? state = options.Rebuild ? null : IndexState.TryLoad(Path.Combine(folder, StateFile), store.ModelFingerprint);
+        IndexState? state = options.Rebuild ? null : IndexState.TryLoad(folder, store.ModelFingerprint);
 
         var indexes = new SearchIndexes(store, Bm25Index.Create());
         var status = new List<string>();
@@ -159,7 +160,7 @@ public sealed class SearchIndexes : IDisposable
         Hnsw?.Save(Path.Combine(folder, HnswFile));
         Bm25.Save(Path.Combine(folder, Bm25File));
         // The state file goes last: an index newer than the state only means some rows are re-added next time.
-        new IndexState(IndexState.CurrentVersion, _store.ModelFingerprint, _store.RowCount).Save(Path.Combine(folder, StateFile));
+        new IndexState(IndexState.CurrentVersion, _store.ModelFingerprint, _store.RowCount).Save(folder);
     }
 
     /// <summary>The paper whose latest revision is in <paramref name="row"/>.</summary>
@@ -233,33 +234,70 @@ public sealed class SearchIndexes : IDisposable
         return added;
     }
 
+    /// <summary>
+    /// What the saved indexes cover: <c>indexes/state.bin</c>, UTF-8 JSON <c>{"Version", "ModelFingerprint", "Bm25Rows"}</c>
+    /// in the checksummed <see cref="Container"/> (format version 2). Version 1 was the same JSON as a bare
+    /// <c>indexes/state.json</c>; it is still read, and replaced by the next save.
+    /// </summary>
     private sealed record IndexState(int Version, string ModelFingerprint, int Bm25Rows)
     {
-        public const int CurrentVersion = 1;
+        public const int CurrentVersion = 2;
 
-        public static IndexState? TryLoad(string path, string fingerprint)
+        public static readonly ContainerFormat Format = ContainerFormat.Create("index state", "EMBIDXST", CurrentVersion, oldestVersion: 2,
+            fix: $"delete the '{FolderName}' folder in the store to rebuild the indexes");
+
+        public static IndexState? TryLoad(string folder, string fingerprint)
         {
-            if (!File.Exists(path))
+            string path = Path.Combine(folder, StateFile);
+            string legacy = Path.Combine(folder, LegacyStateFile);
+            IndexState? state;
+            if (File.Exists(path))
+            {
+                byte[] json = Container.Read(path, Format, c => c.Binary.ReadBytes((int)c.Length));
+                state = Parse(path, json);
+            }
+            else if (File.Exists(legacy))
+            {
+                state = Parse(legacy, File.ReadAllBytes(legacy));
+                if (state is not null && state.Version != 1)
+                {
+                    throw new DataFormatException(legacy, $"index state version {state.Version} in a bare JSON file is not understood; {Format.Fix}.");
+                }
+            }
+            else
             {
                 return null;
             }
-            IndexState? state;
-            try
-            {
-                state = JsonSerializer.Deserialize<IndexState>(File.ReadAllBytes(path));
-            }
-            catch (JsonException e)
-            {
-                throw new DataFormatException(path, $"unreadable index state ({e.Message}); delete the '{FolderName}' folder to rebuild the indexes.");
-            }
             if (state is null || state.Version > CurrentVersion)
             {
-                throw new DataFormatException(path, $"index state version {state?.Version} is newer than this program understands ({CurrentVersion}); upgrade, or delete the folder to rebuild.");
+                throw new DataFormatException(path, $"index state version {state?.Version} is newer than this program understands ({CurrentVersion}); upgrade, or {Format.Fix}.");
             }
             // Indexes of another model are rebuilt rather than mixed.
             return state.ModelFingerprint == fingerprint ? state : null;
         }
 
-        public void Save(string path) => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this));
+        private static IndexState? Parse(string path, byte[] json)
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<IndexState>(json);
+            }
+            catch (JsonException e)
+            {
+                throw new DataFormatException(path, $"unreadable index state ({e.Message}); {Format.Fix}.");
+            }
+        }
+
+        public void Save(string folder)
+        {
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(this);
+            Container.Write(Path.Combine(folder, StateFile), Format, w => w.Write(json));
+            // The version 1 file would be stale from now on; older builds without it just rebuild their indexes.
+            string legacy = Path.Combine(folder, LegacyStateFile);
+            if (File.Exists(legacy))
+            {
+                File.Delete(legacy);
+            }
+        }
     }
 }

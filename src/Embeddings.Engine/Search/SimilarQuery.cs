@@ -1,5 +1,4 @@
 using Embeddings.Quality;
-using Embeddings.Quality.Hybrid;
 
 namespace Embeddings.Search;
 

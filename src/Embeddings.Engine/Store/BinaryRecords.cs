@@ -15,6 +15,12 @@ internal sealed class RecordWriter
 
     public void Clear() => _buffer.ResetWrittenCount();
 
+    public void WriteZeros(int count)
+    {
+        _buffer.GetSpan(count)[..count].Clear();
+        _buffer.Advance(count);
+    }
+
     public void WriteByte(byte value)
     {
         _buffer.GetSpan(1)[0] = value;

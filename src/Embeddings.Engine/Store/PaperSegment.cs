@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using Embeddings.Corpus;
+using Embeddings.IO;
 
 namespace Embeddings.Store;
 
@@ -43,31 +44,57 @@ internal struct RecordHead
 }
 
 /// <summary>
-/// A papers segment: the records of one commit. Layout, little-endian:
-/// header (32 bytes) = magic "EMBPSEG1", u32 format version, u32 record count, i64 first row, i32 rows, u32 reserved;
-/// then per record u32 payload length and the payload:
+/// A papers segment: the records of one commit. Version 2 (written by this build) is a <see cref="Container"/>
+/// (magic "EMBPSEG1") whose payload is: u32 record count, i64 first row, i32 rows, u32 reserved, then the records.
+/// Version 1 (still read) had its own 32-byte header (magic "EMBPSEG1", u32 version 1, u32 record count, i64 first
+/// row, i32 rows, u32 reserved) followed by the same records. Per record: u32 payload length and the payload:
 /// u8 kind; for a paper: i64 row, str id, i32 revision, i64 first-seen (Unix ms), u128 content hash, u8 flags,
 /// str[] sources, str title, str abstract, str? date, i32 author count (-1 none), str[]? authors, str[]? categories;
 /// for a sighting: str id, i64 time (Unix ms), str source.
 /// Strings are an i32 UTF-8 byte length (-1 null) and the bytes; lists an i32 count (-1 null) and the strings.
-/// The file's length and XxHash64 are in the manifest, so a torn or altered segment is found on open.
+/// The file's length and XxHash64 are also in the manifest, so a torn, altered or swapped segment is found on open.
 /// </summary>
 internal static class PaperSegment
 {
-    public const int HeaderBytes = 32;
-    public const int Version = 1;
-    private static ReadOnlySpan<byte> Magic => "EMBPSEG1"u8;
+    /// <summary>Bytes before the first record in a segment this build writes (container header + segment fields).</summary>
+    public const int HeaderBytes = Container.HeaderBytes + FieldBytes;
+    public const int Version = 2;
+    private const int FieldBytes = 20;
+    private const int Version1HeaderBytes = 32;
+
+    internal static readonly ContainerFormat Format = ContainerFormat.Create("papers segment", "EMBPSEG1", Version, oldestVersion: 1,
+        fix: "restore the store from a backup, or re-ingest into a new store");
 
     public static string FileName(int number) => $"seg-{number:D6}.papers";
 
-    public static void WriteHeader(Span<byte> header, int recordCount, long firstRow, int rows)
+    /// <summary>Fills the segment fields and the container header of a segment built in memory (records from <see cref="HeaderBytes"/> on).</summary>
+    public static void Seal(Span<byte> segment, int recordCount, long firstRow, int rows)
     {
-        header.Clear();
-        Magic.CopyTo(header);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Version);
-        BinaryPrimitives.WriteInt32LittleEndian(header[12..], recordCount);
-        BinaryPrimitives.WriteInt64LittleEndian(header[16..], firstRow);
-        BinaryPrimitives.WriteInt32LittleEndian(header[24..], rows);
+        Span<byte> fields = segment[Container.HeaderBytes..HeaderBytes];
+        fields.Clear();
+        BinaryPrimitives.WriteInt32LittleEndian(fields, recordCount);
+        BinaryPrimitives.WriteInt64LittleEndian(fields[4..], firstRow);
+        BinaryPrimitives.WriteInt32LittleEndian(fields[12..], rows);
+        Container.Seal(Format, segment);
+    }
+
+    /// <summary>Record count, first row, rows and where the records start, for a segment of either version (checked).</summary>
+    public static (int Records, long FirstRow, int Rows, int RecordsStart) Layout(string path, byte[] bytes)
+    {
+        ReadOnlySpan<byte> span = bytes;
+        if (span.Length >= Version1HeaderBytes && span[..8].SequenceEqual(Format.Magic) && BinaryPrimitives.ReadUInt32LittleEndian(span[8..]) == 1)
+        {
+            return (BinaryPrimitives.ReadInt32LittleEndian(span[12..]), BinaryPrimitives.ReadInt64LittleEndian(span[16..]),
+                BinaryPrimitives.ReadInt32LittleEndian(span[24..]), Version1HeaderBytes);
+        }
+        (_, ReadOnlyMemory<byte> payload) = Container.Decode(path, Format, bytes);
+        if (payload.Length < FieldBytes)
+        {
+            throw new DataFormatException(path, "segment payload too short for its fields: the file is corrupt");
+        }
+        ReadOnlySpan<byte> fields = payload.Span;
+        return (BinaryPrimitives.ReadInt32LittleEndian(fields), BinaryPrimitives.ReadInt64LittleEndian(fields[4..]),
+            BinaryPrimitives.ReadInt32LittleEndian(fields[12..]), HeaderBytes);
     }
 
     public static void AppendPaper(RecordWriter w, long row, StoredPaper paper)
@@ -183,19 +210,12 @@ internal static class PaperSegment
             throw new DataFormatException(path, $"checksum mismatch (XxHash64 {hash:x16}, manifest {entry.XxHash64:x16}): the file is corrupted");
         }
         ReadOnlySpan<byte> span = bytes;
-        if (span.Length < HeaderBytes || !span[..8].SequenceEqual(Magic))
+        (int records, long firstRow, int rows, int recordsStart) = Layout(path, bytes);
+        if (firstRow != entry.FirstRow || rows != entry.Rows || records != entry.Records)
         {
-            throw new DataFormatException(path, "not a papers segment (bad magic)");
+            throw new DataFormatException(path, $"segment header (rows {firstRow}+{rows}, {records} records) disagrees with the manifest");
         }
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(span[8..]);
-        int records = BinaryPrimitives.ReadInt32LittleEndian(span[12..]);
-        long firstRow = BinaryPrimitives.ReadInt64LittleEndian(span[16..]);
-        int rows = BinaryPrimitives.ReadInt32LittleEndian(span[24..]);
-        if (version != Version || firstRow != entry.FirstRow || rows != entry.Rows || records != entry.Records)
-        {
-            throw new DataFormatException(path, $"segment header (version {version}, rows {firstRow}+{rows}, {records} records) disagrees with the manifest");
-        }
-        long pos = HeaderBytes;
+        long pos = recordsStart;
         try
         {
             for (int i = 0; i < records; i++)

@@ -143,6 +143,31 @@ public sealed partial class PaperStore
     private async Task<IngestSummary> IngestCoreAsync(
         IAsyncEnumerable<SourcedPaper> papers, ISentenceEncoder encoder, IngestOptions options, IssueCollector issues, CancellationToken cancellationToken)
     {
+        CheckCanIngest(encoder, options);
+        var run = new IngestRun(this, encoder, options, cancellationToken);
+        await foreach (SourcedPaper item in papers.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (run.Classify(item) && run.BatchFull)
+            {
+                await run.EmbedPendingAsync().ConfigureAwait(false);
+                options.Progress?.Report(new WorkProgress("ingesting", run.Read, null, "papers"));
+                if (run.CommitDue)
+                {
+                    run.CommitReady();
+                }
+            }
+        }
+        if (!options.DryRun)
+        {
+            await run.EmbedPendingAsync().ConfigureAwait(false);
+            run.CommitReady();
+        }
+        options.Progress?.Report(new WorkProgress("ingesting", run.Read, run.Read, "papers"));
+        return run.Summary(issues);
+    }
+
+    private void CheckCanIngest(ISentenceEncoder encoder, IngestOptions options)
+    {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CommitEvery, 1);
@@ -156,104 +181,61 @@ public sealed partial class PaperStore
         {
             throw new InvalidOperationException("the store was opened read-only; open it with Writable = true (or PaperStore.OpenOrCreate) to ingest");
         }
+    }
 
-        var clock = Stopwatch.StartNew();
-        long read = 0, fresh = 0, changed = 0, duplicate = 0, otherShard = 0, embedded = 0, truncated = 0;
-        int commits = 0;
-        var pending = new Dictionary<string, Known>(StringComparer.Ordinal);
-        var toEmbed = new List<PendingRow>(options.BatchSize);
-        var ready = new List<PendingRow>(Math.Min(options.CommitEvery, 1 << 16));
-        var sightings = new List<(string Id, string Source, long TimeMs)>();
-        var sightingKeys = new HashSet<(string, string)>();
-        TimeSpan lastCommit = TimeSpan.Zero;
+    /// <summary>
+    /// The state of one ingest run: papers classified but not committed yet (waiting for the encoder, or embedded and
+    /// waiting for the commit), sightings of stored papers in new dumps, and the counts of the summary.
+    /// </summary>
+    private sealed class IngestRun(PaperStore store, ISentenceEncoder encoder, IngestOptions options, CancellationToken cancellationToken)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Dictionary<string, Known> _pending = new(StringComparer.Ordinal);
+        private readonly List<PendingRow> _toEmbed = new(options.BatchSize);
+        private readonly List<PendingRow> _ready = new(Math.Min(options.CommitEvery, 1 << 16));
+        private readonly List<(string Id, string Source, long TimeMs)> _sightings = [];
+        private readonly HashSet<(string, string)> _sightingKeys = [];
+        private TimeSpan _lastCommit = TimeSpan.Zero;
+        private long _fresh, _changed, _duplicate, _otherShard, _embedded, _truncated;
+        private int _commits;
 
-        async Task EmbedPendingAsync()
+        public long Read { get; private set; }
+
+        /// <summary>Whether a full batch waits for the encoder.</summary>
+        public bool BatchFull => _toEmbed.Count >= options.BatchSize;
+
+        /// <summary>Whether enough papers or time have gone by since the last commit.</summary>
+        public bool CommitDue => _ready.Count >= options.CommitEvery || _clock.Elapsed - _lastCommit >= options.CommitInterval;
+
+        /// <summary>
+        /// Sorts one paper into new, changed (both queued for embedding; true is returned) or duplicate (its dump is
+        /// recorded), or leaves it to another shard.
+        /// </summary>
+        public bool Classify(SourcedPaper item)
         {
-            if (toEmbed.Count == 0)
-            {
-                return;
-            }
-            var texts = new string[toEmbed.Count];
-            for (int i = 0; i < texts.Length; i++)
-            {
-                texts[i] = toEmbed[i].Paper.Paper.EmbeddingText;
-            }
-            EmbeddingBatch batch = await encoder.EncodeAsync(texts, cancellationToken).ConfigureAwait(false);
-            if (batch.Count != texts.Length || batch.Dimension != Dimension)
-            {
-                throw new EmbeddingsException($"the encoder returned {batch.Count} vectors of dimension {batch.Dimension} for {texts.Length} texts (expected dimension {Dimension})");
-            }
-            for (int i = 0; i < texts.Length; i++)
-            {
-                PendingRow row = toEmbed[i];
-                row.Vector = batch[i].ToArray();
-                StoredPaperFlags flags = (batch.Truncated[i] ? StoredPaperFlags.Truncated : 0) | (batch.IsEmpty[i] ? StoredPaperFlags.Empty : 0);
-                if (flags != StoredPaperFlags.None)
-                {
-                    row.Paper = row.Paper with { Flags = flags };
-                }
-                truncated += batch.Truncated[i] ? 1 : 0;
-                ready.Add(row);
-            }
-            embedded += texts.Length;
-            toEmbed.Clear();
-        }
-
-        void CommitReady()
-        {
-            if (ready.Count == 0 && sightings.Count == 0)
-            {
-                return;
-            }
-            Commit(ready, sightings);
-            commits++;
-            ready.Clear();
-            sightings.Clear();
-            sightingKeys.Clear();
-            pending.Clear();
-            lastCommit = clock.Elapsed;
-        }
-
-        await foreach (SourcedPaper item in papers.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            read++;
+            Read++;
             Paper paper = item.Paper;
             if (options.Shard is { } shard && !shard.Contains(paper.Id))
             {
-                otherShard++;
-                continue;
+                _otherShard++;
+                return false;
             }
             string source = Path.GetFileName(item.File);
             UInt128 hash = PaperIdentity.ContentHash(paper);
             long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            Known? known = Lookup(paper.Id, pending);
+            Known? known = store.Lookup(paper.Id, _pending);
             if (known is { } k && k.HasSeen(hash))
             {
-                duplicate++;
-                if (!k.Sources.Contains(source) && sightingKeys.Add((paper.Id, source)))
-                {
-                    if (pending.TryGetValue(paper.Id, out Known waiting) && !options.DryRun)
-                    {
-                        // The revision is not committed yet: its sources list can still take the dump.
-                        PendingRow? row = FindPending(paper.Id, toEmbed, ready);
-                        if (row is not null)
-                        {
-                            var sources = new List<string>(row.Paper.Sources) { source };
-                            row.Paper = row.Paper with { Sources = sources };
-                            pending[paper.Id] = waiting with { Sources = sources };
-                            continue;
-                        }
-                    }
-                    sightings.Add((paper.Id, source, now));
-                }
-                continue;
+                _duplicate++;
+                RecordSighting(paper.Id, source, k, now);
+                return false;
             }
             int revision = 1;
             long firstSeen = now;
             List<string> rowSources = [source];
             if (known is { } old)
             {
-                changed++;
+                _changed++;
                 revision = old.Revision + 1;
                 firstSeen = old.FirstSeenMs;
                 rowSources = [.. old.Sources];
@@ -264,36 +246,95 @@ public sealed partial class PaperStore
             }
             else
             {
-                fresh++;
+                _fresh++;
             }
             UInt128[]? earlier = known is { } before ? [.. before.EarlierHashes ?? [], before.Hash] : null;
-            pending[paper.Id] = new Known(hash, revision, firstSeen, rowSources, earlier);
+            _pending[paper.Id] = new Known(hash, revision, firstSeen, rowSources, earlier);
             if (options.DryRun)
             {
-                continue;
+                return false;
             }
-            toEmbed.Add(new PendingRow
+            _toEmbed.Add(new PendingRow
             {
                 Paper = new StoredPaper(paper, rowSources, DateTimeOffset.FromUnixTimeMilliseconds(firstSeen), revision, hash, StoredPaperFlags.None, -1),
             });
-            if (toEmbed.Count >= options.BatchSize)
+            return true;
+        }
+
+        /// <summary>A known text met in another dump: the dump joins its sources (in the waiting row, or as a sighting).</summary>
+        private void RecordSighting(string id, string source, Known known, long now)
+        {
+            if (known.Sources.Contains(source) || !_sightingKeys.Add((id, source)))
             {
-                await EmbedPendingAsync().ConfigureAwait(false);
-                options.Progress?.Report(new WorkProgress("ingesting", read, null, "papers"));
-                if (ready.Count >= options.CommitEvery || clock.Elapsed - lastCommit >= options.CommitInterval)
+                return;
+            }
+            if (_pending.TryGetValue(id, out Known waiting) && !options.DryRun)
+            {
+                // The revision is not committed yet: its sources list can still take the dump.
+                PendingRow? row = FindPending(id, _toEmbed, _ready);
+                if (row is not null)
                 {
-                    CommitReady();
+                    var sources = new List<string>(row.Paper.Sources) { source };
+                    row.Paper = row.Paper with { Sources = sources };
+                    _pending[id] = waiting with { Sources = sources };
+                    return;
                 }
             }
+            _sightings.Add((id, source, now));
         }
-        if (!options.DryRun)
+
+        /// <summary>Embeds the queued papers in one encoder call; they then wait for the commit.</summary>
+        public async Task EmbedPendingAsync()
         {
-            await EmbedPendingAsync().ConfigureAwait(false);
-            CommitReady();
+            if (_toEmbed.Count == 0)
+            {
+                return;
+            }
+            var texts = new string[_toEmbed.Count];
+            for (int i = 0; i < texts.Length; i++)
+            {
+                texts[i] = _toEmbed[i].Paper.Paper.EmbeddingText;
+            }
+            EmbeddingBatch batch = await encoder.EncodeAsync(texts, cancellationToken).ConfigureAwait(false);
+            if (batch.Count != texts.Length || batch.Dimension != store.Dimension)
+            {
+                throw new EmbeddingsException($"the encoder returned {batch.Count} vectors of dimension {batch.Dimension} for {texts.Length} texts (expected dimension {store.Dimension})");
+            }
+            for (int i = 0; i < texts.Length; i++)
+            {
+                PendingRow row = _toEmbed[i];
+                row.Vector = batch[i].ToArray();
+                StoredPaperFlags flags = (batch.Truncated[i] ? StoredPaperFlags.Truncated : 0) | (batch.IsEmpty[i] ? StoredPaperFlags.Empty : 0);
+                if (flags != StoredPaperFlags.None)
+                {
+                    row.Paper = row.Paper with { Flags = flags };
+                }
+                _truncated += batch.Truncated[i] ? 1 : 0;
+                _ready.Add(row);
+            }
+            _embedded += texts.Length;
+            _toEmbed.Clear();
         }
-        options.Progress?.Report(new WorkProgress("ingesting", read, read, "papers"));
-        return new IngestSummary(read, fresh, changed, duplicate, issues.Skipped, issues.Reasons, issues.Kept, issues.Capped, otherShard,
-            embedded, truncated, commits, clock.Elapsed.TotalSeconds, options.DryRun);
+
+        /// <summary>Commits the embedded papers and the sightings.</summary>
+        public void CommitReady()
+        {
+            if (_ready.Count == 0 && _sightings.Count == 0)
+            {
+                return;
+            }
+            store.Commit(_ready, _sightings);
+            _commits++;
+            _ready.Clear();
+            _sightings.Clear();
+            _sightingKeys.Clear();
+            _pending.Clear();
+            _lastCommit = _clock.Elapsed;
+        }
+
+        public IngestSummary Summary(IssueCollector issues) =>
+            new(Read, _fresh, _changed, _duplicate, issues.Skipped, issues.Reasons, issues.Kept, issues.Capped, _otherShard,
+                _embedded, _truncated, _commits, _clock.Elapsed.TotalSeconds, options.DryRun);
     }
 
     private static PendingRow? FindPending(string id, List<PendingRow> toEmbed, List<PendingRow> ready)

@@ -21,8 +21,14 @@ namespace Embeddings.Store;
 /// </summary>
 public sealed partial class PaperStore : IDisposable
 {
-    /// <summary>The store format this build writes; it reads this and every older version (migrating on write).</summary>
-    public const int FormatVersion = 1;
+    /// <summary>
+    /// The store format this build writes: version 2 (segments in the checksummed container). Version 1 stores (version
+    /// 1 segments) are read as they are; the first commit into one adds version 2 segments and marks it version 2.
+    /// </summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The oldest store format read without a migration step.</summary>
+    private const int OldestReadVersion = 1;
 
     /// <summary>
     /// Upgrades of older formats, keyed by the version they start from: each rewrites the directory (under the writer
@@ -176,7 +182,7 @@ public sealed partial class PaperStore : IDisposable
         try
         {
             StoreManifest manifest = StoreManifest.Read(dir, FormatVersion);
-            if (manifest.FormatVersion < FormatVersion)
+            if (manifest.FormatVersion < OldestReadVersion)
             {
                 manifest = Migrate(dir, manifest, writerLock is not null);
             }
@@ -263,7 +269,7 @@ public sealed partial class PaperStore : IDisposable
 
     private static StoreManifest Migrate(string dir, StoreManifest manifest, bool writable)
     {
-        for (int v = manifest.FormatVersion; v < FormatVersion; v++)
+        for (int v = manifest.FormatVersion; v < OldestReadVersion; v++)
         {
             if (!Migrations.TryGetValue(v, out Action<string>? step))
             {
@@ -507,8 +513,8 @@ public sealed partial class PaperStore : IDisposable
     private List<StoredPaper> LivePapersIn(byte[] bytes, string path)
     {
         var result = new List<StoredPaper>();
-        int records = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(12));
-        long pos = PaperSegment.HeaderBytes;
+        (int records, _, _, int recordsStart) = PaperSegment.Layout(path, bytes);
+        long pos = recordsStart;
         lock (_gate)
         {
             for (int i = 0; i < records; i++)
@@ -660,10 +666,7 @@ public sealed partial class PaperStore : IDisposable
         string name = PaperSegment.FileName(number);
         string path = Path.Combine(Directory, name);
         var writer = new RecordWriter();
-        writer.WriteInt64(0); // room for the header, patched below
-        writer.WriteInt64(0);
-        writer.WriteInt64(0);
-        writer.WriteInt64(0);
+        writer.WriteZeros(PaperSegment.HeaderBytes); // room for the header, sealed below
         var offsets = new long[rows.Count];
         for (int i = 0; i < rows.Count; i++)
         {
@@ -675,7 +678,7 @@ public sealed partial class PaperStore : IDisposable
             PaperSegment.AppendSighting(writer, id, time, source);
         }
         byte[] segmentBytes = writer.Written.ToArray();
-        PaperSegment.WriteHeader(segmentBytes.AsSpan(0, PaperSegment.HeaderBytes), rows.Count + sightings.Count, firstRow, rows.Count);
+        PaperSegment.Seal(segmentBytes, rows.Count + sightings.Count, firstRow, rows.Count);
         using (var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read))
         {
             stream.Write(segmentBytes);
@@ -703,6 +706,7 @@ public sealed partial class PaperStore : IDisposable
             }
             StoreManifest next = _manifest with
             {
+                FormatVersion = FormatVersion, // the segment just written is a version 2 one
                 Count = _byId.Count + newIds,
                 Rows = firstRow + rows.Count,
                 NextSegment = number + 1,

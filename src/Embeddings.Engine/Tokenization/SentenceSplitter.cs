@@ -76,6 +76,27 @@ public static class SentenceSplitter
         }
     }
 
+    /// <summary>
+    /// The first sentence of <paramref name="text"/> (by <see cref="Split(ReadOnlySpan{char})"/>) with runs of white space
+    /// collapsed, at most <paramref name="maxLength"/> characters (cut at a word, with an ellipsis): a snippet for
+    /// listings such as the digest.
+    /// </summary>
+    public static string FirstSentence(string text, int maxLength = 240)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
+        ReadOnlySpan<char> span = text;
+        var ranges = new List<Range>(4);
+        Split(span, ranges);
+        string s = ranges.Count == 0 ? "" : string.Join(' ', span[ranges[0]].ToString().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        if (s.Length > maxLength)
+        {
+            int cut = s.LastIndexOf(' ', maxLength - 1);
+            s = s[..(cut > maxLength / 2 ? cut : maxLength - 1)].TrimEnd(',', ';', ':') + "\u2026";
+        }
+        return s;
+    }
+
     private static bool StartsSentence(ReadOnlySpan<char> text, int at)
     {
         while (at < text.Length && IsOpener(text[at]))

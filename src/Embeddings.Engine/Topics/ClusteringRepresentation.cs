@@ -1,8 +1,8 @@
 using Embeddings.Corpus;
 using Embeddings.Encoding;
+using Embeddings.Encoding.Lsa;
 using Embeddings.Quality;
-using Embeddings.Quality.Hybrid;
-using Embeddings.Quality.Lsa;
+using Embeddings.Tokenization;
 
 namespace Embeddings.Topics;
 
@@ -97,7 +97,7 @@ public static class ClusteringRepresentation
         LsaEncoder fitted = LsaEncoder.Fit(texts, new LsaOptions
         {
             Dimensions = QualityDefaults.ClusteringLsaDimensions,
-            Analyzer = new Quality.Lexical.TextAnalyzerOptions { Bigrams = QualityDefaults.ClusteringLsaBigrams },
+            Analyzer = new TextAnalyzerOptions { Bigrams = QualityDefaults.ClusteringLsaBigrams },
         }, cancellationToken: cancellationToken);
         fitted.Save(folder);
         return fitted;

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Embeddings.Numerics;
 
 namespace Embeddings.Topics;
 

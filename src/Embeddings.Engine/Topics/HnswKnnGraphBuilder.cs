@@ -1,4 +1,5 @@
 using Embeddings.Index;
+using Embeddings.Numerics;
 
 namespace Embeddings.Topics;
 

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Embeddings.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Embeddings.Topics;

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
 using System.Text.Json;
 using Embeddings.IO;
 
@@ -37,7 +35,7 @@ public sealed record TopicMatchOptions
 /// Stable topic ids over time: matches a new model's topics to the previous run's by centre cosine and
 /// membership overlap (greedy on the score matrix, best pair first, deterministic tie-breaks), carries the ids
 /// over, gives unmatched topics fresh ids, and marks topics new, growing, shrinking or stable. Persists the
-/// snapshot atomically as magic "EMBTOPIC" + format version + payload length + XxHash64 + UTF-8 JSON.
+/// snapshot atomically as UTF-8 JSON in the checksummed container (magic "EMBTOPIC").
 /// </summary>
 public static class TopicHistory
 {
@@ -47,9 +45,9 @@ public static class TopicHistory
     /// <summary>Format version written by this code.</summary>
     public const int FormatVersion = 1;
 
-    private static ReadOnlySpan<byte> Magic => "EMBTOPIC"u8;
-
-    private const int HeaderSize = 8 + 4 + 4 + 8 + 8;
+    /// <summary>The snapshot file: UTF-8 JSON in the <see cref="Container"/> (version 1 was already this layout).</summary>
+    internal static readonly ContainerFormat Format = ContainerFormat.Create("topic snapshot", "EMBTOPIC", version: FormatVersion, oldestVersion: 1,
+        fix: $"delete {FileName} in the store folder to start the topic history afresh");
 
     /// <summary>
     /// Returns <paramref name="current"/> with ids carried over from <paramref name="previous"/> and trends set
@@ -168,17 +166,7 @@ public static class TopicHistory
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         byte[] payload = JsonSerializer.SerializeToUtf8Bytes(snapshot);
-        var header = new byte[HeaderSize];
-        Magic.CopyTo(header);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), FormatVersion);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), 0);
-        BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(16), payload.Length);
-        BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(24), XxHash64.HashToUInt64(payload));
-        AtomicFile.Write(path, s =>
-        {
-            s.Write(header);
-            s.Write(payload);
-        });
+        Container.Write(path, Format, w => w.Write(payload));
     }
 
     /// <summary>Reads a snapshot; null when the file does not exist. Bad magic, version or checksum throw <see cref="DataFormatException"/>.</summary>
@@ -188,26 +176,12 @@ public static class TopicHistory
         {
             return null;
         }
-        byte[] bytes = File.ReadAllBytes(path);
-        if (bytes.Length < HeaderSize || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
+        byte[] payload = Container.Read(path, Format, c =>
         {
-            ThrowHelper.Format(path, $"not a topic snapshot (bad magic); delete it to start the topic history afresh");
-        }
-        int version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
-        if (version != FormatVersion)
-        {
-            ThrowHelper.Format(path, $"topic snapshot format version {version}, this build reads version {FormatVersion}; upgrade, or delete the file to start afresh");
-        }
-        long length = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(16));
-        if (length != bytes.Length - HeaderSize)
-        {
-            ThrowHelper.Format(path, $"truncated topic snapshot: header says {length} payload bytes, file has {bytes.Length - HeaderSize}");
-        }
-        var payload = bytes.AsSpan(HeaderSize);
-        if (XxHash64.HashToUInt64(payload) != BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(24)))
-        {
-            ThrowHelper.Format(path, "topic snapshot checksum mismatch (file corrupted); delete it to start the topic history afresh");
-        }
+            var bytes = new byte[c.Length];
+            c.ReadExactly(bytes);
+            return bytes;
+        });
         try
         {
             return JsonSerializer.Deserialize<TopicSnapshot>(payload)

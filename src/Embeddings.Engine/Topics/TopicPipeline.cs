@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Embeddings.Corpus;
+using Embeddings.Numerics;
 using Embeddings.Progress;
 
 namespace Embeddings.Topics;

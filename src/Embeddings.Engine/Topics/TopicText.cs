@@ -128,33 +128,4 @@ internal static class TopicText
             }
         }
     }
-
-    /// <summary>The first sentence of a text, at most <paramref name="maxLength"/> characters (cut at a word).</summary>
-    public static string FirstSentence(string text, int maxLength = 240)
-    {
-        string t = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-        int end = -1;
-        for (int i = 0; i < t.Length - 1; i++)
-        {
-            if ((t[i] is '.' or '?' or '!') && t[i + 1] == ' ' && i >= 8 && !(i >= 2 && t[i - 2] == ' ') && !EndsWithAbbreviation(t, i))
-            {
-                end = i + 1;
-                break;
-            }
-        }
-        string s = end > 0 ? t[..end] : t;
-        if (s.Length > maxLength)
-        {
-            int cut = s.LastIndexOf(' ', maxLength - 1);
-            s = s[..(cut > maxLength / 2 ? cut : maxLength - 1)].TrimEnd(',', ';', ':') + "\u2026";
-        }
-        return s;
-    }
-
-    private static bool EndsWithAbbreviation(string t, int dot)
-    {
-        int start = t.LastIndexOf(' ', dot - 1) + 1;
-        string word = t[start..dot].ToLowerInvariant();
-        return word is "e.g" or "i.e" or "et al" or "al" or "vs" or "fig" or "eq" or "cf" or "approx" or "resp";
-    }
 }

@@ -1,5 +1,7 @@
-using Embeddings.Quality.Lexical;
+using Embeddings.Lexical;
+using Embeddings.Quality;
 using Embeddings.Tests.Support;
+using Embeddings.Tokenization;
 
 namespace Embeddings.Tests.Quality;
 

@@ -1,4 +1,4 @@
-using Embeddings.Quality.Eval;
+using Embeddings.Evaluation;
 using Embeddings.Tests.Support;
 
 namespace Embeddings.Tests.Quality;

@@ -1,7 +1,7 @@
 using Embeddings.Encoding;
-using Embeddings.Quality;
-using Embeddings.Quality.Eval;
-using Embeddings.Quality.Hybrid;
+using Embeddings.Evaluation;
+using Embeddings.Lexical;
+using Embeddings.Search;
 
 namespace Embeddings.Tests.Quality;
 
@@ -108,7 +108,7 @@ public sealed class HybridTests
                 }
             }
         }
-        int[] labels = new EvalKMeans().Cluster(vectors, gold.Length, dim, 3, seed: 1, CancellationToken.None);
+        int[] labels = new TopicsKMeans().Cluster(vectors, gold.Length, dim, 3, seed: 1, CancellationToken.None);
         Assert.Equal(1.0, ClusteringMetrics.VMeasure(gold, labels).VMeasure, 9);
         Assert.Equal(1.0, ClusteringMetrics.AdjustedRandIndex(gold, labels), 9);
     }

@@ -1,6 +1,7 @@
-using Embeddings.Quality.Lexical;
-using Embeddings.Quality.Lsa;
+using Embeddings.Encoding.Lsa;
+using Embeddings.Numerics;
 using Embeddings.Tests.Support;
+using Embeddings.Tokenization;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Embeddings.Tests.Quality;

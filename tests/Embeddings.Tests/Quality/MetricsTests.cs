@@ -1,4 +1,5 @@
-using Embeddings.Quality.Eval;
+using Embeddings.Evaluation;
+
 
 namespace Embeddings.Tests.Quality;
 

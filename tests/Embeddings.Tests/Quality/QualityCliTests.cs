@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Embeddings.Cli;
-using Embeddings.Quality.Lsa;
+using Embeddings.Encoding.Lsa;
 using Embeddings.Store;
 using Embeddings.Tests.Encoding;
 using Embeddings.Tests.Support;

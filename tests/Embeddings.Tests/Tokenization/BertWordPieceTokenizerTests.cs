@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Embeddings.Encoding;
 using Embeddings.Tests.Support;
 using Embeddings.Tokenization;
 

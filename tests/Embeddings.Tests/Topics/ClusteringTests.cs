@@ -1,3 +1,5 @@
+using Embeddings.Evaluation;
+using Embeddings.Numerics;
 using Embeddings.Topics;
 
 namespace Embeddings.Tests.Topics;
@@ -10,8 +12,8 @@ public sealed class ClusteringTests
         var (v, gold) = Synthetic.Blobs(60, 5, 32, noise: 1.5f, seed: 1);
         var result = new KMeansClusterer(new KMeansOptions { K = 5 }).Cluster(VectorSet.Normalized(v, 32), seed: 7);
         Assert.Equal(5, result.ClusterCount);
-        Assert.True(ClusteringMetrics.AdjustedRandIndex(gold, result.Labels) > 0.98);
-        Assert.True(ClusteringMetrics.VMeasure(gold, result.Labels) > 0.95);
+        Assert.True(ClusteringMetrics.AdjustedRandIndex([.. gold], [.. result.Labels]) > 0.98);
+        Assert.True(ClusteringMetrics.VMeasure([.. gold], [.. result.Labels]).VMeasure > 0.95);
     }
 
     [Fact]
@@ -30,7 +32,7 @@ public sealed class ClusteringTests
         var (v, gold) = Synthetic.Blobs(400, 8, 24, noise: 1.5f, seed: 4);
         var options = new KMeansOptions { K = 8, MiniBatchThreshold = 1000, BatchSize = 256, Restarts = 2 };
         var result = new KMeansClusterer(options).Cluster(VectorSet.Normalized(v, 24), seed: 5);
-        Assert.True(ClusteringMetrics.VMeasure(gold, result.Labels) > 0.95);
+        Assert.True(ClusteringMetrics.VMeasure([.. gold], [.. result.Labels]).VMeasure > 0.95);
     }
 
     [Fact]
@@ -39,7 +41,7 @@ public sealed class ClusteringTests
         var (v, gold) = Synthetic.Blobs(50, 4, 32, noise: 1.2f, seed: 8, outliers: 10);
         var result = new HdbscanClusterer(new HdbscanOptions { MinClusterSize = 10, MinSamples = 5 }).Cluster(VectorSet.Normalized(v, 32), seed: 0);
         Assert.Equal(4, result.ClusterCount);
-        Assert.True(ClusteringMetrics.VMeasure(gold, result.Labels) > 0.9, ClusteringMetrics.VMeasure(gold, result.Labels).ToString());
+        Assert.True(ClusteringMetrics.VMeasure([.. gold], [.. result.Labels]).VMeasure > 0.9, ClusteringMetrics.VMeasure([.. gold], [.. result.Labels]).VMeasure.ToString());
         for (int i = 0; i < 200; i++)
         {
             Assert.True(result.Labels[i] >= 0, $"blob point {i} flagged as outlier");
@@ -62,7 +64,7 @@ public sealed class ClusteringTests
         var reduced = new PcaReducer(16).Fit(unit, seed: 1).Transform(unit);
         Assert.Equal(16, reduced.Dimension);
         var result = new HdbscanClusterer(new HdbscanOptions { MinClusterSize = 10 }).Cluster(reduced, seed: 0);
-        Assert.True(ClusteringMetrics.VMeasure(gold, result.Labels) > 0.9);
+        Assert.True(ClusteringMetrics.VMeasure([.. gold], [.. result.Labels]).VMeasure > 0.9);
     }
 
     [Fact]
@@ -71,7 +73,7 @@ public sealed class ClusteringTests
         var (v, gold) = Synthetic.Blobs(8, 3, 32, noise: 0.3f, seed: 10, outliers: 20);
         var result = new CommunityClusterer(new CommunityOptions { Threshold = 0.9f, MinCommunitySize = 3 }).Cluster(VectorSet.Normalized(v, 32), seed: 0);
         Assert.Equal(3, result.ClusterCount);
-        Assert.Equal(1.0, ClusteringMetrics.VMeasure(gold, result.Labels), 6);
+        Assert.Equal(1.0, ClusteringMetrics.VMeasure([.. gold], [.. result.Labels]).VMeasure, 6);
     }
 
     [Fact]
@@ -154,11 +156,11 @@ public sealed class ClusteringTests
     [Fact]
     public void Metrics_match_hand_computed_values()
     {
-        Assert.Equal(1.0, ClusteringMetrics.VMeasure([0, 0, 1, 1], [5, 5, 3, 3]), 9);
+        Assert.Equal(1.0, ClusteringMetrics.VMeasure([0, 0, 1, 1], [5, 5, 3, 3]).VMeasure, 9);
         Assert.Equal(1.0, ClusteringMetrics.AdjustedRandIndex([0, 0, 1, 1], [1, 1, 0, 0]), 9);
         // sklearn: adjusted_rand_score([0,0,1,1],[0,0,1,2]) = 0.5714285714; v_measure_score = 0.8
         Assert.Equal(0.5714285714, ClusteringMetrics.AdjustedRandIndex([0, 0, 1, 1], [0, 0, 1, 2]), 8);
-        Assert.Equal(0.8, ClusteringMetrics.VMeasure([0, 0, 1, 1], [0, 0, 1, 2]), 8);
+        Assert.Equal(0.8, ClusteringMetrics.VMeasure([0, 0, 1, 1], [0, 0, 1, 2]).VMeasure, 8);
     }
 }
 
@@ -181,6 +183,6 @@ public sealed class HnswGraphTests
         }
         Assert.True(hits / (10.0 * set.Count) > 0.95, $"recall@10 {hits / (10.0 * set.Count)}");
         var viaHnsw = new HdbscanClusterer(new HdbscanOptions { MinClusterSize = 20, GraphBuilder = new HnswKnnGraphBuilder() }).Cluster(set, 0);
-        Assert.True(ClusteringMetrics.VMeasure(gold, viaHnsw.Labels) > 0.9);
+        Assert.True(ClusteringMetrics.VMeasure([.. gold], [.. viaHnsw.Labels]).VMeasure > 0.9);
     }
 }

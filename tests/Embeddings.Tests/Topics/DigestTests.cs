@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Xml;
 using System.Xml.Linq;
+using Embeddings.Digests;
 using Embeddings.Topics;
 
 namespace Embeddings.Tests.Topics;

@@ -1,4 +1,6 @@
 using Embeddings.Corpus;
+using Embeddings.Evaluation;
+using Embeddings.Tokenization;
 using Embeddings.Topics;
 
 namespace Embeddings.Tests.Topics;
@@ -32,8 +34,8 @@ public sealed class TopicPipelineTests
         var terms = new List<string>();
         TopicText.Terms("We propose Graph Neural Networks for molecules, and learning of graphs.", true, [], terms);
         Assert.Equal(["graph", "graph neural", "neural", "neural networks", "networks", "molecules", "learning", "graphs"], terms);
-        Assert.Equal("Deep nets work well.", TopicText.FirstSentence("Deep nets   work well. Then more text follows here."));
-        Assert.Equal("We use e.g. graphs for this task here.", TopicText.FirstSentence("We use e.g. graphs for this task here. Next one."));
+        Assert.Equal("Deep nets work well.", SentenceSplitter.FirstSentence("Deep nets   work well. Then more text follows here."));
+        Assert.Equal("We use e.g. graphs for this task here.", SentenceSplitter.FirstSentence("We use e.g. graphs for this task here. Next one."));
     }
 
     [Fact]
@@ -103,7 +105,7 @@ public sealed class TopicPipelineTests
             {
                 // The 10 scattered papers are outliers, blob papers are not.
                 Assert.Equal(Enumerable.Range(200, 10).Select(i => $"p{i:D5}"), model.OutlierIds);
-                Assert.True(ClusteringMetrics.VMeasure(gold, model.Assignments) > 0.95);
+                Assert.True(ClusteringMetrics.VMeasure([.. gold], [.. model.Assignments]).VMeasure > 0.95);
             }
             if (options.AssignOutliers)
             {
@@ -133,7 +135,7 @@ public sealed class TopicPipelineTests
         var papers = Synthetic.Papers(labels, seed: 52);
         var model = TopicPipeline.Fit(papers, all, 32, new TopicOptions { K = 8, MaxTopics = 4 });
         Assert.Equal(4, model.Topics.Count);
-        Assert.Equal(1.0, ClusteringMetrics.VMeasure(labels, model.Assignments), 6);
+        Assert.Equal(1.0, ClusteringMetrics.VMeasure([.. labels], [.. model.Assignments]).VMeasure, 6);
         Assert.Equal(3, model.Hierarchy.Count);
         Assert.True(model.Hierarchy[0].Similarity >= model.Hierarchy[^1].Similarity);
     }

@@ -1,0 +1,185 @@
+using Embeddings.Corpus;
+using Embeddings.Numerics;
+using Embeddings.Tokenization;
+using Embeddings.Topics;
+
+namespace Embeddings.Digests;
+
+/// <summary>A paper as shown in the digest.</summary>
+/// <param name="Id">Paper id.</param>
+/// <param name="Title">Title.</param>
+/// <param name="Summary">One-line summary: the abstract's first sentence.</param>
+/// <param name="Score">Cosine to the topic centre (or to the query for similar papers).</param>
+public sealed record DigestPaper(string Id, string Title, string Summary, float Score);
+
+/// <summary>One topic of the digest.</summary>
+public sealed record DigestTopic
+{
+    /// <summary>Stable topic id.</summary>
+    public required int Id { get; init; }
+
+    /// <summary>Short label.</summary>
+    public required string Label { get; init; }
+
+    /// <summary>Keywords, best first.</summary>
+    public required IReadOnlyList<string> Keywords { get; init; }
+
+    /// <summary>Papers in the topic.</summary>
+    public required int Size { get; init; }
+
+    /// <summary>Share of the digest's papers.</summary>
+    public required double Share { get; init; }
+
+    /// <summary>New / growing / shrinking / stable since the last run.</summary>
+    public required TopicTrend Trend { get; init; }
+
+    /// <summary>Size in the previous run when matched.</summary>
+    public int? PreviousSize { get; init; }
+
+    /// <summary>The most representative papers.</summary>
+    public required IReadOnlyList<DigestPaper> TopPapers { get; init; }
+
+    /// <summary>Similar earlier papers from the store (not in this digest).</summary>
+    public required IReadOnlyList<DigestPaper> SimilarEarlier { get; init; }
+}
+
+/// <summary>A point of the 2-D map: position in [0, 1]^2, its topic (-1 outlier) and the paper's title.</summary>
+public readonly record struct DigestPoint(float X, float Y, int TopicId, string PaperId, string Title);
+
+/// <summary>Everything a digest shows; rendered by <see cref="DigestRenderer"/> as Markdown, HTML or JSON.</summary>
+public sealed record Digest
+{
+    /// <summary>Heading.</summary>
+    public required string Title { get; init; }
+
+    /// <summary>What was selected ("since 2024-03-01", "dump 004.txt").</summary>
+    public required string Selection { get; init; }
+
+    /// <summary>Number of papers in the digest.</summary>
+    public required int PaperCount { get; init; }
+
+    /// <summary>Topics, largest first.</summary>
+    public required IReadOnlyList<DigestTopic> Topics { get; init; }
+
+    /// <summary>Papers in no topic.</summary>
+    public required IReadOnlyList<DigestPaper> Outliers { get; init; }
+
+    /// <summary>The map (at most <see cref="MapProjection.MaxPoints"/> papers).</summary>
+    public required IReadOnlyList<DigestPoint> Map { get; init; }
+
+    /// <summary>Whether a previous run was compared with (trend marks are meaningful).</summary>
+    public required bool HasHistory { get; init; }
+}
+
+/// <summary>Finds similar earlier papers (e.g. in the store, excluding the digest's own).</summary>
+public interface ISimilarPaperFinder
+{
+    /// <summary>Up to <paramref name="k"/> papers nearest to <paramref name="query"/> (a unit vector).</summary>
+    IReadOnlyList<DigestPaper> FindSimilar(ReadOnlySpan<float> query, int k);
+}
+
+/// <summary>Options of <see cref="DigestBuilder"/>.</summary>
+public sealed record DigestOptions
+{
+    /// <summary>Heading of the digest.</summary>
+    public string Title { get; init; } = "Topic digest";
+
+    /// <summary>What was selected, shown under the heading.</summary>
+    public string Selection { get; init; } = "all papers";
+
+    /// <summary>Representative papers per topic.</summary>
+    public int TopPapers { get; init; } = 5;
+
+    /// <summary>Similar earlier papers per topic.</summary>
+    public int SimilarEarlier { get; init; } = 3;
+
+    /// <summary>t-SNE iterations of the map (0 = PCA only).</summary>
+    public int MapIterations { get; init; } = 500;
+}
+
+/// <summary>Builds a <see cref="Digest"/> from a fitted model, its papers and vectors.</summary>
+public static class DigestBuilder
+{
+    /// <summary>Assembles topics, top papers with first-sentence summaries, similar earlier papers and the map.</summary>
+    public static Digest Build(
+        TopicModel model,
+        IReadOnlyList<Paper> papers,
+        ReadOnlySpan<float> vectors,
+        DigestOptions? options = null,
+        ISimilarPaperFinder? earlier = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(papers);
+        options ??= new DigestOptions();
+        if (papers.Count != model.PaperIds.Count)
+        {
+            throw new ArgumentException($"the model was fitted on {model.PaperIds.Count} papers, {papers.Count} given", nameof(papers));
+        }
+        var byId = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < papers.Count; i++)
+        {
+            byId.TryAdd(papers[i].Id, i);
+        }
+        DigestPaper Show(string id, float score)
+        {
+            var p = papers[byId[id]];
+            return new DigestPaper(id, p.Title.Length > 0 ? p.Title : SentenceSplitter.FirstSentence(p.Abstract, 100), SentenceSplitter.FirstSentence(p.Abstract), score);
+        }
+        var topics = new List<DigestTopic>();
+        foreach (var t in model.Topics)
+        {
+            var top = new List<DigestPaper>();
+            for (int i = 0; i < Math.Min(options.TopPapers, t.Size); i++)
+            {
+                top.Add(Show(t.PaperIds[i], t.PaperScores[i]));
+            }
+            var similar = earlier is null || options.SimilarEarlier <= 0
+                ? []
+                : earlier.FindSimilar(t.Centroid.ToArray(), options.SimilarEarlier);
+            topics.Add(new DigestTopic
+            {
+                Id = t.Id,
+                Label = t.Label,
+                Keywords = t.Keywords.Select(k => k.Term).ToArray(),
+                Size = t.Size,
+                Share = t.Share,
+                Trend = t.Trend,
+                PreviousSize = t.PreviousSize,
+                TopPapers = top,
+                SimilarEarlier = similar,
+            });
+        }
+        var outliers = new List<DigestPaper>();
+        for (int i = 0; i < model.PaperIds.Count; i++)
+        {
+            if (model.Assignments[i] < 0)
+            {
+                outliers.Add(Show(model.PaperIds[i], model.Scores[i]));
+            }
+        }
+        // Map: an evenly spread, deterministic sample when there are too many papers.
+        int n = papers.Count;
+        var rows = n <= MapProjection.MaxPoints
+            ? Enumerable.Range(0, n).ToArray()
+            : Enumerable.Range(0, MapProjection.MaxPoints).Select(i => (int)((long)i * n / MapProjection.MaxPoints)).ToArray();
+        var unit = VectorSet.Normalized(vectors, model.Dimension).Select(rows);
+        var xy = MapProjection.Layout(unit, options.MapIterations, cancellationToken);
+        var map = new DigestPoint[rows.Length];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            int i = rows[r];
+            map[r] = new DigestPoint(xy[2 * r], xy[2 * r + 1], model.Assignments[i], papers[i].Id, papers[i].Title);
+        }
+        return new Digest
+        {
+            Title = options.Title,
+            Selection = options.Selection,
+            PaperCount = n,
+            Topics = topics,
+            Outliers = outliers,
+            Map = map,
+            HasHistory = model.Topics.Any(t => t.Trend != TopicTrend.Unknown),
+        };
+    }
+}

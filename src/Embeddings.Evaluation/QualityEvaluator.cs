@@ -1,0 +1,341 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+using Embeddings.Encoding;
+using Embeddings.Encoding.Lsa;
+using Embeddings.Lexical;
+using Embeddings.Progress;
+using Embeddings.Quality;
+using Embeddings.Search;
+using Embeddings.Tokenization;
+using Embeddings.Topics;
+
+namespace Embeddings.Evaluation;
+
+/// <summary>Options of a <see cref="QualityEvaluator"/> run.</summary>
+public sealed record EvalOptions
+{
+    /// <summary>LSA dimensions for STS and retrieval. Default <see cref="QualityDefaults.LsaDimensions"/>.</summary>
+    public int LsaDimensions { get; init; } = QualityDefaults.LsaDimensions;
+
+    /// <summary>LSA dimensions for clustering. Default <see cref="QualityDefaults.ClusteringLsaDimensions"/>.</summary>
+    public int ClusteringLsaDimensions { get; init; } = QualityDefaults.ClusteringLsaDimensions;
+
+    /// <summary>Neural weights a of the concatenated hybrids to evaluate.</summary>
+    public IReadOnlyList<float> HybridWeights { get; init; } = [0.25f, 0.5f, 0.75f];
+
+    /// <summary>Vector weights of the BM25 + vector fusions to evaluate.</summary>
+    public IReadOnlyList<float> FusionWeights { get; init; } = [0.1f, 0.2f, 0.3f, 0.5f];
+
+    /// <summary>Also evaluate reciprocal rank fusion. Default true.</summary>
+    public bool ReciprocalRankFusion { get; init; } = true;
+
+    /// <summary>BM25 options (stemmer, k1, b).</summary>
+    public Bm25Options Bm25 { get; init; } = new();
+
+    /// <summary>Text analysis of the LSA models fitted for retrieval and STS.</summary>
+    public TextAnalyzerOptions LsaAnalyzer { get; init; } = new() { Bigrams = QualityDefaults.LsaBigrams };
+
+    /// <summary>Text analysis of the LSA models fitted for clustering (bigrams help there).</summary>
+    public TextAnalyzerOptions ClusteringLsaAnalyzer { get; init; } = new() { Bigrams = QualityDefaults.ClusteringLsaBigrams };
+
+    /// <summary>k-means seeds per clustering configuration (results are averaged). Default 3.</summary>
+    public int ClusteringSeeds { get; init; } = 3;
+
+    /// <summary>The clusterer. Default <see cref="TopicsKMeans"/>, the k-means `topics` runs.</summary>
+    public IEvalClusterer Clusterer { get; init; } = new TopicsKMeans();
+
+    /// <summary>Put the model's query prompt (if it has one) before retrieval queries, as search does. Default true.</summary>
+    public bool QueryPrompts { get; init; } = true;
+
+    /// <summary>Folder caching neural vectors between runs; null for none.</summary>
+    public string? CacheDirectory { get; init; }
+}
+
+/// <summary>One figure of an evaluation.</summary>
+/// <param name="Dataset">Data set name (e.g. "scifact/train").</param>
+/// <param name="Task">sts, retrieval or clustering.</param>
+/// <param name="Configuration">Representation or ranking (e.g. "BM25", "concat a=0.5").</param>
+/// <param name="Metric">Metric name (spearman, ndcg@10, recall@100, mrr@10, v-measure, ari).</param>
+/// <param name="Value">Value (x100 for display is up to the caller).</param>
+/// <param name="IsDefault">Whether this configuration is the engine's default for the task.</param>
+public sealed record EvalResult(string Dataset, string Task, string Configuration, string Metric, double Value, bool IsDefault);
+
+/// <summary>
+/// Runs the standard evaluations over every configuration the engine offers: BM25, LSA fitted on the
+/// evaluated texts, the neural encoder, concatenated hybrids, and BM25 + vector fusions (weighted
+/// min-max and RRF). The neural encoder is optional (lexical-only runs).
+/// </summary>
+public sealed class QualityEvaluator
+{
+    private const int RetrievalDepth = 100;
+
+    private readonly EvalOptions _options;
+    private readonly ISentenceEncoder? _neural;
+    private readonly string _neuralName;
+    private readonly IProgress<WorkProgress>? _progress;
+
+    /// <summary>Creates an evaluator; <paramref name="neural"/> may be null.</summary>
+    public QualityEvaluator(EvalOptions? options, ISentenceEncoder? neural, string neuralName = "neural", IProgress<WorkProgress>? progress = null)
+    {
+        _options = options ?? new EvalOptions();
+        _neural = neural;
+        _neuralName = neuralName;
+        _progress = progress;
+    }
+
+    /// <summary>Name of the concatenated-hybrid configuration with neural weight <paramref name="a"/>.</summary>
+    public static string ConcatName(float a) => string.Create(CultureInfo.InvariantCulture, $"concat a={a:0.##}");
+
+    /// <summary>Name of the BM25 + vector fusion configuration.</summary>
+    public static string FusionName(string vector, float w) => string.Create(CultureInfo.InvariantCulture, $"BM25 + {vector}, w={w:0.##}");
+
+    /// <summary>Name of the BM25 + vector RRF configuration.</summary>
+    public static string RrfName(string vector) => $"BM25 + {vector}, RRF";
+
+    /// <summary>STS: cosine of the two sides' vectors against the gold scores (Spearman, Pearson).</summary>
+    public async Task<IReadOnlyList<EvalResult>> RunStsAsync(StsDataset data, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var results = new List<EvalResult>();
+        var texts = new List<string>(data.Pairs.Count * 2);
+        foreach (StsPair p in data.Pairs)
+        {
+            texts.Add(p.A);
+            texts.Add(p.B);
+        }
+        var gold = data.Pairs.Select(p => p.Score).ToArray();
+        void Score(string config, EmbeddingBatch batch)
+        {
+            var cos = new double[data.Pairs.Count];
+            for (int i = 0; i < cos.Length; i++)
+            {
+                cos[i] = CosineOrZero(batch[2 * i], batch[(2 * i) + 1]);
+            }
+            bool isDefault = config == (_neural is null ? "LSA" : _neuralName);
+            results.Add(new EvalResult(data.Name, "sts", config, "spearman", Correlation.Spearman(cos, gold), isDefault));
+            results.Add(new EvalResult(data.Name, "sts", config, "pearson", Correlation.Pearson(cos, gold), isDefault));
+        }
+        EmbeddingBatch lsa = await FitLsaAsync(texts, _options.LsaDimensions, _options.LsaAnalyzer, cancellationToken).ConfigureAwait(false);
+        Score("LSA", lsa);
+        if (_neural is not null)
+        {
+            EmbeddingBatch neural = await EncodeNeuralAsync(texts, cancellationToken).ConfigureAwait(false);
+            Score(_neuralName, neural);
+            foreach (float a in _options.HybridWeights)
+            {
+                Score(ConcatName(a), HybridEncoder.Combine(neural, lsa, a));
+            }
+        }
+        return results;
+    }
+
+    /// <summary>Retrieval: nDCG@10, recall@100 and MRR@10 of every ranking configuration.</summary>
+    public async Task<IReadOnlyList<EvalResult>> RunRetrievalAsync(RetrievalDataset data, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var results = new List<EvalResult>();
+        string[] docIds = data.Corpus.Select(d => d.Id).ToArray();
+        string[] docTexts = data.Corpus.Select(d => d.FullText).ToArray();
+        string[] queryIds = data.Judgements.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
+        string[] queryTexts = queryIds.Select(q => data.Queries[q]).ToArray();
+        int n = docIds.Length, nq = queryIds.Length;
+        string defaultConfig = _neural is null
+            ? FusionName("LSA", QualityDefaults.FusionVectorWeight)
+            : FusionName(_neuralName, QualityDefaults.FusionVectorWeight);
+
+        void Report(string config, int[][] rankings)
+        {
+            double ndcg = 0, recall = 0, mrr = 0;
+            for (int q = 0; q < nq; q++)
+            {
+                string[] ranked = rankings[q].Select(i => docIds[i]).ToArray();
+                IReadOnlyDictionary<string, int> j = data.Judgements[queryIds[q]];
+                ndcg += RetrievalMetrics.Ndcg(ranked, j, 10);
+                recall += RetrievalMetrics.Recall(ranked, j, 100);
+                mrr += RetrievalMetrics.ReciprocalRank(ranked, j, 10);
+            }
+            bool isDefault = config == defaultConfig;
+            results.Add(new EvalResult(data.Name, "retrieval", config, "ndcg@10", ndcg / nq, isDefault));
+            results.Add(new EvalResult(data.Name, "retrieval", config, "recall@100", recall / nq, isDefault));
+            results.Add(new EvalResult(data.Name, "retrieval", config, "mrr@10", mrr / nq, isDefault));
+        }
+
+        // BM25 over title + abstract; corpus order = score slot order.
+        _progress?.Report(new WorkProgress("bm25 index", 0, n, "documents"));
+        var bm25 = Bm25Index.Create(_options.Bm25);
+        for (int i = 0; i < n; i++)
+        {
+            bm25.Add(docIds[i] + "\u0001" + i.ToString(CultureInfo.InvariantCulture), docTexts[i]);
+        }
+        var bm25Scores = new float[(long)nq * n];
+        Parallel.For(0, nq, new ParallelOptions { CancellationToken = cancellationToken },
+            q => bm25.ScoreAll(queryTexts[q], bm25Scores.AsSpan(q * n, n)));
+        int[][] bm25Top = TopRows(bm25Scores, nq, n, RetrievalDepth);
+        Report("BM25", bm25Top);
+
+        var vectorConfigs = new List<(string Name, float[] Scores)>();
+        EmbeddingBatch lsaDocs;
+        EmbeddingBatch lsaQueries;
+        using (LsaEncoder lsa = LsaEncoder.Fit(docTexts, new LsaOptions { Dimensions = _options.LsaDimensions, Analyzer = _options.LsaAnalyzer }, _progress, cancellationToken))
+        {
+            lsaDocs = await lsa.EncodeAsync(docTexts, cancellationToken).ConfigureAwait(false);
+            lsaQueries = await lsa.EncodeAsync(queryTexts, cancellationToken).ConfigureAwait(false);
+        }
+        vectorConfigs.Add(("LSA", ScoreMatrix(lsaQueries, lsaDocs)));
+        if (_neural is not null)
+        {
+            EmbeddingBatch neuralDocs = await EncodeNeuralAsync(docTexts, cancellationToken).ConfigureAwait(false);
+            // Queries with the model's query prompt (if it has one); documents as they are.
+            string[] promptedQueries = _options.QueryPrompts ? queryTexts.Select(q => _neural.QueryText(q)).ToArray() : queryTexts;
+            EmbeddingBatch neuralQueries = await EncodeNeuralAsync(promptedQueries, cancellationToken).ConfigureAwait(false);
+            vectorConfigs.Add((_neuralName, ScoreMatrix(neuralQueries, neuralDocs)));
+            foreach (float a in _options.HybridWeights)
+            {
+                vectorConfigs.Add((ConcatName(a), ScoreMatrix(HybridEncoder.Combine(neuralQueries, lsaQueries, a), HybridEncoder.Combine(neuralDocs, lsaDocs, a))));
+            }
+        }
+        foreach (var (name, scores) in vectorConfigs)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int[][] top = TopRows(scores, nq, n, RetrievalDepth);
+            Report(name, top);
+            foreach (float w in _options.FusionWeights)
+            {
+                Report(FusionName(name, w), FuseRows(bm25Scores, bm25Top, scores, top, n, w));
+            }
+            if (_options.ReciprocalRankFusion)
+            {
+                Report(RrfName(name), RrfRows(bm25Top, top));
+            }
+        }
+        return results;
+    }
+
+    /// <summary>Clustering: k-means with k = number of gold labels on each representation; V-measure and ARI (mean over seeds).</summary>
+    public async Task<IReadOnlyList<EvalResult>> RunClusteringAsync(ClusteringDataset data, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var results = new List<EvalResult>();
+        string[] texts = data.Items.Select(i => i.Text).ToArray();
+        var labelIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        int[] gold = data.Items.Select(i => labelIds.TryGetValue(i.Label, out int id) ? id : labelIds[i.Label] = labelIds.Count).ToArray();
+        int k = labelIds.Count;
+        string defaultConfig = _neural is null ? "LSA" : ConcatName(QualityDefaults.ClusteringNeuralWeight);
+
+        void Score(string config, EmbeddingBatch batch)
+        {
+            double v = 0, ari = 0, h = 0, c = 0;
+            for (int s = 0; s < _options.ClusteringSeeds; s++)
+            {
+                _progress?.Report(new WorkProgress("clustering " + config, s, _options.ClusteringSeeds, "seeds"));
+                int[] predicted = _options.Clusterer.Cluster(batch.Vectors, batch.Count, batch.Dimension, k, s, cancellationToken);
+                VMeasureResult vm = ClusteringMetrics.VMeasure(gold, predicted);
+                v += vm.VMeasure;
+                h += vm.Homogeneity;
+                c += vm.Completeness;
+                ari += ClusteringMetrics.AdjustedRandIndex(gold, predicted);
+            }
+            int seeds = _options.ClusteringSeeds;
+            bool isDefault = config == defaultConfig;
+            results.Add(new EvalResult(data.Name, "clustering", config, "v-measure", v / seeds, isDefault));
+            results.Add(new EvalResult(data.Name, "clustering", config, "ari", ari / seeds, isDefault));
+            results.Add(new EvalResult(data.Name, "clustering", config, "homogeneity", h / seeds, isDefault));
+            results.Add(new EvalResult(data.Name, "clustering", config, "completeness", c / seeds, isDefault));
+        }
+        EmbeddingBatch lsa = await FitLsaAsync(texts, _options.ClusteringLsaDimensions, _options.ClusteringLsaAnalyzer, cancellationToken).ConfigureAwait(false);
+        Score("LSA", lsa);
+        if (_neural is not null)
+        {
+            EmbeddingBatch neural = await EncodeNeuralAsync(texts, cancellationToken).ConfigureAwait(false);
+            Score(_neuralName, neural);
+            foreach (float a in _options.HybridWeights)
+            {
+                Score(ConcatName(a), HybridEncoder.Combine(neural, lsa, a));
+            }
+        }
+        return results;
+    }
+
+    private async Task<EmbeddingBatch> FitLsaAsync(IReadOnlyList<string> texts, int dims, TextAnalyzerOptions analyzer, CancellationToken cancellationToken)
+    {
+        using LsaEncoder lsa = LsaEncoder.Fit(texts, new LsaOptions { Dimensions = dims, Analyzer = analyzer }, _progress, cancellationToken);
+        return await lsa.EncodeAsync(texts, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<EmbeddingBatch> EncodeNeuralAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
+        _options.CacheDirectory is { } dir
+            ? VectorCache.Open(dir).GetOrEncodeAsync(_neural!, texts, _progress, cancellationToken)
+            : VectorCache.EncodeInChunksAsync(_neural!, texts, _progress, cancellationToken);
+
+    /// <summary>Cosine similarity, 0 when either vector is zero (empty text or no known term).</summary>
+    private static double CosineOrZero(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        float na = TensorPrimitives.Norm(a), nb = TensorPrimitives.Norm(b);
+        return na == 0 || nb == 0 ? 0 : TensorPrimitives.Dot(a, b) / (na * nb);
+    }
+
+    /// <summary>Dot products of every query with every document (vectors are unit length: cosine).</summary>
+    private static float[] ScoreMatrix(EmbeddingBatch queries, EmbeddingBatch docs)
+    {
+        int n = docs.Count, d = docs.Dimension;
+        var scores = new float[(long)queries.Count * n];
+        Parallel.For(0, queries.Count, q =>
+        {
+            ReadOnlySpan<float> qv = queries[q];
+            Span<float> row = scores.AsSpan(q * n, n);
+            for (int i = 0; i < n; i++)
+            {
+                row[i] = TensorPrimitives.Dot(qv, docs.Vectors.AsSpan(i * d, d));
+            }
+        });
+        return scores;
+    }
+
+    private static int[][] TopRows(float[] scores, int rows, int n, int k)
+    {
+        var top = new int[rows][];
+        Parallel.For(0, rows, q => top[q] = TopK.Select(scores.AsSpan(q * n, n), k));
+        return top;
+    }
+
+    private static int[][] FuseRows(float[] lexical, int[][] lexicalTop, float[] vector, int[][] vectorTop, int n, float w)
+    {
+        var fused = new int[lexicalTop.Length][];
+        Parallel.For(0, lexicalTop.Length, q =>
+        {
+            var candidates = new List<int>(lexicalTop[q]);
+            var seen = new HashSet<int>(candidates);
+            foreach (int i in vectorTop[q])
+            {
+                if (seen.Add(i))
+                {
+                    candidates.Add(i);
+                }
+            }
+            var a = new float[candidates.Count];
+            var b = new float[candidates.Count];
+            for (int c = 0; c < candidates.Count; c++)
+            {
+                a[c] = lexical[((long)q * n) + candidates[c]];
+                b[c] = vector[((long)q * n) + candidates[c]];
+            }
+            string[] names = candidates.Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+            ScoredDocument[] best = ScoreFusion.WeightedMinMax(names, [a, b], [1 - w, w], RetrievalDepth);
+            fused[q] = best.Select(s => int.Parse(s.Id, CultureInfo.InvariantCulture)).ToArray();
+        });
+        return fused;
+    }
+
+    private static int[][] RrfRows(int[][] lexicalTop, int[][] vectorTop)
+    {
+        var fused = new int[lexicalTop.Length][];
+        for (int q = 0; q < lexicalTop.Length; q++)
+        {
+            static ScoredDocument[] AsList(int[] top) =>
+                top.Select((i, r) => new ScoredDocument(i.ToString(CultureInfo.InvariantCulture), -r)).ToArray();
+            ScoredDocument[] best = ScoreFusion.ReciprocalRank([AsList(lexicalTop[q]), AsList(vectorTop[q])], [1f, 1f], RetrievalDepth);
+            fused[q] = best.Select(s => int.Parse(s.Id, CultureInfo.InvariantCulture)).ToArray();
+        }
+        return fused;
+    }
+}

@@ -1,0 +1,135 @@
+using ArchUnitNET.Domain;
+using ArchUnitNET.Domain.Dependencies;
+using ArchUnitNET.Loader;
+using Embeddings.Store;
+
+namespace Embeddings.Tests.Architecture;
+
+/// <summary>
+/// The dependency rule of ARCHITECTURE.md, checked on the compiled engine (every type reference in signatures and
+/// method bodies, read from the IL by ArchUnitNET): a namespace may use only namespaces of earlier layers. Namespaces
+/// of one layer are peers and do not use each other. The root namespace <c>Embeddings</c> holds two things: the error
+/// types every layer throws (the bottom layer) and the library facade (the top layer, which nothing else may use).
+/// </summary>
+public sealed class DependencyRuleTests
+{
+    /// <summary>The layers, bottom first. A sub-namespace belongs to its parent's layer (Embeddings.Encoding.Lsa is Encoding).</summary>
+    internal static readonly string[][] Layers =
+    [
+        ["Embeddings (errors)"],
+        ["Embeddings.Quality"],
+        ["Embeddings.IO", "Embeddings.Progress"],
+        ["Embeddings.Numerics"],
+        ["Embeddings.Tokenization"],
+        ["Embeddings.Corpus"],
+        ["Embeddings.Encoding"],
+        ["Embeddings.Store", "Embeddings.Index", "Embeddings.Lexical"],
+        ["Embeddings.Search", "Embeddings.Topics"],
+        ["Embeddings.Digests"],
+        ["Embeddings (facade)"],
+    ];
+
+    /// <summary>Only the encoders talk to ONNX Runtime (the Microsoft.ML.OnnxRuntime.Managed package).</summary>
+    private static readonly string[] RuntimeAssemblies = ["Microsoft.ML.OnnxRuntime"];
+
+    private static readonly Lazy<ArchUnitNET.Domain.Architecture> Engine = new(() =>
+        new ArchLoader().LoadAssemblies(typeof(PaperStore).Assembly).Build());
+
+    [Fact]
+    public void Every_engine_namespace_has_a_layer()
+    {
+        var unknown = EngineTypes().Select(t => t.Namespace.FullName).Distinct().Where(ns => LayerOf(ns, isError: false) < 0).ToList();
+        Assert.True(unknown.Count == 0, "namespaces without a layer (add them to DependencyRuleTests.Layers and ARCHITECTURE.md): " + string.Join(", ", unknown));
+    }
+
+    [Fact]
+    public void Dependencies_point_down_the_layers_only()
+    {
+        var violations = new SortedSet<string>(StringComparer.Ordinal);
+        string engineAssembly = typeof(PaperStore).Assembly.GetName().Name!;
+        foreach (IType type in EngineTypes())
+        {
+            (int layer, string group) = Place(type);
+            foreach (ITypeDependency dependency in type.Dependencies)
+            {
+                IType target = dependency.Target;
+                if (target?.Assembly is null || target.Namespace is null)
+                {
+                    continue; // generic parameters and the like
+                }
+                string targetAssembly = target.Assembly.Name.Split(',')[0];
+                if (RuntimeAssemblies.Any(a => targetAssembly.StartsWith(a, StringComparison.Ordinal)) && group != "Embeddings.Encoding")
+                {
+                    violations.Add($"{type.FullName} ({group}) uses the ONNX Runtime binding ({target.FullName}); only Embeddings.Encoding may");
+                    continue;
+                }
+                if (targetAssembly != engineAssembly || target.FullName == type.FullName)
+                {
+                    continue;
+                }
+                (int targetLayer, string targetGroup) = Place(target);
+                bool allowed = targetLayer < layer || (targetLayer == layer && targetGroup == group);
+                if (!allowed)
+                {
+                    violations.Add($"{type.FullName} ({group}, layer {layer}) uses {target.FullName} ({targetGroup}, layer {targetLayer})");
+                }
+            }
+        }
+        Assert.True(violations.Count == 0, "dependencies against the rule of ARCHITECTURE.md:\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void The_engine_does_not_reference_its_hosts_or_the_evaluation_harness()
+    {
+        string[] referenced = typeof(PaperStore).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
+        Assert.DoesNotContain("embeddings", referenced);
+        Assert.DoesNotContain("Embeddings.Evaluation", referenced);
+    }
+
+    private static IEnumerable<IType> EngineTypes() => Engine.Value.Types.Where(t => t.Namespace.FullName.StartsWith("Embeddings", StringComparison.Ordinal));
+
+    private static (int Layer, string Group) Place(IType type)
+    {
+        string ns = type.Namespace.FullName;
+        int layer = LayerOf(ns, IsErrorType(type));
+        if (layer < 0)
+        {
+            return (int.MaxValue, ns);
+        }
+        string group = ns == "Embeddings" ? Layers[layer][0] : Layers[layer].First(g => ns == g || ns.StartsWith(g + ".", StringComparison.Ordinal));
+        return (layer, group);
+    }
+
+    private static int LayerOf(string ns, bool isError)
+    {
+        if (ns == "Embeddings")
+        {
+            return isError ? 0 : Layers.Length - 1;
+        }
+        for (int i = 0; i < Layers.Length; i++)
+        {
+            if (Layers[i].Any(g => ns == g || ns.StartsWith(g + ".", StringComparison.Ordinal)))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>The root namespace's error vocabulary: EmbeddingsException and its subclasses, and the helper that throws them.</summary>
+    private static bool IsErrorType(IType type)
+    {
+        if (type.Name == "ThrowHelper" || type.FullName.StartsWith("Embeddings.ThrowHelper", StringComparison.Ordinal))
+        {
+            return true;
+        }
+        for (IType? t = type; t is Class c; t = c.BaseClass)
+        {
+            if (t.FullName == "Embeddings.EmbeddingsException")
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
