@@ -3,7 +3,6 @@ using System.Numerics.Tensors;
 using Embeddings.Encoding;
 using Embeddings.Encoding.Lsa;
 using Embeddings.Lexical;
-using Embeddings.Progress;
 using Embeddings.Quality;
 using Embeddings.Search;
 using Embeddings.Tokenization;

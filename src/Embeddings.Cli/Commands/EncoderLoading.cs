@@ -10,12 +10,12 @@ internal static class EncoderLoading
     /// The model of <paramref name="modelDir"/> (default: the default model) and its display name; when no
     /// model can be loaded, a line on stderr and (null, "") so the lexical configurations still run.
     /// </summary>
-    public static (ISentenceEncoder? Encoder, string Name) LoadForEval(string? modelDir)
+    public static (ISentenceEncoder? Encoder, string Name) LoadForEval(CliConsole console, string? modelDir)
     {
         string? dir = modelDir ?? SentenceEncoder.FindDefaultModelDirectory();
         if (dir is null || !Directory.Exists(dir))
         {
-            Console.Error.WriteLine("embeddings: no model folder found (run scripts/setup.sh or pass --model DIR); evaluating lexical configurations only");
+            console.Report("no model folder found (run scripts/setup.sh or pass --model DIR); evaluating lexical configurations only");
             return (null, "");
         }
         try
@@ -26,7 +26,7 @@ internal static class EncoderLoading
         }
         catch (Exception e) when (modelDir is null && e is OnnxRuntimeException or OnnxRuntimeNotFoundException)
         {
-            Console.Error.WriteLine("embeddings: " + e.Message + "; evaluating lexical configurations only");
+            console.Report(e.Message + "; evaluating lexical configurations only");
             return (null, "");
         }
     }

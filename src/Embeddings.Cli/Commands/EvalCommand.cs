@@ -15,13 +15,13 @@ namespace Embeddings.Cli.Commands;
 /// </summary>
 internal static class EvalCommand
 {
-    internal static Command Create()
+    internal static Command Create(CliConsole console)
     {
         var sts = new Option<string[]>("--sts") { Description = "STS pair file(s): STS-B csv (TAB, no header) or headed TAB files such as SICK.", AllowMultipleArgumentsPerToken = true };
         var retrieval = new Option<string[]>("--retrieval") { Description = "BEIR-layout folder(s): corpus.jsonl[.gz], queries.jsonl, qrels.", AllowMultipleArgumentsPerToken = true };
         var clustering = new Option<string[]>("--clustering") { Description = "Labelled CSV file(s) (title, abstract/text, label/category/tags).", AllowMultipleArgumentsPerToken = true };
         var dev = new Option<bool>("--dev") { Description = "Evaluate every development set in ../shared/eval-dev (STS-B train+dev, SICK train, SciFact train, arXiv math)." };
-        var model = new Option<string?>("--model", "-m") { Description = "Neural model folder (any kind, including lsa). Default: the default model when available." };
+        var model = CommonOptions.Model("Neural model folder (any kind, including lsa). Default: the default model when available.");
         var lsaDims = new Option<int>("--lsa-dims") { Description = "LSA dimensions for STS and retrieval.", DefaultValueFactory = _ => QualityDefaults.LsaDimensions };
         var clusterDims = new Option<int>("--clustering-lsa-dims") { Description = "LSA dimensions for clustering.", DefaultValueFactory = _ => QualityDefaults.ClusteringLsaDimensions };
         var mode = new Option<string>("--mode") { Description = "all (neural, LSA, BM25, hybrids, fusions) or lexical (no neural model).", DefaultValueFactory = _ => "all" };
@@ -37,13 +37,13 @@ internal static class EvalCommand
         var clusterer = new Option<string>("--clusterer") { Description = "kmeans: the k-means of the topics pipeline (topics-kmeans is the same, kept for scripts).", DefaultValueFactory = _ => "kmeans" };
         clusterer.AcceptOnlyFromAmong("kmeans", "topics-kmeans");
         var cache = new Option<string?>("--cache") { Description = "Folder caching neural vectors between runs. Default: artifacts/eval-cache in the repository, else none." };
-        var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
+        var json = CommonOptions.Json("Print the results as JSON instead of a table.");
+        var quiet = CommonOptions.Quiet();
         var command = new Command("eval", "Evaluate models and rankings on STS, retrieval (BEIR) and clustering sets; prints a table of configurations.")
         {
             sts, retrieval, clustering, dev, model, lsaDims, clusterDims, mode, split, stemmer, k1, b, hybrid, fusion, seeds, clusterer, cache, json, quiet,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
             var stsFiles = (parse.GetValue(sts) ?? []).ToList();
             var retrievalDirs = (parse.GetValue(retrieval) ?? []).ToList();
@@ -57,8 +57,7 @@ internal static class EvalCommand
             }
             if (stsFiles.Count + retrievalDirs.Count + clusteringFiles.Count == 0)
             {
-                Console.Error.WriteLine("embeddings: nothing to evaluate; pass --dev or --sts/--retrieval/--clustering");
-                return CliRunner.BadInput;
+                throw new UsageException("nothing to evaluate; pass --dev or --sts/--retrieval/--clustering");
             }
             var analyzer = new TextAnalyzerOptions { Stemmer = Enum.Parse<StemmerKind>(parse.GetValue(stemmer)!, ignoreCase: true) };
             var options = new EvalOptions
@@ -74,12 +73,12 @@ internal static class EvalCommand
                 ClusteringLsaAnalyzer = analyzer with { Bigrams = true },
                 CacheDirectory = parse.GetValue(cache) ?? EvalPaths.DefaultCache(),
             };
-            using var progress = new ConsoleProgress(parse.GetValue(quiet));
+            using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
             ISentenceEncoder? neural = null;
             string neuralName = "neural";
             if (parse.GetValue(mode) == "all")
             {
-                (neural, neuralName) = EncoderLoading.LoadForEval(parse.GetValue(model));
+                (neural, neuralName) = EncoderLoading.LoadForEval(console, parse.GetValue(model));
             }
             try
             {
@@ -100,14 +99,14 @@ internal static class EvalCommand
                 progress.Dispose();
                 if (parse.GetValue(json))
                 {
-                    Console.Out.WriteLine(JsonSerializer.Serialize(results.Select(r => new
+                    console.Out.WriteLine(JsonSerializer.Serialize(results.Select(r => new
                     {
                         dataset = r.Dataset, task = r.Task, configuration = r.Configuration, metric = r.Metric, value = double.IsFinite(r.Value) ? r.Value : (double?)null, is_default = r.IsDefault,
                     }), new JsonSerializerOptions { WriteIndented = true }));
                 }
                 else
                 {
-                    Console.Out.Write(EvalTable.Format(results));
+                    console.Out.Write(EvalTable.Format(results));
                 }
                 return CliRunner.Ok;
             }

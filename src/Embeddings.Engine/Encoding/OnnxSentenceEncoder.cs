@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
 using Embeddings.Native;
-using Embeddings.Progress;
 using Embeddings.Tokenization;
 using Microsoft.Extensions.AI;
 

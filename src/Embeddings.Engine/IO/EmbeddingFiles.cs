@@ -6,16 +6,6 @@ using System.Text.Json;
 
 namespace Embeddings.IO;
 
-/// <summary>Output format of <c>embeddings embed</c>.</summary>
-public enum EmbeddingFileFormat
-{
-    /// <summary>One JSON object per line: <c>{"id": ..., "vector": [...], "truncated": bool}</c>.</summary>
-    Jsonl,
-
-    /// <summary>The binary format of docs/formats.md (<see cref="EmbeddingBinaryFormat"/>).</summary>
-    Bin,
-}
-
 /// <summary>
 /// Streams embedding records to a file. Nothing is visible under the final name until <see cref="Complete"/>:
 /// records go to a temporary file beside it, which is flushed and renamed over the target at the end; disposing

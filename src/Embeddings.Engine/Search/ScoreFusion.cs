@@ -3,16 +3,6 @@ using Embeddings.Quality;
 
 namespace Embeddings.Search;
 
-/// <summary>How BM25 and vector rankings are fused.</summary>
-public enum FusionMethod
-{
-    /// <summary>Weighted sum of scores min-max normalised per query over the union of candidates.</summary>
-    WeightedMinMax = 0,
-
-    /// <summary>Reciprocal rank fusion: sum of weight / (k + rank).</summary>
-    ReciprocalRank = 1,
-}
-
 /// <summary>Options of BM25 + vector fusion (see <see cref="ScoreFusion"/>).</summary>
 public sealed record FusionOptions
 {

@@ -3,7 +3,6 @@ using Embeddings.Corpus;
 using Embeddings.IO;
 using Embeddings.Index;
 using Embeddings.Lexical;
-using Embeddings.Progress;
 using Embeddings.Store;
 
 namespace Embeddings.Search;

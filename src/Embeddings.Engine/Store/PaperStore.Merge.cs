@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Embeddings.Progress;
 
 namespace Embeddings.Store;
 

@@ -80,6 +80,24 @@ public static class StoreExport
         return rows.Length;
     }
 
+    /// <summary>
+    /// The binary vector file of <c>embeddings embed</c> (docs/formats.md): every latest vector with its id, flags and the
+    /// store's model fingerprint. Returns the row count.
+    /// </summary>
+    public static async Task<long> WriteBinAsync(PaperStore store, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        using IEmbeddingWriter writer = EmbeddingWriter.Create(EmbeddingFileFormat.Bin, path, store.Dimension, store.ModelFingerprint);
+        float[] vector = new float[store.Dimension];
+        await foreach (StoredPaper paper in store.ReadPapersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            store.ReadRow(paper.Row, vector);
+            writer.Write(paper.Paper.Id, vector, (paper.Flags & StoredPaperFlags.Truncated) != 0, (paper.Flags & StoredPaperFlags.Empty) != 0);
+        }
+        writer.Complete();
+        return writer.Count;
+    }
+
     /// <summary>The ids file written beside an <c>.npy</c> export: <c>vectors.npy</c> → <c>vectors.ids.txt</c>.</summary>
     public static string IdsPathFor(string npyPath) => Path.ChangeExtension(npyPath, ".ids.txt");
 

@@ -21,11 +21,6 @@ public sealed record TermOptions
     public int Candidates { get; init; } = 30;
 }
 
-/// <summary>A weighted term of a topic.</summary>
-/// <param name="Term">The unigram or bigram ("graph neural").</param>
-/// <param name="Score">Its c-TF-IDF weight in the topic.</param>
-public readonly record struct TopicKeyword(string Term, double Score);
-
 /// <summary>
 /// Class-based TF-IDF (BERTopic): the papers of a topic are one document; a term's weight in topic c is
 /// tf(t,c) / |c| * log(1 + A / f(t)) with |c| the topic's term count, A the mean term count per class and

@@ -6,7 +6,6 @@ using System.Text.Json.Nodes;
 using Embeddings.Encoding;
 using Embeddings.IO;
 using Embeddings.Numerics;
-using Embeddings.Progress;
 using Embeddings.Quality;
 using Embeddings.Tokenization;
 
