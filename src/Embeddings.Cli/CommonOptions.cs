@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Embeddings.Encoding;
 
 namespace Embeddings.Cli;
 
@@ -20,7 +19,7 @@ internal static class CommonOptions
 
     public static Option<string?> Model(string? description = null) => new("--model", "-m")
     {
-        Description = description ?? $"Model folder (embeddings-model.json, a sentence-transformers ONNX export, or an LSA model). Default: ${SentenceEncoder.ModelVariable}, else the repository's default model.",
+        Description = description ?? $"Model folder (embeddings-model.json, a sentence-transformers ONNX export, or an LSA model). Default: ${EmbeddingModelOptions.ModelDirectoryVariable}, else the repository's default model.",
     };
 
     public static Option<bool> Quiet() => new("--quiet", "-q") { Description = "No progress output on stderr." };

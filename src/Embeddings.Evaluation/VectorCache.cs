@@ -9,7 +9,7 @@ namespace Embeddings.Evaluation;
 /// Keeps encoder outputs between evaluation runs (a neural encode of a BEIR corpus takes minutes on a
 /// few cores): one checksummed file per (encoder fingerprint, exact list of texts).
 /// </summary>
-public sealed class VectorCache
+internal sealed class VectorCache
 {
     /// <summary>Cache entries: version 2 in the <see cref="Container"/>; version 1 files (trailer layout) still read.</summary>
     private static readonly ContainerFormat Format = ContainerFormat.Create("vector cache", "EMB-VCCH", version: 2, oldestVersion: 1,

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Embeddings.Quality;
 
 namespace Embeddings.Cli.Commands;
 
@@ -12,18 +11,19 @@ internal static class ModelFitCommand
 {
     internal static Command Create(CliConsole console)
     {
+        var defaults = new LsaFitRequest { OutputDirectory = "" };
         var store = CommonOptions.OptionalStore("Paper store whose papers the model is fitted on.");
         var input = new Option<string[]>("--input", "-i") { Description = "Paper files (daily-papers .txt, JSONL, CSV, optionally .gz) to fit on instead of a store.", AllowMultipleArgumentsPerToken = true };
         var kind = new Option<string>("--kind") { Description = "Model kind to fit (lsa).", DefaultValueFactory = _ => "lsa" };
         kind.AcceptOnlyFromAmong("lsa");
-        var dims = new Option<int>("--dims") { Description = "Output dimensions.", DefaultValueFactory = _ => QualityDefaults.LsaDimensions };
+        var dims = new Option<int>("--dims") { Description = "Output dimensions.", DefaultValueFactory = _ => defaults.Dimensions };
         var output = new Option<string>("--output", "-o") { Description = "Model folder to write.", Required = true };
-        var minDf = new Option<int>("--min-df") { Description = "Minimum document frequency of a term.", DefaultValueFactory = _ => QualityDefaults.LsaMinDocumentFrequency };
-        var maxFeatures = new Option<int>("--max-features") { Description = "Vocabulary cap (most frequent terms).", DefaultValueFactory = _ => QualityDefaults.LsaMaxFeatures };
+        var minDf = new Option<int>("--min-df") { Description = "Minimum document frequency of a term.", DefaultValueFactory = _ => defaults.MinDocumentFrequency };
+        var maxFeatures = new Option<int>("--max-features") { Description = "Vocabulary cap (most frequent terms).", DefaultValueFactory = _ => defaults.MaxFeatures };
         var bigrams = new Option<bool>("--bigrams") { Description = "Add bigram features (better topics, larger model)." };
-        var stemmer = new Option<string>("--stemmer") { Description = "porter, plural or none.", DefaultValueFactory = _ => QualityDefaults.Stemmer.ToString().ToLowerInvariant() };
+        var stemmer = new Option<string>("--stemmer") { Description = "porter, plural or none.", DefaultValueFactory = _ => defaults.Stemmer.ToString().ToLowerInvariant() };
         stemmer.AcceptOnlyFromAmong("porter", "plural", "none");
-        var seed = new Option<int>("--seed") { Description = "Seed of the randomized SVD.", DefaultValueFactory = _ => 42 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the randomized SVD.", DefaultValueFactory = _ => defaults.Seed };
         var quiet = CommonOptions.Quiet();
         var command = new Command("fit", "Fit a corpus-fitted encoder (LSA: TF-IDF + truncated SVD) on papers and save it as a model folder.")
         {

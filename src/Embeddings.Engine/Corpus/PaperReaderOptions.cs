@@ -1,7 +1,7 @@
 namespace Embeddings.Corpus;
 
 /// <summary>Input formats <see cref="PaperReader"/> understands.</summary>
-public enum PaperFormat
+internal enum PaperFormat
 {
     /// <summary>Chosen from the file extension (<c>.txt</c>, <c>.jsonl</c>/<c>.ndjson</c>, <c>.csv</c>, each optionally <c>.gz</c>).</summary>
     Auto = 0,
@@ -17,7 +17,7 @@ public enum PaperFormat
 }
 
 /// <summary>How <see cref="PaperReader"/> reads a file.</summary>
-public sealed class PaperReaderOptions
+internal sealed class PaperReaderOptions
 {
     /// <summary>Default options: format from the extension, bad records are errors.</summary>
     public static PaperReaderOptions Default { get; } = new();

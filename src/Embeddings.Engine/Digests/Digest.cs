@@ -6,14 +6,14 @@ using Embeddings.Topics;
 namespace Embeddings.Digests;
 
 /// <summary>Finds similar earlier papers (e.g. in the store, excluding the digest's own).</summary>
-public interface ISimilarPaperFinder
+internal interface ISimilarPaperFinder
 {
     /// <summary>Up to <paramref name="k"/> papers nearest to <paramref name="query"/> (a unit vector).</summary>
     IReadOnlyList<DigestPaper> FindSimilar(ReadOnlySpan<float> query, int k);
 }
 
 /// <summary>Options of <see cref="DigestBuilder"/>.</summary>
-public sealed record DigestOptions
+internal sealed record DigestOptions
 {
     /// <summary>Heading of the digest.</summary>
     public string Title { get; init; } = "Topic digest";
@@ -32,7 +32,7 @@ public sealed record DigestOptions
 }
 
 /// <summary>Builds a <see cref="Digest"/> from a fitted model, its papers and vectors.</summary>
-public static class DigestBuilder
+internal static class DigestBuilder
 {
     /// <summary>Assembles topics, top papers with first-sentence summaries, similar earlier papers and the map.</summary>
     public static Digest Build(

@@ -7,7 +7,7 @@ using Embeddings.Topics;
 namespace Embeddings.Digests;
 
 /// <summary>Renders a <see cref="Digest"/> as Markdown, HTML or JSON. Output is deterministic.</summary>
-public static class DigestRenderer
+internal static class DigestRenderer
 {
     /// <summary>The digest's JSON: indented, non-ASCII text unescaped (the library's JSON outputs share these options).</summary>
     internal static readonly JsonWriterOptions JsonOptions = new()

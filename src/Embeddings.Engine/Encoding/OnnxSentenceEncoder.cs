@@ -7,7 +7,7 @@ using Microsoft.Extensions.AI;
 namespace Embeddings.Encoding;
 
 /// <summary>Builds sentence encoders from model folders.</summary>
-public static class SentenceEncoder
+internal static class SentenceEncoder
 {
     /// <summary>Environment variable naming the default model folder (overrides models/use-lite).</summary>
     public const string ModelVariable = "EMBEDDINGS_MODEL";
@@ -60,7 +60,7 @@ public static class SentenceEncoder
 /// run over the cores, pooled, and written back in input order. The vector of a text does not depend on the other
 /// texts of the call. Thread-safe and long-lived; create it with <see cref="SentenceEncoder.Load"/>.
 /// </summary>
-public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<string, Embedding<float>>
+internal sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<string, Embedding<float>>
 {
     private const int MaxRowsPerBatch = 256;
 

@@ -18,6 +18,9 @@ public enum ComputeDevice
 /// </summary>
 public class EmbeddingModelOptions
 {
+    /// <summary>The environment variable that names the default model folder.</summary>
+    public const string ModelDirectoryVariable = Encoding.SentenceEncoder.ModelVariable;
+
     /// <summary>
     /// Model folder: an ONNX model (our <c>embeddings-model.json</c> manifest or a sentence-transformers export) or a
     /// corpus-fitted LSA model. Null: the <c>EMBEDDINGS_MODEL</c> environment variable, else the repository's default

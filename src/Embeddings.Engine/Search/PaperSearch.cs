@@ -14,7 +14,7 @@ namespace Embeddings.Search;
 /// index), BM25 over title and abstract, and their fusion. Opening brings the persisted indexes up to date with
 /// the store (<see cref="SearchIndexes"/>); searches are then cheap and may run from several threads.
 /// </summary>
-public sealed class PaperSearch : IDisposable
+internal sealed class PaperSearch : IDisposable
 {
     private readonly PaperStore _store;
     private readonly ISentenceEncoder? _encoder;

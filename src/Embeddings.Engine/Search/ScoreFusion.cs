@@ -4,7 +4,7 @@ using Embeddings.Quality;
 namespace Embeddings.Search;
 
 /// <summary>Options of BM25 + vector fusion (see <see cref="ScoreFusion"/>).</summary>
-public sealed record FusionOptions
+internal sealed record FusionOptions
 {
     /// <summary>Fusion method. Default weighted min-max.</summary>
     public FusionMethod Method { get; init; } = FusionMethod.WeightedMinMax;
@@ -22,7 +22,7 @@ public sealed record FusionOptions
 /// <summary>
 /// Fuses rankings of the same documents by different rankers (BM25 and vector similarity).
 /// </summary>
-public static class ScoreFusion
+internal static class ScoreFusion
 {
     /// <summary>
     /// Weighted min-max fusion over candidates whose scores are known for every ranker:

@@ -5,7 +5,7 @@ using Embeddings.Encoding;
 
 namespace Embeddings.Store;
 
-public sealed partial class PaperStore
+internal sealed partial class PaperStore
 {
     private const int MaxIssuesKept = 1000;
 

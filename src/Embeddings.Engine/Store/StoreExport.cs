@@ -7,7 +7,7 @@ using Embeddings.IO;
 namespace Embeddings.Store;
 
 /// <summary>Writes a store's latest papers and vectors in formats other tools read. Outputs appear atomically.</summary>
-public static class StoreExport
+internal static class StoreExport
 {
     /// <summary>One <c>{"id": ..., "title": ..., "vector": [...]}</c> per paper, in row order.</summary>
     public static async Task<long> WriteJsonlAsync(PaperStore store, string path, CancellationToken cancellationToken = default)

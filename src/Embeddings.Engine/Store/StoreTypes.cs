@@ -10,7 +10,7 @@ namespace Embeddings.Store;
 /// <param name="ContentHash">XxHash128 of title and abstract (<see cref="PaperIdentity.ContentHash(string, string)"/>).</param>
 /// <param name="Flags">Whether the embedded text was truncated or empty.</param>
 /// <param name="Row">The row of its vector in the store's vector file.</param>
-public sealed record StoredPaper(
+internal sealed record StoredPaper(
     Paper Paper,
     IReadOnlyList<string> Sources,
     DateTimeOffset FirstSeen,
@@ -20,7 +20,7 @@ public sealed record StoredPaper(
     int Row);
 
 /// <summary>How to open a store.</summary>
-public sealed class StoreOpenOptions
+internal sealed class StoreOpenOptions
 {
     /// <summary>Read-only, verifying every checksum.</summary>
     public static StoreOpenOptions Default { get; } = new();

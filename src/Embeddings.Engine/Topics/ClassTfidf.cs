@@ -3,7 +3,7 @@ using Embeddings.Numerics;
 namespace Embeddings.Topics;
 
 /// <summary>Options of the class-based TF-IDF topic terms.</summary>
-public sealed record TermOptions
+internal sealed record TermOptions
 {
     /// <summary>Include bigrams of adjacent content words.</summary>
     public bool Bigrams { get; init; } = true;

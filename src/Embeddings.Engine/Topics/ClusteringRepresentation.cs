@@ -13,7 +13,7 @@ namespace Embeddings.Topics;
 /// runs live in one space. It is refitted when the store has more than doubled since the fit; delete the folder to
 /// refit sooner.
 /// </summary>
-public static class ClusteringRepresentation
+internal static class ClusteringRepresentation
 {
     /// <summary>The default, chosen by measurement (QUALITY.md).</summary>
     public const RepresentationKind Default = RepresentationKind.Hybrid;

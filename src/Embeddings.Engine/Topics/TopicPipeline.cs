@@ -5,7 +5,7 @@ using Embeddings.Numerics;
 namespace Embeddings.Topics;
 
 /// <summary>Options of <see cref="TopicPipeline"/>.</summary>
-public sealed record TopicOptions
+internal sealed record TopicOptions
 {
     /// <summary>The clustering method.</summary>
     public TopicMethod Method { get; init; } = TopicMethod.KMeans;
@@ -66,7 +66,7 @@ public sealed record TopicOptions
 /// centroid assignment with the outlier rule, class-based TF-IDF keywords with MMR, labels, representative
 /// papers and the topic hierarchy. Deterministic for a given seed.
 /// </summary>
-public static class TopicPipeline
+internal static class TopicPipeline
 {
     /// <summary>
     /// Fits topics to <paramref name="papers"/> whose vectors are the rows of <paramref name="vectors"/>
