@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text.Json;
 using Embeddings.Native;
 using Embeddings.Tokenization;
-using Microsoft.Extensions.AI;
 
 namespace Embeddings.Encoding;
 
@@ -60,7 +59,7 @@ internal static class SentenceEncoder
 /// run over the cores, pooled, and written back in input order. The vector of a text does not depend on the other
 /// texts of the call. Thread-safe and long-lived; create it with <see cref="SentenceEncoder.Load"/>.
 /// </summary>
-internal sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<string, Embedding<float>>
+internal sealed class OnnxSentenceEncoder : ISentenceEncoder
 {
     private const int MaxRowsPerBatch = 256;
 
@@ -69,7 +68,6 @@ internal sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerato
     private readonly int _bodyLimit;
     private readonly int _tokenBudget;
     private readonly int _concurrentRuns;
-    private readonly EmbeddingGeneratorMetadata _metadata;
     private int _disposed;
 
     private OnnxSentenceEncoder(ModelManifest manifest, ModelRunner runner, Tokenizer tokenizer, EncoderOptions options,
@@ -87,7 +85,6 @@ internal sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerato
         Threads = threads;
         _concurrentRuns = concurrentRuns;
         Fingerprint = manifest.ComputeFingerprint(Windowing, MaxWindowsPerText);
-        _metadata = new EmbeddingGeneratorMetadata("embeddings-onnx", null, manifest.Name, manifest.Dimension);
     }
 
     /// <summary>The model folder's manifest.</summary>
@@ -433,48 +430,6 @@ internal sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerato
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(config));
         bool lower = !doc.RootElement.TryGetProperty("do_lower_case", out JsonElement l) || l.ValueKind != JsonValueKind.False;
         return new BertTokenizerOptions { Lowercase = lower };
-    }
-
-    /// <inheritdoc/>
-    public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values,
-        EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        IReadOnlyList<string> texts = values as IReadOnlyList<string> ?? values.ToList();
-        EmbeddingBatch batch = await EncodeAsync(texts, cancellationToken).ConfigureAwait(false);
-        var result = new GeneratedEmbeddings<Embedding<float>>(batch.Count);
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        for (int i = 0; i < batch.Count; i++)
-        {
-            var embedding = new Embedding<float>(batch.Vectors.AsMemory(i * Dimension, Dimension))
-            {
-                ModelId = Manifest.Name,
-                CreatedAt = now,
-                AdditionalProperties = new AdditionalPropertiesDictionary
-                {
-                    ["truncated"] = batch.Truncated[i],
-                    ["empty"] = batch.IsEmpty[i],
-                    ["fingerprint"] = Fingerprint,
-                },
-            };
-            result.Add(embedding);
-        }
-        return result;
-    }
-
-    /// <inheritdoc/>
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        if (serviceKey is not null)
-        {
-            return null;
-        }
-        if (serviceType == typeof(EmbeddingGeneratorMetadata))
-        {
-            return _metadata;
-        }
-        return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
     /// <summary>Releases the ONNX Runtime session.</summary>
