@@ -80,7 +80,7 @@ internal static class AtomicFile
 }
 
 /// <summary>A file being written beside its target, published atomically by rename (see <see cref="AtomicFile.Begin"/>).</summary>
-public sealed class PendingFile : IDisposable
+internal sealed class PendingFile : IDisposable
 {
     private readonly string _target;
     private readonly string _temp;
