@@ -76,7 +76,13 @@ internal sealed class LocalStoreBackend : IPaperBackend
         PaperStore store = snapshot.Store;
         HnswIndexStatus? hnsw = null;
         string path = SearchIndexes.HnswPath(store.Directory);
-        if (File.Exists(path))
+        if (!_options.ReadOnly && snapshot.OpenedSearch?.Indexes.Hnsw is { } loaded && File.Exists(path))
+        {
+            // The index in memory is the one saved (or about to be): no need to read the file again.
+            hnsw = new HnswIndexStatus(path, new FileInfo(path).Length, loaded.M, loaded.EfConstruction, loaded.EfSearch, loaded.Dimension,
+                loaded.CoveredCount, loaded.Count, loaded.DeletedCount);
+        }
+        else if (File.Exists(path))
         {
             hnsw = await Task.Run(() =>
             {
@@ -443,6 +449,18 @@ internal sealed class StoreSnapshot
             lock (_gate)
             {
                 return _search is { IsCompletedSuccessfully: true };
+            }
+        }
+    }
+
+    /// <summary>The search, when it has been opened on this snapshot; null otherwise.</summary>
+    public PaperSearch? OpenedSearch
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _search is { IsCompletedSuccessfully: true } done ? done.Result : null;
             }
         }
     }
