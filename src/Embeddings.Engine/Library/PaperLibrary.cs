@@ -28,11 +28,11 @@ namespace Embeddings;
 public sealed class PaperLibrary : IAsyncDisposable, IDisposable
 {
     private readonly PaperLibraryOptions _options;
-    private readonly LocalStoreBackend _backend;
+    private readonly IPaperBackend _backend;
     private readonly ILogger _logger;
     private int _disposed;
 
-    private PaperLibrary(PaperLibraryOptions options, LocalStoreBackend backend, ILogger logger)
+    private PaperLibrary(PaperLibraryOptions options, IPaperBackend backend, ILogger logger)
     {
         _options = options;
         _backend = backend;
@@ -71,6 +71,19 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         copy.StoreDirectory = Path.GetFullPath(options.StoreDirectory);
         logger ??= NullLogger.Instance;
         return new PaperLibrary(copy, LocalStoreBackend.Open(copy, logger), logger);
+    }
+
+    /// <summary>
+    /// A library over another backend (PostgreSQL): status, search, papers and listing come from it; the model is the
+    /// one <paramref name="options"/> names (it must be the model the backend's vectors came from). Ingest, topics,
+    /// digests, exports and index builds need the local store and are refused with <see cref="InvalidRequestException"/>.
+    /// </summary>
+    internal static PaperLibrary Open(PaperLibraryOptions options, IPaperBackend backend, ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(backend);
+        options.ThrowIfInvalid("The library options");
+        return new PaperLibrary(options.Copy(), backend, logger ?? NullLogger.Instance);
     }
 
     /// <summary>Counts, the model the store is bound to, and the persisted index.</summary>
@@ -113,7 +126,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
                 options.OnIssue?.Invoke(issue);
             },
         };
-        return _backend.IngestFilesAsync(files, Embeddings, logged, cancellationToken);
+        return Local("ingest").IngestFilesAsync(files, Embeddings, logged, cancellationToken);
     }
 
     /// <summary>The stored papers most similar to a paper, a text, or liked and unliked examples; best first.</summary>
@@ -178,7 +191,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     public Task<TopicModel> TopicsAsync(TopicsRequest? request = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _backend.TopicsAsync(request ?? new TopicsRequest(), cancellationToken);
+        return Local("topics").TopicsAsync(request ?? new TopicsRequest(), cancellationToken);
     }
 
     /// <summary>
@@ -190,7 +203,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     public Task<Digest> DigestAsync(DigestRequest? request = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _backend.DigestAsync(request ?? new DigestRequest(), cancellationToken);
+        return Local("digests").DigestAsync(request ?? new DigestRequest(), cancellationToken);
     }
 
     /// <summary>Writes every stored paper's latest vector as JSONL, the binary vector file, or a numpy matrix.</summary>
@@ -198,7 +211,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ThrowIfDisposed();
-        return _backend.ExportAsync(request, cancellationToken);
+        return Local("exports").ExportAsync(request, cancellationToken);
     }
 
     /// <summary>
@@ -208,14 +221,14 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     public Task<IndexSummary> BuildIndexesAsync(IndexBuildOptions? options = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _backend.BuildIndexesAsync(options ?? new IndexBuildOptions(), cancellationToken);
+        return Local("index builds").BuildIndexesAsync(options ?? new IndexBuildOptions(), cancellationToken);
     }
 
     /// <summary>Picks up what other processes committed to the store since this library last looked.</summary>
     public Task RefreshAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _backend.RefreshAsync(cancellationToken);
+        return _backend is LocalStoreBackend local ? local.RefreshAsync(cancellationToken) : Task.CompletedTask;
     }
 
     /// <summary>
@@ -278,6 +291,9 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
             throw new InvalidRequestException(e.Message.Split(" (Parameter", 2)[0], e);
         }
     }
+
+    private LocalStoreBackend Local(string what) => _backend as LocalStoreBackend ?? throw new InvalidRequestException(
+        $"This library answers from {_backend.Location}; {what} need the local store folder: open a library over the store instead.");
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 

@@ -217,6 +217,56 @@ public sealed class PaperLibraryTests
         Assert.Equal(digest.Topics.Select(t => t.Label), json.RootElement.GetProperty("topics").EnumerateArray().Select(t => t.GetProperty("label").GetString()));
     }
 
+    [Fact]
+    public async Task A_library_over_another_backend_answers_reads_from_it_and_refuses_local_store_work()
+    {
+        var backend = new FixedBackend();
+        await using PaperLibrary library = PaperLibrary.Open(new PaperLibraryOptions
+        {
+            StoreDirectory = "unused",
+            EncoderFactory = () => new HashingTestEncoder(64, Fingerprint),
+        }, backend, null);
+        SimilarHit hit = Assert.Single(await library.SimilarAsync(new SimilarQuery { Text = "graph learning" }));
+        Assert.Equal(("pg-1", "graph learning"), (hit.Id, backend.LastQuery!.Text));
+        Assert.Equal(7, (await library.GetStatusAsync()).Papers);
+        var refused = await Assert.ThrowsAsync<InvalidRequestException>(() => library.IngestAsync(["x.jsonl"]));
+        Assert.Contains("postgres://test/papers", refused.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidRequestException>(() => library.TopicsAsync());
+        await library.RefreshAsync();
+    }
+
+    /// <summary>A backend that answers every search with one hit, as a database backend would fill the seam.</summary>
+    private sealed class FixedBackend : IPaperBackend
+    {
+        public SimilarQuery? LastQuery { get; private set; }
+
+        public string Location => "postgres://test/papers";
+
+        public string? ModelFingerprint => Fingerprint;
+
+        public Task<LibraryStatus> GetStatusAsync(CancellationToken cancellationToken) =>
+            Task.FromResult(new LibraryStatus { StoreDirectory = Location, StoreExists = true, Papers = 7, VectorRows = 7, ModelFingerprint = Fingerprint, Dimension = 64 });
+
+        public Task<IReadOnlyList<SimilarHit>> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken)
+        {
+            LastQuery = query;
+            Assert.Equal(64, model.Dimension);
+            return Task.FromResult<IReadOnlyList<SimilarHit>>([new SimilarHit("pg-1", "A stored paper", 0.5f, [])]);
+        }
+
+        public Task<PaperDetails?> GetPaperAsync(string id, CancellationToken cancellationToken) => Task.FromResult<PaperDetails?>(null);
+
+        public async IAsyncEnumerable<PaperDetails> ListPapersAsync(PaperFilter? filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await Task.CompletedTask;
+            yield break;
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
     /// <summary>Hits equal in id and score (the why lists are compared too).</summary>
     private sealed class HitComparer : IEqualityComparer<SimilarHit>
     {
