@@ -7,7 +7,7 @@ namespace Embeddings.Evaluation;
 /// What the clustering evaluation needs from a clusterer: k clusters of row-major vectors. The clusterers
 /// of Embeddings.Topics plug in here (<see cref="TopicsKMeans"/>), so the evaluation measures the code `topics` runs.
 /// </summary>
-public interface IEvalClusterer
+internal interface IEvalClusterer
 {
     /// <summary>Display name.</summary>
     string Name { get; }
@@ -20,7 +20,7 @@ public interface IEvalClusterer
 /// The one k-means (<see cref="KMeansClusterer"/>, Embeddings.Topics) with the options the topic pipeline uses, k fixed
 /// to the number of gold classes: what the clustering figures of QUALITY.md measure.
 /// </summary>
-public sealed class TopicsKMeans : IEvalClusterer
+internal sealed class TopicsKMeans : IEvalClusterer
 {
     /// <inheritdoc />
     public string Name => "k-means";

@@ -4,7 +4,7 @@ using Embeddings.Numerics;
 namespace Embeddings.Encoding;
 
 /// <summary>How runs of the model are spread over the cores.</summary>
-public enum EncoderParallelism
+internal enum EncoderParallelism
 {
     /// <summary>Picks the measured faster one for the model kind (see docs/encoder.md).</summary>
     Auto,
@@ -17,7 +17,7 @@ public enum EncoderParallelism
 }
 
 /// <summary>Settings of <see cref="SentenceEncoder.Load"/>. Immutable; defaults suit a CPU machine.</summary>
-public sealed class EncoderOptions
+internal sealed class EncoderOptions
 {
     /// <summary>Defaults: all cores, CPU, windowing as the model manifest says.</summary>
     public static EncoderOptions Default { get; } = new();

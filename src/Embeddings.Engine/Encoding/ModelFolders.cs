@@ -8,7 +8,7 @@ namespace Embeddings.Encoding;
 /// the ONNX kinds (use-lite, sentence-transformers, or a bare sentence-transformers export) go to
 /// <see cref="SentenceEncoder.Load"/>. Use this wherever a user passes <c>--model DIR</c>.
 /// </summary>
-public static class ModelFolders
+internal static class ModelFolders
 {
     /// <summary>The encoder of <paramref name="modelDirectory"/>; <paramref name="options"/> apply to ONNX models.</summary>
     /// <exception cref="ModelLoadException">The folder is missing, corrupt or of an unknown kind.</exception>

@@ -1,14 +1,12 @@
 using System.Buffers;
 using System.Text.Json;
 using Embeddings.Native;
-using Embeddings.Progress;
 using Embeddings.Tokenization;
-using Microsoft.Extensions.AI;
 
 namespace Embeddings.Encoding;
 
 /// <summary>Builds sentence encoders from model folders.</summary>
-public static class SentenceEncoder
+internal static class SentenceEncoder
 {
     /// <summary>Environment variable naming the default model folder (overrides models/use-lite).</summary>
     public const string ModelVariable = "EMBEDDINGS_MODEL";
@@ -61,7 +59,7 @@ public static class SentenceEncoder
 /// run over the cores, pooled, and written back in input order. The vector of a text does not depend on the other
 /// texts of the call. Thread-safe and long-lived; create it with <see cref="SentenceEncoder.Load"/>.
 /// </summary>
-public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<string, Embedding<float>>
+internal sealed class OnnxSentenceEncoder : ISentenceEncoder
 {
     private const int MaxRowsPerBatch = 256;
 
@@ -70,7 +68,6 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
     private readonly int _bodyLimit;
     private readonly int _tokenBudget;
     private readonly int _concurrentRuns;
-    private readonly EmbeddingGeneratorMetadata _metadata;
     private int _disposed;
 
     private OnnxSentenceEncoder(ModelManifest manifest, ModelRunner runner, Tokenizer tokenizer, EncoderOptions options,
@@ -88,7 +85,6 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
         Threads = threads;
         _concurrentRuns = concurrentRuns;
         Fingerprint = manifest.ComputeFingerprint(Windowing, MaxWindowsPerText);
-        _metadata = new EmbeddingGeneratorMetadata("embeddings-onnx", null, manifest.Name, manifest.Dimension);
     }
 
     /// <summary>The model folder's manifest.</summary>
@@ -434,48 +430,6 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(config));
         bool lower = !doc.RootElement.TryGetProperty("do_lower_case", out JsonElement l) || l.ValueKind != JsonValueKind.False;
         return new BertTokenizerOptions { Lowercase = lower };
-    }
-
-    /// <inheritdoc/>
-    public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values,
-        EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        IReadOnlyList<string> texts = values as IReadOnlyList<string> ?? values.ToList();
-        EmbeddingBatch batch = await EncodeAsync(texts, cancellationToken).ConfigureAwait(false);
-        var result = new GeneratedEmbeddings<Embedding<float>>(batch.Count);
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        for (int i = 0; i < batch.Count; i++)
-        {
-            var embedding = new Embedding<float>(batch.Vectors.AsMemory(i * Dimension, Dimension))
-            {
-                ModelId = Manifest.Name,
-                CreatedAt = now,
-                AdditionalProperties = new AdditionalPropertiesDictionary
-                {
-                    ["truncated"] = batch.Truncated[i],
-                    ["empty"] = batch.IsEmpty[i],
-                    ["fingerprint"] = Fingerprint,
-                },
-            };
-            result.Add(embedding);
-        }
-        return result;
-    }
-
-    /// <inheritdoc/>
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        if (serviceKey is not null)
-        {
-            return null;
-        }
-        if (serviceType == typeof(EmbeddingGeneratorMetadata))
-        {
-            return _metadata;
-        }
-        return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
     /// <summary>Releases the ONNX Runtime session.</summary>
