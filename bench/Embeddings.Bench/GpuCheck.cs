@@ -39,7 +39,7 @@ internal static class GpuCheck
         OnnxSentenceEncoder gpu;
         try
         {
-            gpu = SentenceEncoder.Load(model, new EncoderOptions { Device = EncoderDevice.Cuda, Parallelism = EncoderParallelism.IntraOp });
+            gpu = SentenceEncoder.Load(model, new EncoderOptions { Device = ComputeDevice.Cuda, Parallelism = EncoderParallelism.IntraOp });
         }
         catch (EmbeddingsException e)
         {

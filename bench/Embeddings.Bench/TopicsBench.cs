@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Embeddings.Corpus;
 using Embeddings.Evaluation;
-using Embeddings.Progress;
 using Embeddings.Topics;
 
 namespace Embeddings.Bench;

@@ -1,8 +1,8 @@
 namespace Embeddings.Cli;
 
 /// <summary>
-/// Runs a command body and turns the engine's typed errors into one clear line on stderr and a
-/// non-zero exit code, instead of a stack trace. Exit codes: 0 ok, 1 failed, 2 bad usage or input, 130 cancelled.
+/// Runs a command body and turns the engine's typed errors into one clear line on stderr and a non-zero exit code,
+/// never a stack trace. Exit codes: 0 ok, 1 failed, 2 bad usage or input, 130 cancelled.
 /// </summary>
 internal static class CliRunner
 {
@@ -11,7 +11,7 @@ internal static class CliRunner
     public const int BadInput = 2;
     public const int Cancelled = 130;
 
-    public static async Task<int> RunAsync(Func<CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliConsole console, Func<CancellationToken, Task<int>> body, CancellationToken cancellationToken)
     {
         try
         {
@@ -19,23 +19,26 @@ internal static class CliRunner
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Console.Error.WriteLine("embeddings: cancelled");
+            console.Report("cancelled");
             return Cancelled;
         }
-        catch (InputFormatException e)
+        catch (Exception e) when (e is InputFormatException or InvalidRequestException or UsageException)
         {
-            Console.Error.WriteLine("embeddings: " + e.Message);
+            console.Report(e.Message);
             return BadInput;
         }
         catch (EmbeddingsException e)
         {
-            Console.Error.WriteLine("embeddings: " + e.Message);
+            console.Report(e.Message);
             return Failed;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine("embeddings: " + e.Message);
+            console.Report(e.Message);
             return BadInput;
         }
     }
 }
+
+/// <summary>A command line that parses but asks for something impossible (two exclusive options, a bad value).</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -1,10 +1,9 @@
 using System.Diagnostics;
-using Embeddings.Progress;
 
 namespace Embeddings.Cli;
 
 /// <summary>
-/// Shows <see cref="WorkProgress"/> on stderr: a redrawn bar when stderr is a terminal, plain
+/// Shows <see cref="WorkProgress"/> on stderr: a redrawn bar with rate and ETA when stderr is a terminal, plain
 /// timestamped lines (at most one every few seconds) when it is redirected, so logs stay readable.
 /// </summary>
 internal sealed class ConsoleProgress : IProgress<WorkProgress>, IDisposable
@@ -21,10 +20,15 @@ internal sealed class ConsoleProgress : IProgress<WorkProgress>, IDisposable
     private WorkProgress _last;
     private bool _barShown;
 
-    public ConsoleProgress(bool quiet = false, TextWriter? output = null, bool? interactive = null)
+    public ConsoleProgress(CliConsole console, bool quiet)
+        : this(console.Error, quiet, console.ErrorIsTerminal)
     {
-        _out = output ?? Console.Error;
-        _interactive = interactive ?? (!Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb");
+    }
+
+    public ConsoleProgress(TextWriter output, bool quiet, bool interactive)
+    {
+        _out = output;
+        _interactive = interactive;
         _quiet = quiet;
     }
 
@@ -95,6 +99,7 @@ internal sealed class ConsoleProgress : IProgress<WorkProgress>, IDisposable
     {
         double rate = now.TotalSeconds > 0 ? p.Done / now.TotalSeconds : 0;
         string of = p.Total is long t ? $"/{t}" : "";
-        return $"{p.Stage}: {p.Done}{of} {p.Unit} ({rate:F1}/s, {now.TotalSeconds:F0}s)";
+        string eta = p.Total is long all && rate > 0 && all > p.Done ? $", ETA {TimeSpan.FromSeconds((all - p.Done) / rate):hh\\:mm\\:ss}" : "";
+        return $"{p.Stage}: {p.Done}{of} {p.Unit} ({rate:F1}/s, {now.TotalSeconds:F0}s{eta})";
     }
 }

@@ -67,6 +67,13 @@ public sealed class DataFormatException : EmbeddingsException
     public string Path { get; }
 }
 
+/// <summary>Another process is writing to the store.</summary>
+public sealed class StoreLockedException : EmbeddingsException
+{
+    /// <summary>Creates the error naming the holder.</summary>
+    public StoreLockedException(string message) : base(message) { }
+}
+
 internal static class ThrowHelper
 {
     [DoesNotReturn]

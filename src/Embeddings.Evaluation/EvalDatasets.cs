@@ -9,18 +9,18 @@ namespace Embeddings.Evaluation;
 /// <param name="A">First sentence.</param>
 /// <param name="B">Second sentence.</param>
 /// <param name="Score">Gold similarity (STS-B 0-5, SICK 1-5).</param>
-public readonly record struct StsPair(string A, string B, double Score);
+internal readonly record struct StsPair(string A, string B, double Score);
 
 /// <summary>An STS set: a name (file name) and its pairs.</summary>
 /// <param name="Name">Display name.</param>
 /// <param name="Pairs">The pairs.</param>
-public sealed record StsDataset(string Name, IReadOnlyList<StsPair> Pairs);
+internal sealed record StsDataset(string Name, IReadOnlyList<StsPair> Pairs);
 
 /// <summary>A document of a retrieval corpus.</summary>
 /// <param name="Id">Document id.</param>
 /// <param name="Title">Title (may be empty).</param>
 /// <param name="Text">Body text.</param>
-public sealed record RetrievalDocument(string Id, string Title, string Text)
+internal sealed record RetrievalDocument(string Id, string Title, string Text)
 {
     /// <summary>Title and text as one string, the way papers are embedded.</summary>
     public string FullText => Title.Length == 0 ? Text : Text.Length == 0 ? Title : Title + ".\n" + Text;
@@ -31,7 +31,7 @@ public sealed record RetrievalDocument(string Id, string Title, string Text)
 /// <param name="Corpus">The documents.</param>
 /// <param name="Queries">Query id to text.</param>
 /// <param name="Judgements">Query id to (document id to grade).</param>
-public sealed record RetrievalDataset(
+internal sealed record RetrievalDataset(
     string Name,
     IReadOnlyList<RetrievalDocument> Corpus,
     IReadOnlyDictionary<string, string> Queries,
@@ -41,19 +41,19 @@ public sealed record RetrievalDataset(
 /// <param name="Id">Document id.</param>
 /// <param name="Text">Title and abstract.</param>
 /// <param name="Label">Gold class.</param>
-public readonly record struct LabelledText(string Id, string Text, string Label);
+internal readonly record struct LabelledText(string Id, string Text, string Label);
 
 /// <summary>A clustering set: documents with gold labels.</summary>
 /// <param name="Name">Display name.</param>
 /// <param name="Items">The documents.</param>
-public sealed record ClusteringDataset(string Name, IReadOnlyList<LabelledText> Items)
+internal sealed record ClusteringDataset(string Name, IReadOnlyList<LabelledText> Items)
 {
     /// <summary>Number of distinct gold labels.</summary>
     public int LabelCount => Items.Select(i => i.Label).Distinct(StringComparer.Ordinal).Count();
 }
 
 /// <summary>Loaders for the standard public layouts of evaluation data.</summary>
-public static class EvalDatasets
+internal static class EvalDatasets
 {
     /// <summary>
     /// Loads STS pairs. Recognises the STS Benchmark layout (TAB-separated, no header: genre, file, year,

@@ -3,7 +3,7 @@ using Embeddings.Topics;
 namespace Embeddings.Evaluation;
 
 /// <summary>Correlation coefficients for STS evaluation.</summary>
-public static class Correlation
+internal static class Correlation
 {
     /// <summary>Pearson's r of two equally long samples (NaN when either is constant).</summary>
     public static double Pearson(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
@@ -81,7 +81,7 @@ public static class Correlation
 /// (the qrels grade), log2 discount, ideal DCG from the query's qrels; a document is relevant when its
 /// grade is positive.
 /// </summary>
-public static class RetrievalMetrics
+internal static class RetrievalMetrics
 {
     /// <summary>nDCG@k of a ranking (best first) against graded or binary judgements.</summary>
     public static double Ndcg(IReadOnlyList<string> ranking, IReadOnlyDictionary<string, int> judgements, int k)
@@ -149,10 +149,10 @@ public static class RetrievalMetrics
 /// <param name="Homogeneity">1 - H(class | cluster) / H(class).</param>
 /// <param name="Completeness">1 - H(cluster | class) / H(cluster).</param>
 /// <param name="VMeasure">Harmonic mean of homogeneity and completeness.</param>
-public readonly record struct VMeasureResult(double Homogeneity, double Completeness, double VMeasure);
+internal readonly record struct VMeasureResult(double Homogeneity, double Completeness, double VMeasure);
 
 /// <summary>External clustering metrics comparing predicted clusters with gold labels.</summary>
-public static class ClusteringMetrics
+internal static class ClusteringMetrics
 {
     /// <summary>Homogeneity, completeness and V-measure (beta 1), as sklearn computes them.</summary>
     public static VMeasureResult VMeasure(ReadOnlySpan<int> gold, ReadOnlySpan<int> predicted)

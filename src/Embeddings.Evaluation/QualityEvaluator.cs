@@ -3,7 +3,6 @@ using System.Numerics.Tensors;
 using Embeddings.Encoding;
 using Embeddings.Encoding.Lsa;
 using Embeddings.Lexical;
-using Embeddings.Progress;
 using Embeddings.Quality;
 using Embeddings.Search;
 using Embeddings.Tokenization;
@@ -12,7 +11,7 @@ using Embeddings.Topics;
 namespace Embeddings.Evaluation;
 
 /// <summary>Options of a <see cref="QualityEvaluator"/> run.</summary>
-public sealed record EvalOptions
+internal sealed record EvalOptions
 {
     /// <summary>LSA dimensions for STS and retrieval. Default <see cref="QualityDefaults.LsaDimensions"/>.</summary>
     public int LsaDimensions { get; init; } = QualityDefaults.LsaDimensions;
@@ -65,7 +64,7 @@ public sealed record EvalResult(string Dataset, string Task, string Configuratio
 /// evaluated texts, the neural encoder, concatenated hybrids, and BM25 + vector fusions (weighted
 /// min-max and RRF). The neural encoder is optional (lexical-only runs).
 /// </summary>
-public sealed class QualityEvaluator
+internal sealed class QualityEvaluator
 {
     private const int RetrievalDepth = 100;
 

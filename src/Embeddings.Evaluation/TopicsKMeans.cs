@@ -7,7 +7,7 @@ namespace Embeddings.Evaluation;
 /// What the clustering evaluation needs from a clusterer: k clusters of row-major vectors. The clusterers
 /// of Embeddings.Topics plug in here (<see cref="TopicsKMeans"/>), so the evaluation measures the code `topics` runs.
 /// </summary>
-public interface IEvalClusterer
+internal interface IEvalClusterer
 {
     /// <summary>Display name.</summary>
     string Name { get; }
@@ -20,7 +20,7 @@ public interface IEvalClusterer
 /// The one k-means (<see cref="KMeansClusterer"/>, Embeddings.Topics) with the options the topic pipeline uses, k fixed
 /// to the number of gold classes: what the clustering figures of QUALITY.md measure.
 /// </summary>
-public sealed class TopicsKMeans : IEvalClusterer
+internal sealed class TopicsKMeans : IEvalClusterer
 {
     /// <inheritdoc />
     public string Name => "k-means";
@@ -41,7 +41,7 @@ public sealed class TopicsKMeans : IEvalClusterer
 /// HDBSCAN or communities (their own number of clusters; outliers count as one more cluster). For choosing the topic
 /// defaults on labelled data (QUALITY.md).
 /// </summary>
-public sealed class TopicsMethodClusterer(TopicMethod method, KSelection? selection) : IEvalClusterer
+internal sealed class TopicsMethodClusterer(TopicMethod method, KSelection? selection) : IEvalClusterer
 {
     /// <inheritdoc />
     public string Name => method switch

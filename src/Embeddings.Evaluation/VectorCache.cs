@@ -9,7 +9,7 @@ namespace Embeddings.Evaluation;
 /// Keeps encoder outputs between evaluation runs (a neural encode of a BEIR corpus takes minutes on a
 /// few cores): one checksummed file per (encoder fingerprint, exact list of texts).
 /// </summary>
-public sealed class VectorCache
+internal sealed class VectorCache
 {
     /// <summary>Cache entries: version 2 in the <see cref="Container"/>; version 1 files (trailer layout) still read.</summary>
     private static readonly ContainerFormat Format = ContainerFormat.Create("vector cache", "EMB-VCCH", version: 2, oldestVersion: 1,
@@ -32,7 +32,7 @@ public sealed class VectorCache
 
     /// <summary>The cached vectors of <paramref name="texts"/> by <paramref name="encoder"/>, encoding (in chunks) on a miss.</summary>
     public async Task<EmbeddingBatch> GetOrEncodeAsync(ISentenceEncoder encoder, IReadOnlyList<string> texts,
-        IProgress<Progress.WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(texts);
@@ -84,7 +84,7 @@ public sealed class VectorCache
 
     /// <summary>Encodes in chunks of 256 texts so progress can be shown and memory stays bounded.</summary>
     public static async Task<EmbeddingBatch> EncodeInChunksAsync(ISentenceEncoder encoder, IReadOnlyList<string> texts,
-        IProgress<Progress.WorkProgress>? progress, CancellationToken cancellationToken)
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(texts);
@@ -105,7 +105,7 @@ public sealed class VectorCache
             b.Vectors.AsSpan(0, n * dim).CopyTo(vectors.AsSpan(start * dim));
             b.Truncated.CopyTo(truncated, start);
             b.IsEmpty.CopyTo(empty, start);
-            progress?.Report(new Progress.WorkProgress("encoding", start + n, texts.Count, "texts"));
+            progress?.Report(new WorkProgress("encoding", start + n, texts.Count, "texts"));
         }
         return new EmbeddingBatch(dim, vectors, truncated, empty);
     }

@@ -29,7 +29,7 @@ public sealed record PostgresSearchOptions
     /// whose fingerprint is the table's is used (<see cref="ModelDirectory"/>, then the default model folder and its
     /// siblings), loaded on the first text query.
     /// </summary>
-    public ISentenceEncoder? Encoder { get; init; }
+    internal ISentenceEncoder? Encoder { get; init; }
 
     /// <summary>A model folder to try first for free-text queries.</summary>
     public string? ModelDirectory { get; init; }
@@ -118,7 +118,7 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         }
     }
 
-    /// <summary>Answers one query; hits best first, as <see cref="PaperSearch.SearchAsync"/> would over the same papers.</summary>
+    /// <summary>Answers one query; hits best first, as <see cref="PaperLibrary.SimilarAsync"/> over a store of the same papers.</summary>
     public async Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -149,6 +149,22 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
             _lastRows = [.. _table.Endpoints.Select((e, i) => new EndpointRows(e.Describe, rows[i]))];
         }
         return hits;
+    }
+
+    /// <summary>
+    /// Answers every query of a JSONL file of <c>{"id", "text"}</c> objects with <paramref name="template"/>'s settings,
+    /// streamed in file order (as <see cref="PaperLibrary.SimilarForQueriesAsync"/> over a store).
+    /// </summary>
+    /// <exception cref="InputFormatException">A line is not such an object (file, line and field named).</exception>
+    public async IAsyncEnumerable<SimilarAnswer> SearchQueriesAsync(string queriesPath, SimilarQuery template,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queriesPath);
+        ArgumentNullException.ThrowIfNull(template);
+        foreach ((string id, string text) in PaperLibrary.ReadQueries(queriesPath))
+        {
+            yield return new SimilarAnswer(id, await SearchAsync(template with { PaperId = null, Text = text }, cancellationToken).ConfigureAwait(false));
+        }
     }
 
     /// <summary>Candidates from the database, ranked (fused in hybrid mode), cut to K without near-duplicates of the query.</summary>

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Embeddings.Progress;
 using Embeddings.Store;
 using Npgsql;
 using NpgsqlTypes;
@@ -9,7 +8,7 @@ using Pgvector;
 
 namespace Embeddings.Postgres;
 
-/// <summary>How <see cref="PostgresSync.SyncAsync"/> works.</summary>
+/// <summary>How <see cref="PostgresSync.SyncAsync(string, PostgresSyncOptions, CancellationToken)"/> works.</summary>
 public sealed record PostgresSyncOptions
 {
     /// <summary>The PostgreSQL server (the coordinator of a sharded table): Npgsql <c>Host=...</c> form or a <c>postgresql://</c> URI.</summary>
@@ -49,7 +48,7 @@ public sealed record PostgresSyncSummary(long Written, long Deleted, long Unchan
 }
 
 /// <summary>
-/// Mirrors a <see cref="PaperStore"/> into a PostgreSQL table with pgvector: creates the schema when missing, then
+/// Mirrors a paper store into a PostgreSQL table with pgvector: creates the schema when missing, then
 /// compares content hashes and writes only what changed, in batches, each one transaction (delete the old rows, copy
 /// the new ones in binary, compute the tsvector in the database), then deletes the rows whose paper the store no
 /// longer has. The comparison is made against what the table really holds, so a sync killed at any point resumes
@@ -60,9 +59,19 @@ public static partial class PostgresSync
     /// <summary>Crash point for the tests (see <c>CrashPoints</c>): reached after each committed batch.</summary>
     internal const string BatchCommittedPoint = "postgres-batch-committed";
 
+    /// <summary>Syncs the store in <paramref name="storeDirectory"/> into the table of <paramref name="options"/>.</summary>
+    /// <exception cref="PostgresBackendException">The server cannot be used, or the table holds another model's vectors.</exception>
+    /// <exception cref="DataFormatException">The folder holds no store, or a damaged one.</exception>
+    public static async Task<PostgresSyncSummary> SyncAsync(string storeDirectory, PostgresSyncOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(storeDirectory);
+        using PaperStore store = PaperStore.Open(storeDirectory);
+        return await SyncAsync(store, options, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Syncs <paramref name="store"/> into the table of <paramref name="options"/>.</summary>
     /// <exception cref="PostgresBackendException">The server cannot be used, or the table holds another model's vectors.</exception>
-    public static async Task<PostgresSyncSummary> SyncAsync(PaperStore store, PostgresSyncOptions options, CancellationToken cancellationToken = default)
+    internal static async Task<PostgresSyncSummary> SyncAsync(PaperStore store, PostgresSyncOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);

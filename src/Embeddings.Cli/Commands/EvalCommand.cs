@@ -1,11 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Embeddings.Encoding;
 using Embeddings.Evaluation;
-using Embeddings.Lexical;
-using Embeddings.Quality;
-using Embeddings.Tokenization;
 
 namespace Embeddings.Cli.Commands;
 
@@ -15,39 +11,40 @@ namespace Embeddings.Cli.Commands;
 /// </summary>
 internal static class EvalCommand
 {
-    internal static Command Create()
+    internal static Command Create(CliConsole console)
     {
+        var defaults = new EvalRequest();
         var sts = new Option<string[]>("--sts") { Description = "STS pair file(s): STS-B csv (TAB, no header) or headed TAB files such as SICK.", AllowMultipleArgumentsPerToken = true };
         var retrieval = new Option<string[]>("--retrieval") { Description = "BEIR-layout folder(s): corpus.jsonl[.gz], queries.jsonl, qrels.", AllowMultipleArgumentsPerToken = true };
         var clustering = new Option<string[]>("--clustering") { Description = "Labelled CSV file(s) (title, abstract/text, label/category/tags).", AllowMultipleArgumentsPerToken = true };
         var dev = new Option<bool>("--dev") { Description = "Evaluate every development set in ../shared/eval-dev (STS-B train+dev, SICK train, SciFact train, arXiv math)." };
-        var model = new Option<string?>("--model", "-m") { Description = "Neural model folder (any kind, including lsa). Default: the default model when available." };
-        var lsaDims = new Option<int>("--lsa-dims") { Description = "LSA dimensions for STS and retrieval.", DefaultValueFactory = _ => QualityDefaults.LsaDimensions };
-        var clusterDims = new Option<int>("--clustering-lsa-dims") { Description = "LSA dimensions for clustering.", DefaultValueFactory = _ => QualityDefaults.ClusteringLsaDimensions };
+        var model = CommonOptions.Model("Neural model folder (any kind, including lsa). Default: the default model when available.");
+        var lsaDims = new Option<int>("--lsa-dims") { Description = "LSA dimensions for STS and retrieval.", DefaultValueFactory = _ => defaults.LsaDimensions };
+        var clusterDims = new Option<int>("--clustering-lsa-dims") { Description = "LSA dimensions for clustering.", DefaultValueFactory = _ => defaults.ClusteringLsaDimensions };
         var mode = new Option<string>("--mode") { Description = "all (neural, LSA, BM25, hybrids, fusions) or lexical (no neural model).", DefaultValueFactory = _ => "all" };
         mode.AcceptOnlyFromAmong("all", "lexical");
         var split = new Option<string?>("--split") { Description = "BEIR split (test, dev, train). Default: the one present." };
-        var stemmer = new Option<string>("--stemmer") { Description = "Stemmer of BM25 and LSA: porter, plural or none.", DefaultValueFactory = _ => QualityDefaults.Stemmer.ToString().ToLowerInvariant() };
+        var stemmer = new Option<string>("--stemmer") { Description = "Stemmer of BM25 and LSA: porter, plural or none.", DefaultValueFactory = _ => defaults.Stemmer.ToString().ToLowerInvariant() };
         stemmer.AcceptOnlyFromAmong("porter", "plural", "none");
-        var k1 = new Option<float>("--k1") { Description = "BM25 k1.", DefaultValueFactory = _ => QualityDefaults.Bm25K1 };
-        var b = new Option<float>("--b") { Description = "BM25 b.", DefaultValueFactory = _ => QualityDefaults.Bm25B };
-        var hybrid = new Option<float[]>("--hybrid-weights") { Description = "Neural weights a of the concatenated hybrids.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.25f, 0.5f, 0.75f] };
-        var fusion = new Option<float[]>("--fusion-weights") { Description = "Vector weights of the BM25 + vector fusions.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [0.1f, 0.2f, 0.3f, 0.5f] };
-        var seeds = new Option<int>("--seeds") { Description = "k-means seeds per clustering configuration.", DefaultValueFactory = _ => 3 };
-        var clusterer = new Option<string>("--clusterer") { Description = "kmeans: the k-means of the topics pipeline (topics-kmeans is the same, kept for scripts); topics-hdbscan or topics-communities: the pipeline's other clusterers with their own cluster counts (outliers count as one cluster).", DefaultValueFactory = _ => "kmeans" };
+        var k1 = new Option<float>("--k1") { Description = "BM25 k1.", DefaultValueFactory = _ => defaults.K1 };
+        var b = new Option<float>("--b") { Description = "BM25 b.", DefaultValueFactory = _ => defaults.B };
+        var hybrid = new Option<float[]>("--hybrid-weights") { Description = "Neural weights a of the concatenated hybrids.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [.. defaults.HybridWeights] };
+        var fusion = new Option<float[]>("--fusion-weights") { Description = "Vector weights of the BM25 + vector fusions.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [.. defaults.FusionWeights] };
+        var seeds = new Option<int>("--seeds") { Description = "k-means seeds per clustering configuration.", DefaultValueFactory = _ => defaults.ClusteringSeeds };
+        var clusterer = new Option<string>("--clusterer") { Description = "kmeans: the k-means of the topics pipeline (topics-kmeans is the same, kept for scripts); topics-hdbscan or topics-communities: the pipeline's other clusterers with their own cluster counts (outliers count as one cluster).", DefaultValueFactory = _ => defaults.Clusterer };
         clusterer.AcceptOnlyFromAmong("kmeans", "topics-kmeans", "topics-hdbscan", "topics-communities");
-        var kChoice = new Option<string>("--k") { Description = "With kmeans: gold (the number of labels, default), or how topics choose k themselves: rule (sqrt(n/2)), silhouette, elbow.", DefaultValueFactory = _ => "gold" };
+        var kChoice = new Option<string>("--k") { Description = "With kmeans: gold (the number of labels, default), or how topics choose k themselves: rule (sqrt(n/2)), silhouette, elbow.", DefaultValueFactory = _ => defaults.KSelection };
         kChoice.AcceptOnlyFromAmong("gold", "rule", "silhouette", "elbow");
         var noPrompt = new Option<bool>("--no-query-prompt") { Description = "Embed retrieval queries without the model's query prompt (for models that have one, e.g. arctic-embed-xs)." };
         var noWindowing = new Option<bool>("--no-windowing") { Description = "Embed long texts cut to the model's token limit instead of sentence windows." };
         var cache = new Option<string?>("--cache") { Description = "Folder caching neural vectors between runs. Default: artifacts/eval-cache in the repository, else none." };
-        var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
+        var json = CommonOptions.Json("Print the results as JSON instead of a table.");
+        var quiet = CommonOptions.Quiet();
         var command = new Command("eval", "Evaluate models and rankings on STS, retrieval (BEIR) and clustering sets; prints a table of configurations.")
         {
             sts, retrieval, clustering, dev, model, lsaDims, clusterDims, mode, split, stemmer, k1, b, hybrid, fusion, seeds, clusterer, kChoice, noWindowing, noPrompt, cache, json, quiet,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
             var stsFiles = (parse.GetValue(sts) ?? []).ToList();
             var retrievalDirs = (parse.GetValue(retrieval) ?? []).ToList();
@@ -59,78 +56,48 @@ internal static class EvalCommand
                 retrievalDirs.Add(Path.Combine(root, "scifact"));
                 clusteringFiles.Add(Path.Combine(root, "arxiv_math_2025", "arxiv_data.csv"));
             }
-            if (stsFiles.Count + retrievalDirs.Count + clusteringFiles.Count == 0)
+            using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
+            IReadOnlyList<EvalResult> results = await QualityEvaluation.RunAsync(new EvalRequest
             {
-                Console.Error.WriteLine("embeddings: nothing to evaluate; pass --dev or --sts/--retrieval/--clustering");
-                return CliRunner.BadInput;
-            }
-            var analyzer = new TextAnalyzerOptions { Stemmer = Enum.Parse<StemmerKind>(parse.GetValue(stemmer)!, ignoreCase: true) };
-            var options = new EvalOptions
-            {
+                StsFiles = stsFiles,
+                RetrievalDirectories = retrievalDirs,
+                ClusteringFiles = clusteringFiles,
+                ModelDirectory = parse.GetValue(model),
+                LexicalOnly = parse.GetValue(mode) == "lexical",
+                Split = parse.GetValue(split),
                 LsaDimensions = parse.GetValue(lsaDims),
                 ClusteringLsaDimensions = parse.GetValue(clusterDims),
+                Stemmer = Enum.Parse<StemmerKind>(parse.GetValue(stemmer)!, ignoreCase: true),
+                K1 = parse.GetValue(k1),
+                B = parse.GetValue(b),
                 HybridWeights = parse.GetValue(hybrid)!,
                 FusionWeights = parse.GetValue(fusion)!,
                 ClusteringSeeds = parse.GetValue(seeds),
-                Clusterer = CreateClusterer(parse.GetValue(clusterer)!, parse.GetValue(kChoice)!),
-                Bm25 = new Bm25Options { K1 = parse.GetValue(k1), B = parse.GetValue(b), Analyzer = analyzer },
-                LsaAnalyzer = analyzer with { Bigrams = QualityDefaults.LsaBigrams },
-                ClusteringLsaAnalyzer = analyzer with { Bigrams = true },
-                CacheDirectory = parse.GetValue(cache) ?? EvalPaths.DefaultCache(),
+                Clusterer = parse.GetValue(clusterer)!,
+                KSelection = parse.GetValue(kChoice)!,
                 QueryPrompts = !parse.GetValue(noPrompt),
-            };
-            using var progress = new ConsoleProgress(parse.GetValue(quiet));
-            ISentenceEncoder? neural = null;
-            string neuralName = "neural";
-            if (parse.GetValue(mode) == "all")
+                Windowing = parse.GetValue(noWindowing) ? false : null,
+                CacheDirectory = parse.GetValue(cache) ?? EvalPaths.DefaultCache(),
+                Progress = progress,
+                OnWarning = console.Report,
+            }, ct).ConfigureAwait(false);
+
+            progress.Dispose();
+            if (parse.GetValue(json))
             {
-                (neural, neuralName) = EncoderLoading.LoadForEval(parse.GetValue(model), parse.GetValue(noWindowing));
+                console.Out.WriteLine(JsonSerializer.Serialize(results.Select(r => new
+                {
+                    dataset = r.Dataset, task = r.Task, configuration = r.Configuration, metric = r.Metric, value = double.IsFinite(r.Value) ? r.Value : (double?)null, is_default = r.IsDefault,
+                }), new JsonSerializerOptions { WriteIndented = true }));
             }
-            try
+            else
             {
-                var evaluator = new QualityEvaluator(options, neural, neuralName, progress);
-                var results = new List<EvalResult>();
-                foreach (string f in stsFiles)
-                {
-                    results.AddRange(await evaluator.RunStsAsync(EvalDatasets.LoadSts(f), ct).ConfigureAwait(false));
-                }
-                foreach (string d in retrievalDirs)
-                {
-                    results.AddRange(await evaluator.RunRetrievalAsync(EvalDatasets.LoadBeir(d, parse.GetValue(split)), ct).ConfigureAwait(false));
-                }
-                foreach (string f in clusteringFiles)
-                {
-                    results.AddRange(await evaluator.RunClusteringAsync(EvalDatasets.LoadClustering(f), ct).ConfigureAwait(false));
-                }
-                progress.Dispose();
-                if (parse.GetValue(json))
-                {
-                    Console.Out.WriteLine(JsonSerializer.Serialize(results.Select(r => new
-                    {
-                        dataset = r.Dataset, task = r.Task, configuration = r.Configuration, metric = r.Metric, value = double.IsFinite(r.Value) ? r.Value : (double?)null, is_default = r.IsDefault,
-                    }), new JsonSerializerOptions { WriteIndented = true }));
-                }
-                else
-                {
-                    Console.Out.Write(EvalTable.Format(results));
-                }
-                return CliRunner.Ok;
+                console.Out.Write(EvalTable.Format(results));
             }
-            finally
-            {
-                neural?.Dispose();
-            }
+            return CliRunner.Ok;
         }, cancellationToken));
         return command;
     }
-
-    private static IEvalClusterer CreateClusterer(string name, string k) => name switch
-    {
-        "topics-hdbscan" => new TopicsMethodClusterer(Topics.TopicMethod.Hdbscan, null),
-        "topics-communities" => new TopicsMethodClusterer(Topics.TopicMethod.Communities, null),
-        _ when k == "gold" => new TopicsKMeans(),
-        _ => new TopicsMethodClusterer(Topics.TopicMethod.KMeans, Enum.Parse<Topics.KSelection>(k == "rule" ? "RuleOfThumb" : k, ignoreCase: true)),
-    };
 }
 
 /// <summary>Formats eval results as a plain table: configurations as rows, data set metrics as columns (x100).</summary>

@@ -1,60 +1,50 @@
 using System.CommandLine;
-using Embeddings.IO;
-using Embeddings.Store;
 
 namespace Embeddings.Cli.Commands;
 
 /// <summary><c>embeddings export --store DIR --format jsonl|bin|npy -o OUT</c>: the latest vectors of a store for other tools.</summary>
 internal static class ExportCommand
 {
-    internal static Command Create()
+    internal static Command Create(CliConsole console)
     {
-        var store = new Option<string>("--store", "-s") { Description = "Store directory.", Required = true };
+        var store = CommonOptions.Store();
         var format = new Option<string>("--format", "-f")
         {
             Description = "jsonl ({\"id\",\"title\",\"vector\"} per line), bin (the embed command's binary format, docs/formats.md) or npy (float32 matrix; ids in OUT with extension .ids.txt).",
             Required = true,
         };
         format.AcceptOnlyFromAmong("jsonl", "bin", "npy");
-        var output = new Option<string>("--output", "-o") { Description = "Output file.", Required = true };
+        var output = CommonOptions.Output("Output file (not stdout for npy, whose ids go to a second file).");
+        var json = CommonOptions.Json("Print the summary as one JSON object on stdout (not with -o -).");
+        var quiet = CommonOptions.Quiet();
         var command = new Command("export", "Write a store's papers and vectors as JSONL, the binary embedding format, or numpy .npy.")
         {
-            store, format, output,
+            store, format, output, json, quiet,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
-            using PaperStore s = PaperStore.Open(parse.GetValue(store)!);
-            string path = parse.GetValue(output)!;
-            long count;
-            switch (parse.GetValue(format))
+            var target = new OutputTarget(parse.GetValue(output)!);
+            if (target.IsStdout && parse.GetValue(json))
             {
-                case "jsonl":
-                    count = await StoreExport.WriteJsonlAsync(s, path, ct).ConfigureAwait(false);
-                    break;
-                case "npy":
-                    count = StoreExport.WriteNpy(s, path, ct);
-                    Console.Error.WriteLine($"embeddings: ids in {StoreExport.IdsPathFor(path)}");
-                    break;
-                default:
-                    count = await WriteBinAsync(s, path, ct).ConfigureAwait(false);
-                    break;
+                throw new UsageException("--json and -o - would both write to stdout; export to a file, or drop --json.");
             }
-            Console.Error.WriteLine($"embeddings: exported {count} papers ({s.Dimension}-d, {s.ModelFingerprint}) -> {path}");
+            ExportFormat exportFormat = Enum.Parse<ExportFormat>(parse.GetValue(format)!, ignoreCase: true);
+            await using PaperLibrary library = await PaperLibrary.OpenAsync(new PaperLibraryOptions { StoreDirectory = parse.GetValue(store)! },
+                new CliLogger(console), ct).ConfigureAwait(false);
+            await using Stream? stdout = target.IsStdout ? console.OpenStandardOutput() : null;
+            ExportSummary s = await library.ExportAsync(new ExportRequest { Format = exportFormat, OutputPath = target.Path, OutputStream = stdout }, ct).ConfigureAwait(false);
+
+            if (parse.GetValue(json))
+            {
+                console.Out.WriteLine(LibraryJson.Export(s, target.Name));
+            }
+            if (s.IdsPath is { } ids)
+            {
+                console.Report($"ids in {ids}");
+            }
+            console.Report($"exported {s.Count} papers ({s.Dimension}-d, {s.Fingerprint}) -> {target.Name}");
             return CliRunner.Ok;
         }, cancellationToken));
         return command;
-    }
-
-    private static async Task<long> WriteBinAsync(PaperStore store, string path, CancellationToken cancellationToken)
-    {
-        using IEmbeddingWriter writer = EmbeddingWriter.Create(EmbeddingFileFormat.Bin, path, store.Dimension, store.ModelFingerprint);
-        float[] vector = new float[store.Dimension];
-        await foreach (StoredPaper paper in store.ReadPapersAsync(cancellationToken).ConfigureAwait(false))
-        {
-            store.ReadRow(paper.Row, vector);
-            writer.Write(paper.Paper.Id, vector, (paper.Flags & StoredPaperFlags.Truncated) != 0, (paper.Flags & StoredPaperFlags.Empty) != 0);
-        }
-        writer.Complete();
-        return writer.Count;
     }
 }

@@ -1,81 +1,93 @@
 using System.CommandLine;
 using System.Globalization;
-using Embeddings.Index;
-using Embeddings.Search;
-using Embeddings.Store;
+using System.Text;
 
 namespace Embeddings.Cli.Commands;
 
 /// <summary><c>embeddings index build|info --store DIR</c>: the similar-paper indexes kept beside a store.</summary>
 internal static class IndexCommand
 {
-    internal static Command Create()
+    internal static Command Create(CliConsole console)
     {
         var command = new Command("index", "Build or describe the HNSW and BM25 indexes kept in STORE/indexes/.");
-        command.Subcommands.Add(CreateBuild());
-        command.Subcommands.Add(CreateInfo());
+        command.Subcommands.Add(CreateBuild(console));
+        command.Subcommands.Add(CreateInfo(console));
         return command;
     }
 
-    internal static Option<string> StoreOption() => new("--store", "-s") { Description = "Store folder (made by `embeddings ingest`).", Required = true };
-
-    private static Command CreateBuild()
+    private static Command CreateBuild(CliConsole console)
     {
-        var store = StoreOption();
+        var store = CommonOptions.Store();
         var m = new Option<int>("--m") { Description = "HNSW links per node (M).", DefaultValueFactory = _ => 16 };
         var efConstruction = new Option<int>("--ef-construction") { Description = "HNSW build breadth.", DefaultValueFactory = _ => 200 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Build threads (default: all cores).", DefaultValueFactory = _ => 0 };
+        var threads = CommonOptions.Threads("Build threads (default: all cores).");
         var rebuild = new Option<bool>("--rebuild") { Description = "Build from scratch instead of adding the papers the store gained." };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output." };
+        var json = CommonOptions.Json("Print {\"status\", \"papers\", \"seconds\"} on stdout.");
+        var quiet = CommonOptions.Quiet();
         var command = new Command("build", "Bring the indexes up to date with the store (only new papers are added) and save them.")
         {
-            store, m, efConstruction, threads, rebuild, quiet,
+            store, m, efConstruction, threads, rebuild, json, quiet,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
-            using PaperStore paperStore = PaperStore.Open(parse.GetValue(store)!);
-            using var progress = new ConsoleProgress(parse.GetValue(quiet));
-            var started = System.Diagnostics.Stopwatch.StartNew();
-            using SearchIndexes indexes = await SearchIndexes.OpenAsync(paperStore, new SearchIndexOptions
+            var options = new PaperLibraryOptions
             {
-                M = parse.GetValue(m),
-                EfConstruction = parse.GetValue(efConstruction),
-                Threads = parse.GetValue(threads),
-                Rebuild = parse.GetValue(rebuild),
-            }, progress, ct).ConfigureAwait(false);
+                StoreDirectory = parse.GetValue(store)!,
+                HnswM = parse.GetValue(m),
+                HnswEfConstruction = parse.GetValue(efConstruction),
+                IndexThreads = parse.GetValue(threads),
+            };
+            using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
+            await using PaperLibrary library = await PaperLibrary.OpenAsync(options, new CliLogger(console), ct).ConfigureAwait(false);
+            IndexSummary s = await library.BuildIndexesAsync(new IndexBuildOptions { Rebuild = parse.GetValue(rebuild), Progress = progress }, ct).ConfigureAwait(false);
+
             progress.Dispose();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{indexes.Status} ({indexes.LiveCount} papers, {started.Elapsed.TotalSeconds:F1} s)"));
+            console.Out.WriteLine(parse.GetValue(json) ? LibraryJson.Index(s)
+                : string.Create(CultureInfo.InvariantCulture, $"{s.Status} ({s.Papers} papers, {s.Seconds:F1} s)"));
             return CliRunner.Ok;
         }, cancellationToken));
         return command;
     }
 
-    private static Command CreateInfo()
+    private static Command CreateInfo(CliConsole console)
     {
-        var store = StoreOption();
-        var command = new Command("info", "Describe the persisted indexes: parameters, model fingerprint, coverage, sizes.") { store };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct =>
+        var store = CommonOptions.Store();
+        var json = CommonOptions.Json("Print the store and index state as one JSON object (docs/formats.md).");
+        var command = new Command("info", "Describe the persisted indexes: parameters, model fingerprint, coverage, sizes.") { store, json };
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
-            using PaperStore paperStore = PaperStore.Open(parse.GetValue(store)!);
-            string path = SearchIndexes.HnswPath(paperStore.Directory);
-            Console.WriteLine($"store:             {paperStore.Directory}");
-            Console.WriteLine($"papers:            {paperStore.Count} ({paperStore.RowCount} vector rows)");
-            Console.WriteLine($"model fingerprint: {paperStore.ModelFingerprint}");
-            if (!File.Exists(path))
+            await using PaperLibrary library = await PaperLibrary.OpenAsync(new PaperLibraryOptions { StoreDirectory = parse.GetValue(store)!, ReadOnly = true },
+                new CliLogger(console), ct).ConfigureAwait(false);
+            LibraryStatus status = await library.GetStatusAsync(ct).ConfigureAwait(false);
+            if (!status.StoreExists)
             {
-                Console.WriteLine("hnsw index:        none (run `embeddings index build --store DIR`)");
-                return Task.FromResult(CliRunner.Ok);
+                throw new DataFormatException(status.StoreDirectory, "no store here: create one with `embeddings ingest --store DIR <files>`");
             }
-            using HnswIndex hnsw = HnswIndex.Load(path, paperStore.ModelFingerprint, paperStore.Dimension);
-            Console.WriteLine($"hnsw index:        {path} ({new FileInfo(path).Length / (1024.0 * 1024.0):F1} MiB)");
-            Console.WriteLine($"  M / efConstruction / efSearch: {hnsw.M} / {hnsw.EfConstruction} / {hnsw.EfSearch}");
-            Console.WriteLine($"  dimension:       {hnsw.Dimension}");
-            Console.WriteLine($"  covers rows:     {hnsw.CoveredCount} of {paperStore.RowCount}" +
-                (hnsw.CoveredCount < paperStore.RowCount ? " (the next search or index build adds the rest)" : ""));
-            Console.WriteLine($"  live / deleted:  {hnsw.Count} / {hnsw.DeletedCount}");
-            return Task.FromResult(CliRunner.Ok);
+
+            console.Out.Write(parse.GetValue(json) ? LibraryJson.Status(status) + "\n" : Describe(status));
+            return CliRunner.Ok;
         }, cancellationToken));
         return command;
+    }
+
+    private static string Describe(LibraryStatus s)
+    {
+        var text = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        text.Append(inv, $"store:             {s.StoreDirectory}\n");
+        text.Append(inv, $"papers:            {s.Papers} ({s.VectorRows} vector rows)\n");
+        text.Append(inv, $"model fingerprint: {s.ModelFingerprint}\n");
+        if (s.Hnsw is not { } h)
+        {
+            text.Append("hnsw index:        none (run `embeddings index build --store DIR`)\n");
+            return text.ToString();
+        }
+        text.Append(inv, $"hnsw index:        {h.Path} ({h.Bytes / (1024.0 * 1024.0):F1} MiB)\n");
+        text.Append(inv, $"  M / efConstruction / efSearch: {h.M} / {h.EfConstruction} / {h.EfSearch}\n");
+        text.Append(inv, $"  dimension:       {h.Dimension}\n");
+        text.Append(inv, $"  covers rows:     {h.CoveredRows} of {s.VectorRows}");
+        text.Append(h.CoveredRows < s.VectorRows ? " (the next search or index build adds the rest)\n" : "\n");
+        text.Append(inv, $"  live / deleted:  {h.Live} / {h.Deleted}\n");
+        return text.ToString();
     }
 }

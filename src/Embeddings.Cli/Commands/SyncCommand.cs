@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Embeddings.Postgres;
-using Embeddings.Store;
 
 namespace Embeddings.Cli.Commands;
 
@@ -12,9 +11,9 @@ namespace Embeddings.Cli.Commands;
 /// </summary>
 internal static class SyncCommand
 {
-    internal static Option<string> PostgresOption(bool required) => new("--postgres")
+    internal static Option<string?> PostgresOption(bool required, string? description = null) => new("--postgres")
     {
-        Description = "PostgreSQL connection: Host=H;Port=P;Database=D;Username=U[;Password=W] or postgresql://U:W@H:P/D.",
+        Description = description ?? "PostgreSQL connection: Host=H;Port=P;Database=D;Username=U[;Password=W] or postgresql://U:W@H:P/D.",
         Required = required,
     };
 
@@ -25,29 +24,27 @@ internal static class SyncCommand
     internal static IReadOnlyList<string> SplitShards(string? value) =>
         value is null ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    internal static Command Create()
+    internal static Command Create(CliConsole console)
     {
-        var store = IndexCommand.StoreOption();
+        var store = CommonOptions.Store();
         var postgres = PostgresOption(required: true);
         var table = TableOption();
         var shards = ShardsOption("When the table is new: create it hash-partitioned over these PostgreSQL servers (comma-separated connections; postgres_fdw foreign partitions on the --postgres coordinator).");
         var batch = new Option<int>("--batch-size") { Description = "Papers per transaction (a kill loses at most one batch).", DefaultValueFactory = _ => 500 };
-        var json = new Option<bool>("--json") { Description = "Print {\"written\", \"deleted\", \"unchanged\", \"seconds\"}." };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output." };
+        var json = CommonOptions.Json("Print {\"written\", \"deleted\", \"unchanged\", \"seconds\"}.");
+        var quiet = CommonOptions.Quiet();
         var command = new Command("sync", "Mirror the store into a PostgreSQL + pgvector table: only changed papers are written, deleted ones removed; resumable.")
         {
             store, postgres, table, shards, batch, json, quiet,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(async ct =>
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
             if (parse.GetValue(batch) < 1)
             {
-                Console.Error.WriteLine("embeddings: --batch-size must be at least 1");
-                return CliRunner.BadInput;
+                throw new UsageException("--batch-size must be at least 1");
             }
-            using PaperStore paperStore = PaperStore.Open(parse.GetValue(store)!);
-            using var progress = new ConsoleProgress(parse.GetValue(quiet));
-            PostgresSyncSummary summary = await PostgresSync.SyncAsync(paperStore, new PostgresSyncOptions
+            using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
+            PostgresSyncSummary summary = await PostgresSync.SyncAsync(parse.GetValue(store)!, new PostgresSyncOptions
             {
                 ConnectionString = parse.GetValue(postgres)!,
                 Table = parse.GetValue(table)!,
@@ -56,7 +53,7 @@ internal static class SyncCommand
                 Progress = progress,
             }, ct).ConfigureAwait(false);
             progress.Dispose();
-            Console.WriteLine(parse.GetValue(json)
+            console.Out.WriteLine(parse.GetValue(json)
                 ? JsonSerializer.Serialize(new { written = summary.Written, deleted = summary.Deleted, unchanged = summary.Unchanged, seconds = Math.Round(summary.Seconds, 3) })
                 : string.Create(CultureInfo.InvariantCulture,
                     $"{summary.Written} written, {summary.Deleted} deleted, {summary.Unchanged} unchanged in {summary.Seconds:F1} s"));

@@ -1,55 +1,98 @@
 using System.CommandLine;
 using System.Globalization;
-using Embeddings.Store;
-using Embeddings.Topics;
+using System.Text;
 
 namespace Embeddings.Cli.Commands;
 
 /// <summary><c>embeddings topics --store DIR [--method ..] [--k N] [--seed S] [--topics N] [--json]</c>: topics of every stored paper.</summary>
 internal static class TopicsCommand
 {
-    internal static Command Create()
+    internal static Command Create(CliConsole console)
     {
-        var store = TopicStoreInput.StoreOption();
-        var method = TopicStoreInput.MethodOption();
-        var k = TopicStoreInput.KOption();
-        var seed = TopicStoreInput.SeedOption();
-        var topics = TopicStoreInput.TopicsOption();
-        var representation = TopicStoreInput.RepresentationOption();
-        var json = new Option<bool>("--json") { Description = "Print {\"topics\": [{\"id\", \"label\", \"keywords\", \"size\", \"papers\"}], \"outliers\": [...]} instead of a table." };
+        var store = CommonOptions.Store();
+        var topicOptions = new TopicOptionSet();
+        var json = CommonOptions.Json("Print {\"topics\": [{\"id\", \"label\", \"keywords\", \"size\", \"papers\"}], \"outliers\": [...]} instead of a table.");
+        var quiet = CommonOptions.Quiet();
         var command = new Command("topics", "Cluster the store's papers into topics with labels and keywords; topic ids stay stable across runs (kept in the store folder).")
         {
-            store, method, k, seed, topics, representation, json,
+            store, json, quiet,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct => RunAsync(
-            parse.GetValue(store)!, TopicStoreInput.Options(parse.GetValue(method)!, parse.GetValue(k), parse.GetValue(seed), parse.GetValue(topics)),
-            parse.GetValue(representation)!, parse.GetValue(json), ct), cancellationToken));
+        topicOptions.AddTo(command);
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
+        {
+            using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
+            await using PaperLibrary library = await PaperLibrary.OpenAsync(new PaperLibraryOptions { StoreDirectory = parse.GetValue(store)! },
+                new CliLogger(console), ct).ConfigureAwait(false);
+            TopicModel model = await library.TopicsAsync(topicOptions.Request(parse, progress), ct).ConfigureAwait(false);
+
+            progress.Dispose();
+            console.Out.Write(parse.GetValue(json) ? LibraryJson.Topics(model) + "\n" : Table(model));
+            return CliRunner.Ok;
+        }, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string storeDir, TopicOptions options, string representation, bool json, CancellationToken ct)
+    private static string Table(TopicModel model)
     {
-        using var store = PaperStore.Open(storeDir);
-        var papers = await TopicStoreInput.ReadAllAsync(store, ct).ConfigureAwait(false);
-        var (vectors, dimension) = await TopicStoreInput.RepresentAsync(store, papers, representation, ct).ConfigureAwait(false);
-        var model = TopicPipeline.Fit(papers.Select(p => p.Paper).ToArray(), vectors, dimension, options, cancellationToken: ct);
-        string snapshotPath = Path.Combine(store.Directory, TopicHistory.FileName);
-        var previous = TopicHistory.Load(snapshotPath);
-        model = TopicHistory.Align(model, previous);
-        TopicHistory.Save(snapshotPath, TopicHistory.Snapshot(model, previous));
-        if (json)
-        {
-            Console.Out.WriteLine(TopicJson.Serialize(model));
-            return CliRunner.Ok;
-        }
         var inv = CultureInfo.InvariantCulture;
-        Console.Out.WriteLine(string.Create(inv, $"{papers.Count} papers, {model.Topics.Count} topics ({model.Method}), {model.OutlierIds.Count} outliers"));
-        foreach (var t in model.Topics)
+        var text = new StringBuilder();
+        text.Append(inv, $"{model.PaperIds.Count} papers, {model.Topics.Count} topics ({model.Method}), {model.OutlierIds.Count} outliers\n");
+        foreach (Topic t in model.Topics)
         {
             string trend = t.Trend is TopicTrend.Unknown or TopicTrend.Stable ? "" : " [" + t.Trend.ToString().ToLowerInvariant() + "]";
-            Console.Out.WriteLine(string.Create(inv, $"{t.Id,4} {t.Size,6} {t.Share * 100,5:0.0}%  {t.Label}{trend}"));
-            Console.Out.WriteLine("             " + string.Join(", ", t.Keywords.Select(x => x.Term)));
+            text.Append(inv, $"{t.Id,4} {t.Size,6} {t.Share * 100,5:0.0}%  {t.Label}{trend}\n");
+            text.Append("             ").Append(string.Join(", ", t.Keywords.Select(x => x.Term))).Append('\n');
         }
-        return CliRunner.Ok;
+        return text.ToString();
     }
+}
+
+/// <summary>The clustering options <c>topics</c> and <c>digest</c> share.</summary>
+internal sealed class TopicOptionSet
+{
+    private readonly Option<string> _method;
+    private readonly Option<int?> _k = new("--k") { Description = "Number of k-means clusters (default: sqrt(n/2), capped at 40)." };
+    private readonly Option<int> _seed = new("--seed") { Description = "Seed; same input and seed give identical output.", DefaultValueFactory = _ => 42 };
+    private readonly Option<int?> _topics = new("--topics") { Description = "Merge the most similar topics until at most N remain." };
+    private readonly Option<string> _representation;
+
+    public TopicOptionSet()
+    {
+        _method = new Option<string>("--method")
+        {
+            Description = "Clustering: kmeans (default; every paper in a topic), hdbscan (finds the number of topics, reports outliers) or communities (tight groups, near-duplicates).",
+            DefaultValueFactory = _ => "kmeans",
+        };
+        _method.AcceptOnlyFromAmong("kmeans", "hdbscan", "communities");
+        _representation = new Option<string>("--representation")
+        {
+            Description = "Vectors to cluster: hybrid (default: neural + corpus-fitted LSA, the best on the development data, see QUALITY.md), lsa or neural.",
+            DefaultValueFactory = _ => "hybrid",
+        };
+        _representation.AcceptOnlyFromAmong("hybrid", "lsa", "neural");
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Add(_method);
+        command.Add(_k);
+        command.Add(_seed);
+        command.Add(_topics);
+        command.Add(_representation);
+    }
+
+    public TopicsRequest Request(ParseResult parse, IProgress<WorkProgress>? progress) => new()
+    {
+        Method = parse.GetValue(_method) switch
+        {
+            "hdbscan" => TopicMethod.Hdbscan,
+            "communities" => TopicMethod.Communities,
+            _ => TopicMethod.KMeans,
+        },
+        Representation = Enum.Parse<RepresentationKind>(parse.GetValue(_representation)!, ignoreCase: true),
+        K = parse.GetValue(_k),
+        Seed = parse.GetValue(_seed),
+        MaxTopics = parse.GetValue(_topics),
+        Progress = progress,
+    };
 }

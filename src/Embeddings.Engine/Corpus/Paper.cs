@@ -11,7 +11,7 @@ namespace Embeddings.Corpus;
 /// Number of authors when the input states it without naming them (the daily-papers pages say "• 4 authors");
 /// null when unknown. When <paramref name="Authors"/> is given, its length is the count.
 /// </param>
-public sealed record Paper(
+internal sealed record Paper(
     string Id,
     string Title,
     string Abstract,
@@ -32,4 +32,4 @@ public sealed record Paper(
 /// <param name="Paper">The paper.</param>
 /// <param name="File">The input file.</param>
 /// <param name="Line">The 1-based line where the record starts.</param>
-public readonly record struct SourcedPaper(Paper Paper, string File, long Line);
+internal readonly record struct SourcedPaper(Paper Paper, string File, long Line);

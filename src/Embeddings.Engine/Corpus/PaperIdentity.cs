@@ -9,7 +9,7 @@ namespace Embeddings.Corpus;
 /// How papers are identified and compared: ids derived from normalised titles when an input has no id,
 /// and a content hash of title and abstract that detects changed text.
 /// </summary>
-public static class PaperIdentity
+internal static class PaperIdentity
 {
     /// <summary>Prefix of ids derived from titles, so they never collide with real ids such as arXiv numbers.</summary>
     public const string TitleIdPrefix = "t-";

@@ -10,7 +10,7 @@ namespace Embeddings.Corpus;
 /// (<c>.gz</c>). Streams: memory stays bounded by one record (plus, when <see cref="PaperReaderOptions.DetectDuplicateIds"/>
 /// is on, a small entry per id seen in the file).
 /// </summary>
-public static class PaperReader
+internal static class PaperReader
 {
     /// <summary>
     /// Reads the papers of one file in file order. A bad record throws <see cref="InputFormatException"/> naming file,

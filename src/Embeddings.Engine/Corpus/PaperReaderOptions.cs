@@ -1,7 +1,7 @@
 namespace Embeddings.Corpus;
 
 /// <summary>Input formats <see cref="PaperReader"/> understands.</summary>
-public enum PaperFormat
+internal enum PaperFormat
 {
     /// <summary>Chosen from the file extension (<c>.txt</c>, <c>.jsonl</c>/<c>.ndjson</c>, <c>.csv</c>, each optionally <c>.gz</c>).</summary>
     Auto = 0,
@@ -16,31 +16,8 @@ public enum PaperFormat
     Csv,
 }
 
-/// <summary>What kind of problem a <see cref="PaperReadIssue"/> reports.</summary>
-public enum PaperIssueKind
-{
-    /// <summary>The record was bad and was left out (only reported when <see cref="PaperReaderOptions.SkipBad"/> is set).</summary>
-    Skipped,
-
-    /// <summary>A field was longer than <see cref="PaperReaderOptions.MaxFieldLength"/>; it was cut to the cap and the paper kept.</summary>
-    Capped,
-}
-
-/// <summary>A problem met while reading, reported instead of thrown.</summary>
-/// <param name="File">The input file.</param>
-/// <param name="Line">The 1-based line where the record starts (0 when the problem concerns the whole file).</param>
-/// <param name="Field">The field at fault, when one is.</param>
-/// <param name="Problem">What is wrong.</param>
-/// <param name="Kind">Whether the record was skipped or a field was capped.</param>
-public sealed record PaperReadIssue(string File, long Line, string? Field, string Problem, PaperIssueKind Kind)
-{
-    /// <summary>The issue as one line: <c>file:line: field 'f': problem</c>.</summary>
-    public override string ToString() =>
-        Field is null ? $"{File}:{Line}: {Problem}" : $"{File}:{Line}: field '{Field}': {Problem}";
-}
-
 /// <summary>How <see cref="PaperReader"/> reads a file.</summary>
-public sealed class PaperReaderOptions
+internal sealed class PaperReaderOptions
 {
     /// <summary>Default options: format from the extension, bad records are errors.</summary>
     public static PaperReaderOptions Default { get; } = new();

@@ -5,81 +5,15 @@ using Embeddings.Topics;
 
 namespace Embeddings.Digests;
 
-/// <summary>A paper as shown in the digest.</summary>
-/// <param name="Id">Paper id.</param>
-/// <param name="Title">Title.</param>
-/// <param name="Summary">One-line summary: the abstract's first sentence.</param>
-/// <param name="Score">Cosine to the topic centre (or to the query for similar papers).</param>
-public sealed record DigestPaper(string Id, string Title, string Summary, float Score);
-
-/// <summary>One topic of the digest.</summary>
-public sealed record DigestTopic
-{
-    /// <summary>Stable topic id.</summary>
-    public required int Id { get; init; }
-
-    /// <summary>Short label.</summary>
-    public required string Label { get; init; }
-
-    /// <summary>Keywords, best first.</summary>
-    public required IReadOnlyList<string> Keywords { get; init; }
-
-    /// <summary>Papers in the topic.</summary>
-    public required int Size { get; init; }
-
-    /// <summary>Share of the digest's papers.</summary>
-    public required double Share { get; init; }
-
-    /// <summary>New / growing / shrinking / stable since the last run.</summary>
-    public required TopicTrend Trend { get; init; }
-
-    /// <summary>Size in the previous run when matched.</summary>
-    public int? PreviousSize { get; init; }
-
-    /// <summary>The most representative papers.</summary>
-    public required IReadOnlyList<DigestPaper> TopPapers { get; init; }
-
-    /// <summary>Similar earlier papers from the store (not in this digest).</summary>
-    public required IReadOnlyList<DigestPaper> SimilarEarlier { get; init; }
-}
-
-/// <summary>A point of the 2-D map: position in [0, 1]^2, its topic (-1 outlier) and the paper's title.</summary>
-public readonly record struct DigestPoint(float X, float Y, int TopicId, string PaperId, string Title);
-
-/// <summary>Everything a digest shows; rendered by <see cref="DigestRenderer"/> as Markdown, HTML or JSON.</summary>
-public sealed record Digest
-{
-    /// <summary>Heading.</summary>
-    public required string Title { get; init; }
-
-    /// <summary>What was selected ("since 2024-03-01", "dump 004.txt").</summary>
-    public required string Selection { get; init; }
-
-    /// <summary>Number of papers in the digest.</summary>
-    public required int PaperCount { get; init; }
-
-    /// <summary>Topics, largest first.</summary>
-    public required IReadOnlyList<DigestTopic> Topics { get; init; }
-
-    /// <summary>Papers in no topic.</summary>
-    public required IReadOnlyList<DigestPaper> Outliers { get; init; }
-
-    /// <summary>The map (at most <see cref="MapProjection.MaxPoints"/> papers).</summary>
-    public required IReadOnlyList<DigestPoint> Map { get; init; }
-
-    /// <summary>Whether a previous run was compared with (trend marks are meaningful).</summary>
-    public required bool HasHistory { get; init; }
-}
-
 /// <summary>Finds similar earlier papers (e.g. in the store, excluding the digest's own).</summary>
-public interface ISimilarPaperFinder
+internal interface ISimilarPaperFinder
 {
     /// <summary>Up to <paramref name="k"/> papers nearest to <paramref name="query"/> (a unit vector).</summary>
     IReadOnlyList<DigestPaper> FindSimilar(ReadOnlySpan<float> query, int k);
 }
 
 /// <summary>Options of <see cref="DigestBuilder"/>.</summary>
-public sealed record DigestOptions
+internal sealed record DigestOptions
 {
     /// <summary>Heading of the digest.</summary>
     public string Title { get; init; } = "Topic digest";
@@ -98,7 +32,7 @@ public sealed record DigestOptions
 }
 
 /// <summary>Builds a <see cref="Digest"/> from a fitted model, its papers and vectors.</summary>
-public static class DigestBuilder
+internal static class DigestBuilder
 {
     /// <summary>Assembles topics, top papers with first-sentence summaries, similar earlier papers and the map.</summary>
     public static Digest Build(

@@ -6,22 +6,16 @@ using Embeddings.Topics;
 
 namespace Embeddings.Digests;
 
-/// <summary>Digest output formats.</summary>
-public enum DigestFormat
-{
-    /// <summary>Markdown.</summary>
-    Markdown,
-
-    /// <summary>A self-contained HTML page (inline CSS and SVG, no scripts, no network).</summary>
-    Html,
-
-    /// <summary>JSON.</summary>
-    Json,
-}
-
 /// <summary>Renders a <see cref="Digest"/> as Markdown, HTML or JSON. Output is deterministic.</summary>
-public static class DigestRenderer
+internal static class DigestRenderer
 {
+    /// <summary>The digest's JSON: indented, non-ASCII text unescaped (the library's JSON outputs share these options).</summary>
+    internal static readonly JsonWriterOptions JsonOptions = new()
+    {
+        Indented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     /// <summary>Colours of topics in order (Tableau 20, reordered for contrast); outliers are grey.</summary>
     private static readonly string[] Palette =
     [
@@ -152,7 +146,7 @@ public static class DigestRenderer
     {
         ArgumentNullException.ThrowIfNull(digest);
         using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, TopicJson.WriterOptions))
+        using (var w = new Utf8JsonWriter(ms, JsonOptions))
         {
             w.WriteStartObject();
             w.WriteString("title", digest.Title);

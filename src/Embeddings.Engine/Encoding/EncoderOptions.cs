@@ -3,7 +3,7 @@ using Embeddings.Numerics;
 namespace Embeddings.Encoding;
 
 /// <summary>How runs of the model are spread over the cores.</summary>
-public enum EncoderParallelism
+internal enum EncoderParallelism
 {
     /// <summary>Picks the measured faster one for the model kind (see docs/encoder.md).</summary>
     Auto,
@@ -16,7 +16,7 @@ public enum EncoderParallelism
 }
 
 /// <summary>Settings of <see cref="SentenceEncoder.Load"/>. Immutable; defaults suit a CPU machine.</summary>
-public sealed class EncoderOptions
+internal sealed class EncoderOptions
 {
     /// <summary>Defaults: all cores, CPU, windowing as the model manifest says.</summary>
     public static EncoderOptions Default { get; } = new();
@@ -28,7 +28,7 @@ public sealed class EncoderOptions
     public EncoderParallelism Parallelism { get; init; } = EncoderParallelism.Auto;
 
     /// <summary>CPU (default) or CUDA.</summary>
-    public EncoderDevice Device { get; init; } = EncoderDevice.Cpu;
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
 
     /// <summary>
     /// When <see cref="Device"/> is CUDA and CUDA cannot be used: true runs on CPU (see

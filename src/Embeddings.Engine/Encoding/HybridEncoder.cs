@@ -10,7 +10,7 @@ namespace Embeddings.Encoding;
 /// (a² cos₁ + (1-a)² cos₂) / (a² + (1-a)²), so HNSW and clustering work on a blend of both spaces.
 /// A text that is empty for one encoder keeps the other part only (still unit length).
 /// </summary>
-public sealed class HybridEncoder : ISentenceEncoder
+internal sealed class HybridEncoder : ISentenceEncoder
 {
     private readonly bool _ownsParts;
 

@@ -5,7 +5,7 @@ namespace Embeddings.Encoding;
 /// and by the corpus-fitted LSA encoder, so every consumer (store, index, topics) works with any of them.
 /// Implementations are thread-safe and long-lived.
 /// </summary>
-public interface ISentenceEncoder : IDisposable
+internal interface ISentenceEncoder : IDisposable
 {
     /// <summary>
     /// A stable identity of the model and its settings (hash of the model files and the options that change
@@ -31,7 +31,7 @@ public interface ISentenceEncoder : IDisposable
 }
 
 /// <summary>Helpers over <see cref="ISentenceEncoder"/>.</summary>
-public static class SentenceEncoderExtensions
+internal static class SentenceEncoderExtensions
 {
     /// <summary>The text to embed for the search query <paramref name="query"/>: the model's query prompt, then the query.</summary>
     public static string QueryText(this ISentenceEncoder encoder, string query)
@@ -43,7 +43,7 @@ public static class SentenceEncoderExtensions
 }
 
 /// <summary>Vectors of a batch of texts in one flat row-major array, with per-text flags.</summary>
-public sealed class EmbeddingBatch
+internal sealed class EmbeddingBatch
 {
     /// <summary>Wraps already computed rows.</summary>
     public EmbeddingBatch(int dimension, float[] vectors, bool[] truncated, bool[] isEmpty)

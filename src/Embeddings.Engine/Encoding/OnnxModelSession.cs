@@ -9,7 +9,7 @@ namespace Embeddings.Encoding;
 /// the device. Immutable; <see cref="EncoderOptions.Session"/> passes one to the encoder, which otherwise derives it from
 /// <see cref="EncoderOptions.Threads"/> and <see cref="EncoderOptions.Parallelism"/>.
 /// </summary>
-public sealed record OnnxSessionSettings
+internal sealed record OnnxSessionSettings
 {
     /// <summary>Threads inside one operator (matrix products). 0 lets the runtime choose (one per physical core).</summary>
     public int IntraOpThreads { get; init; }
@@ -30,7 +30,7 @@ public sealed record OnnxSessionSettings
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
     /// <summary>CPU (default) or CUDA.</summary>
-    public EncoderDevice Device { get; init; } = EncoderDevice.Cpu;
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
 
     /// <summary>The CUDA device number.</summary>
     public int CudaDeviceId { get; init; }
@@ -58,7 +58,7 @@ public sealed record OnnxSessionSettings
 /// <param name="ElementType">e.g. Int64, Float.</param>
 /// <param name="Shape">Declared dimensions; -1 where fixed only at run time (batch, sequence).</param>
 /// <param name="DimensionNames">Symbolic names of the dimensions ("batch_size"), "" where the graph gives none.</param>
-public sealed record OnnxTensorInfo(string Name, TensorElementType ElementType, IReadOnlyList<long> Shape, IReadOnlyList<string> DimensionNames)
+internal sealed record OnnxTensorInfo(string Name, TensorElementType ElementType, IReadOnlyList<long> Shape, IReadOnlyList<string> DimensionNames)
 {
     /// <summary>e.g. <c>input_ids: Int64[batch_size, sequence_length]</c>.</summary>
     public override string ToString()
@@ -88,7 +88,7 @@ internal sealed class OnnxModelSession : IDisposable
     private readonly InferenceSession _session;
     private int _disposed;
 
-    private OnnxModelSession(InferenceSession session, string modelPath, OnnxRuntimeInfo runtime, EncoderDevice device, string? warning)
+    private OnnxModelSession(InferenceSession session, string modelPath, OnnxRuntimeInfo runtime, ComputeDevice device, string? warning)
     {
         _session = session;
         ModelPath = modelPath;
@@ -106,7 +106,7 @@ internal sealed class OnnxModelSession : IDisposable
     public OnnxRuntimeInfo Runtime { get; }
 
     /// <summary>Where the session runs (CPU after a CUDA fallback).</summary>
-    public EncoderDevice Device { get; }
+    public ComputeDevice Device { get; }
 
     /// <summary>Set when CUDA was asked for and the session runs on the CPU: what was missing.</summary>
     public string? ProviderWarning { get; }
@@ -130,14 +130,14 @@ internal sealed class OnnxModelSession : IDisposable
         {
             throw new ModelLoadException($"{fullPath}: ONNX model file not found. Copy the complete model folder again.");
         }
-        (OnnxRuntimeInfo runtime, EncoderDevice device, string? warning) =
+        (OnnxRuntimeInfo runtime, ComputeDevice device, string? warning) =
             OnnxRuntimeLibrary.EnsureLoaded(settings.Device, settings.NativeLibraryPath, settings.AllowCpuFallback);
-        if (device == EncoderDevice.Cuda)
+        if (device == ComputeDevice.Cuda)
         {
             long logMark = OnnxRuntimeLibrary.LogCount;
             try
             {
-                return Open(fullPath, settings, runtime, EncoderDevice.Cuda, null);
+                return Open(fullPath, settings, runtime, ComputeDevice.Cuda, null);
             }
             catch (OnnxRuntimeException e)
             {
@@ -148,7 +148,7 @@ internal sealed class OnnxModelSession : IDisposable
                                  (log.Length > 0 ? "; runtime log: " + log : "") + ")";
                 if (!settings.AllowCpuFallback)
                 {
-                    using (Open(fullPath, settings with { Device = EncoderDevice.Cpu }, runtime, EncoderDevice.Cpu, null))
+                    using (Open(fullPath, settings with { Device = ComputeDevice.Cpu }, runtime, ComputeDevice.Cpu, null))
                     {
                     }
                     throw OnnxRuntimeLibrary.CudaUnavailable(problem, [], e);
@@ -156,10 +156,10 @@ internal sealed class OnnxModelSession : IDisposable
                 warning = OnnxRuntimeLibrary.FallbackWarning(problem);
             }
         }
-        return Open(fullPath, settings, runtime, EncoderDevice.Cpu, warning);
+        return Open(fullPath, settings, runtime, ComputeDevice.Cpu, warning);
     }
 
-    private static OnnxModelSession Open(string path, OnnxSessionSettings settings, OnnxRuntimeInfo runtime, EncoderDevice device, string? warning)
+    private static OnnxModelSession Open(string path, OnnxSessionSettings settings, OnnxRuntimeInfo runtime, ComputeDevice device, string? warning)
     {
         using var options = new SessionOptions
         {
@@ -182,7 +182,7 @@ internal sealed class OnnxModelSession : IDisposable
                 options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
                 options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
             }
-            if (device == EncoderDevice.Cuda)
+            if (device == ComputeDevice.Cuda)
             {
                 options.AppendExecutionProvider_CUDA(settings.CudaDeviceId);
             }
@@ -191,7 +191,7 @@ internal sealed class OnnxModelSession : IDisposable
         catch (OrtException e)
         {
             OnnxRuntimeException error = RuntimeError(e, path);
-            if (device == EncoderDevice.Cuda)
+            if (device == ComputeDevice.Cuda)
             {
                 throw error;
             }

@@ -2,9 +2,9 @@ namespace Embeddings;
 
 /// <summary>
 /// The ONNX Runtime native library is missing, cannot be loaded, or is too old. The message says where it was looked
-/// for and how to get one.
+/// for and how to get one. Users see it as a <see cref="ModelRuntimeException"/>.
 /// </summary>
-public sealed class OnnxRuntimeNotFoundException : EmbeddingsException
+internal sealed class OnnxRuntimeNotFoundException : ModelRuntimeException
 {
     /// <summary>Creates the error.</summary>
     /// <param name="problem">What went wrong.</param>
@@ -34,27 +34,10 @@ public sealed class OnnxRuntimeNotFoundException : EmbeddingsException
 }
 
 /// <summary>
-/// CUDA was asked for (<c>--device cuda</c>) but cannot be used, and CPU fallback was not allowed. The message names
-/// what is missing (the GPU build of ONNX Runtime, CUDA or cuDNN libraries, a GPU) and how to get it.
-/// </summary>
-public sealed class ExecutionProviderUnavailableException : EmbeddingsException
-{
-    /// <summary>Creates the error.</summary>
-    public ExecutionProviderUnavailableException(string message, IReadOnlyList<string> missingLibraries, Exception? inner = null)
-        : base(message, inner ?? new InvalidOperationException(message))
-    {
-        MissingLibraries = missingLibraries;
-    }
-
-    /// <summary>The shared libraries that could not be found or loaded (empty when the failure was elsewhere).</summary>
-    public IReadOnlyList<string> MissingLibraries { get; }
-}
-
-/// <summary>
 /// ONNX Runtime rejected a model or failed while running it. Carries the runtime's own message and error code
-/// (for example <c>InvalidArgument</c> for a wrong input shape).
+/// (for example <c>InvalidArgument</c> for a wrong input shape). Users see it as a <see cref="ModelRuntimeException"/>.
 /// </summary>
-public sealed class OnnxRuntimeException : EmbeddingsException
+internal sealed class OnnxRuntimeException : ModelRuntimeException
 {
     /// <summary>Creates the error for a failed runtime call.</summary>
     public OnnxRuntimeException(string message, string runtimeErrorCode, string runtimeMessage, Exception inner)

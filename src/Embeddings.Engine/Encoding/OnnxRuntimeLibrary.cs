@@ -6,24 +6,11 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Embeddings.Encoding;
 
-/// <summary>Where a model runs.</summary>
-public enum EncoderDevice
-{
-    /// <summary>The CPU (always available).</summary>
-    Cpu,
-
-    /// <summary>
-    /// An NVIDIA GPU through ONNX Runtime's CUDA execution provider. Needs the GPU build of ONNX Runtime
-    /// (<c>scripts/setup.sh --cuda</c>), CUDA 13 and cuDNN 9 on the loader path, and a GPU with its driver.
-    /// </summary>
-    Cuda,
-}
-
 /// <summary>The ONNX Runtime native library this process runs on.</summary>
 /// <param name="Path">Full path of the loaded library.</param>
 /// <param name="Version">Its version string, e.g. "1.31.1".</param>
 /// <param name="IsGpuBuild">Whether it is a CUDA build (its provider library sits beside it).</param>
-public sealed record OnnxRuntimeInfo(string Path, string Version, bool IsGpuBuild);
+internal sealed record OnnxRuntimeInfo(string Path, string Version, bool IsGpuBuild);
 
 /// <summary>
 /// Chooses and loads the ONNX Runtime native library for the managed API (Microsoft.ML.OnnxRuntime.Managed), once per
@@ -40,7 +27,7 @@ public sealed record OnnxRuntimeInfo(string Path, string Version, bool IsGpuBuil
 /// Before a CUDA build is loaded, the CUDA and cuDNN libraries it needs are probed by name, so a missing one is named
 /// in the error (ONNX Runtime itself only says "Failed to load shared library").
 /// </summary>
-public static class OnnxRuntimeLibrary
+internal static class OnnxRuntimeLibrary
 {
     /// <summary>Environment variable naming another ONNX Runtime library (a file path).</summary>
     public const string LibraryPathVariable = "EMBEDDINGS_ONNXRUNTIME";
@@ -111,8 +98,8 @@ public static class OnnxRuntimeLibrary
     /// </summary>
     /// <exception cref="OnnxRuntimeNotFoundException">No usable library.</exception>
     /// <exception cref="ExecutionProviderUnavailableException">CUDA cannot be used and fallback is off.</exception>
-    internal static (OnnxRuntimeInfo Runtime, EncoderDevice Device, string? Warning) EnsureLoaded(
-        EncoderDevice device, string? libraryPath, bool allowCpuFallback)
+    internal static (OnnxRuntimeInfo Runtime, ComputeDevice Device, string? Warning) EnsureLoaded(
+        ComputeDevice device, string? libraryPath, bool allowCpuFallback)
     {
         string? explicitPath = !string.IsNullOrWhiteSpace(libraryPath) ? libraryPath
             : Environment.GetEnvironmentVariable(LibraryPathVariable) is { Length: > 0 } fromVariable ? fromVariable : null;
@@ -127,7 +114,7 @@ public static class OnnxRuntimeLibrary
                 {
                     path = Path.GetFullPath(explicitPath);
                 }
-                else if (device == EncoderDevice.Cuda && FindGpuLibrary() is { } gpu)
+                else if (device == ComputeDevice.Cuda && FindGpuLibrary() is { } gpu)
                 {
                     missing = MissingCudaLibraries(gpu);
                     if (missing.Count > 0)
@@ -142,7 +129,7 @@ public static class OnnxRuntimeLibrary
                 }
                 else
                 {
-                    if (device == EncoderDevice.Cuda)
+                    if (device == ComputeDevice.Cuda)
                     {
                         missing = ["libonnxruntime_providers_cuda.so", .. MissingCudaLibraries(null)];
                         cudaProblem = $"the GPU build of ONNX Runtime is not installed (no .native/{GpuFolderName}/ above " +
@@ -158,7 +145,7 @@ public static class OnnxRuntimeLibrary
                 Load(path, explicitPath is not null);
                 if (cudaProblem is not null)
                 {
-                    return (_loaded!, EncoderDevice.Cpu, FallbackWarning(cudaProblem));
+                    return (_loaded!, ComputeDevice.Cpu, FallbackWarning(cudaProblem));
                 }
             }
             else if (explicitPath is not null)
@@ -175,9 +162,9 @@ public static class OnnxRuntimeLibrary
                         $"one ONNX Runtime library: start a new process (or set {LibraryPathVariable} before the first model is loaded).");
                 }
             }
-            if (device == EncoderDevice.Cpu)
+            if (device == ComputeDevice.Cpu)
             {
-                return (_loaded!, EncoderDevice.Cpu, null);
+                return (_loaded!, ComputeDevice.Cpu, null);
             }
             return CheckCudaOnLoaded(allowCpuFallback);
         }
@@ -189,7 +176,7 @@ public static class OnnxRuntimeLibrary
 
     /// <summary>The error for a CUDA request that cannot be served.</summary>
     internal static ExecutionProviderUnavailableException CudaUnavailable(string problem, IReadOnlyList<string> missing, Exception? inner = null) =>
-        new($"CUDA is not usable: {problem}. Fix that, or add --allow-cpu-fallback (EncoderOptions.AllowCpuFallback) to run " +
+        new($"CUDA is not usable: {problem}. Fix that, or add --allow-cpu-fallback (EmbeddingModelOptions.AllowCpuFallback) to run " +
             "on the CPU instead.", missing, inner);
 
     /// <summary>The CUDA libraries (of <see cref="CudaDependencies"/>) that the loader cannot find, in order.</summary>
@@ -279,7 +266,7 @@ public static class OnnxRuntimeLibrary
         "Install the NVIDIA driver, CUDA 13 and cuDNN 9 for CUDA 13 and put their lib folders on LD_LIBRARY_PATH (and run " +
         "on a machine with an NVIDIA GPU)";
 
-    private static (OnnxRuntimeInfo, EncoderDevice, string?) CheckCudaOnLoaded(bool allowCpuFallback)
+    private static (OnnxRuntimeInfo, ComputeDevice, string?) CheckCudaOnLoaded(bool allowCpuFallback)
     {
         OnnxRuntimeInfo loaded = _loaded!;
         string? problem = null;
@@ -299,9 +286,9 @@ public static class OnnxRuntimeLibrary
         }
         if (problem is null)
         {
-            return (loaded, EncoderDevice.Cuda, null);
+            return (loaded, ComputeDevice.Cuda, null);
         }
-        return allowCpuFallback ? (loaded, EncoderDevice.Cpu, FallbackWarning(problem)) : throw CudaUnavailable(problem, missing);
+        return allowCpuFallback ? (loaded, ComputeDevice.Cpu, FallbackWarning(problem)) : throw CudaUnavailable(problem, missing);
     }
 
     private static void Load(string path, bool isExplicit)

@@ -1,13 +1,11 @@
 using System.Buffers;
 using System.Text.Json;
-using Embeddings.Progress;
 using Embeddings.Tokenization;
-using Microsoft.Extensions.AI;
 
 namespace Embeddings.Encoding;
 
 /// <summary>Builds sentence encoders from model folders.</summary>
-public static class SentenceEncoder
+internal static class SentenceEncoder
 {
     /// <summary>Environment variable naming the default model folder (overrides models/all-MiniLM-L6-v2).</summary>
     public const string ModelVariable = "EMBEDDINGS_MODEL";
@@ -88,7 +86,7 @@ public static class SentenceEncoder
 /// run over the cores, pooled, and written back in input order. The vector of a text does not depend on the other
 /// texts of the call. Thread-safe and long-lived; create it with <see cref="SentenceEncoder.Load"/>.
 /// </summary>
-public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<string, Embedding<float>>
+internal sealed class OnnxSentenceEncoder : ISentenceEncoder
 {
     private const int MaxRowsPerBatch = 256;
 
@@ -97,7 +95,6 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
     private readonly int _bodyLimit;
     private readonly int _tokenBudget;
     private readonly int _concurrentRuns;
-    private readonly EmbeddingGeneratorMetadata _metadata;
     private int _disposed;
 
     private OnnxSentenceEncoder(ModelManifest manifest, ModelRunner runner, Tokenizer tokenizer, EncoderOptions options,
@@ -115,7 +112,6 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
         Threads = threads;
         _concurrentRuns = concurrentRuns;
         Fingerprint = manifest.ComputeFingerprint(Windowing, MaxWindowsPerText);
-        _metadata = new EmbeddingGeneratorMetadata("embeddings-onnx", null, manifest.Name, manifest.Dimension);
     }
 
     /// <summary>The model folder's manifest.</summary>
@@ -149,7 +145,7 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
     public int ConcurrentRuns => _concurrentRuns;
 
     /// <summary>Where the model runs (CPU after a CUDA fallback).</summary>
-    public EncoderDevice Device => _runner.Session.Device;
+    public ComputeDevice Device => _runner.Session.Device;
 
     /// <summary>Set when CUDA was asked for and the encoder fell back to CPU: what was missing.</summary>
     public string? ProviderWarning => _runner.Session.ProviderWarning;
@@ -455,48 +451,6 @@ public sealed class OnnxSentenceEncoder : ISentenceEncoder, IEmbeddingGenerator<
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(config));
         bool lower = !doc.RootElement.TryGetProperty("do_lower_case", out JsonElement l) || l.ValueKind != JsonValueKind.False;
         return new BertTokenizerOptions { Lowercase = lower };
-    }
-
-    /// <inheritdoc/>
-    public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values,
-        EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        IReadOnlyList<string> texts = values as IReadOnlyList<string> ?? values.ToList();
-        EmbeddingBatch batch = await EncodeAsync(texts, cancellationToken).ConfigureAwait(false);
-        var result = new GeneratedEmbeddings<Embedding<float>>(batch.Count);
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        for (int i = 0; i < batch.Count; i++)
-        {
-            var embedding = new Embedding<float>(batch.Vectors.AsMemory(i * Dimension, Dimension))
-            {
-                ModelId = Manifest.Name,
-                CreatedAt = now,
-                AdditionalProperties = new AdditionalPropertiesDictionary
-                {
-                    ["truncated"] = batch.Truncated[i],
-                    ["empty"] = batch.IsEmpty[i],
-                    ["fingerprint"] = Fingerprint,
-                },
-            };
-            result.Add(embedding);
-        }
-        return result;
-    }
-
-    /// <inheritdoc/>
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        if (serviceKey is not null)
-        {
-            return null;
-        }
-        if (serviceType == typeof(EmbeddingGeneratorMetadata))
-        {
-            return _metadata;
-        }
-        return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
     /// <summary>Releases the ONNX Runtime session.</summary>

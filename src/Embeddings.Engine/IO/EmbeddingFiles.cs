@@ -6,22 +6,12 @@ using System.Text.Json;
 
 namespace Embeddings.IO;
 
-/// <summary>Output format of <c>embeddings embed</c>.</summary>
-public enum EmbeddingFileFormat
-{
-    /// <summary>One JSON object per line: <c>{"id": ..., "vector": [...], "truncated": bool}</c>.</summary>
-    Jsonl,
-
-    /// <summary>The binary format of docs/formats.md (<see cref="EmbeddingBinaryFormat"/>).</summary>
-    Bin,
-}
-
 /// <summary>
 /// Streams embedding records to a file. Nothing is visible under the final name until <see cref="Complete"/>:
 /// records go to a temporary file beside it, which is flushed and renamed over the target at the end; disposing
 /// without completing deletes the temporary file, so an interrupted run never leaves a torn output behind.
 /// </summary>
-public interface IEmbeddingWriter : IDisposable
+internal interface IEmbeddingWriter : IDisposable
 {
     /// <summary>Number of records written so far.</summary>
     long Count { get; }
@@ -38,7 +28,7 @@ public interface IEmbeddingWriter : IDisposable
 }
 
 /// <summary>Creates embedding writers.</summary>
-public static class EmbeddingWriter
+internal static class EmbeddingWriter
 {
     /// <summary>Opens a writer of <paramref name="format"/> for <paramref name="path"/>.</summary>
     public static IEmbeddingWriter Create(EmbeddingFileFormat format, string path, int dimension, string fingerprint) => format switch
@@ -125,10 +115,10 @@ internal sealed class JsonlEmbeddingWriter : IEmbeddingWriter
 /// <param name="Vector">The vector.</param>
 /// <param name="Truncated">Whether part of the text did not reach the model.</param>
 /// <param name="IsEmpty">Whether the text was empty (zero vector).</param>
-public sealed record EmbeddingRecord(string Id, float[] Vector, bool Truncated, bool IsEmpty);
+internal sealed record EmbeddingRecord(string Id, float[] Vector, bool Truncated, bool IsEmpty);
 
 /// <summary>Contents of a binary embedding file (docs/formats.md), checked on load.</summary>
-public sealed class EmbeddingFileContents
+internal sealed class EmbeddingFileContents
 {
     internal EmbeddingFileContents(string fingerprint, int dimension, string[] ids, float[] vectors, bool[] truncated, bool[] isEmpty)
     {
@@ -177,7 +167,7 @@ public sealed class EmbeddingFileContents
 /// streaming writer learns it last. Version 1 files (their own header and body checksums, see docs/formats.md) are
 /// still read.
 /// </summary>
-public static class EmbeddingBinaryFormat
+internal static class EmbeddingBinaryFormat
 {
     /// <summary>First 8 bytes of every file.</summary>
     public static ReadOnlySpan<byte> Magic => "EMBVEC\r\n"u8;
@@ -446,7 +436,7 @@ internal sealed class BinaryEmbeddingWriter : IEmbeddingWriter
 }
 
 /// <summary>Reads the JSON Lines embedding format written by <c>embeddings embed --format jsonl</c>.</summary>
-public static class EmbeddingJsonl
+internal static class EmbeddingJsonl
 {
     /// <summary>Streams the records of <paramref name="path"/>.</summary>
     /// <exception cref="InputFormatException">A line is not a valid record; names the line and field.</exception>

@@ -9,7 +9,7 @@ namespace Embeddings.Index;
 /// searched on all cores, each with its own bounded top-k heap, merged at the end.
 /// Thread-safe for concurrent searches; the vectors must not change while it is in use.
 /// </summary>
-public sealed unsafe class ExactIndex : IVectorIndex
+internal sealed unsafe class ExactIndex : IVectorIndex
 {
     private const int RowsPerChunk = 8192;
     private const int QueriesPerBlock = 8;

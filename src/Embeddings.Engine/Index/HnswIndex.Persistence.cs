@@ -17,7 +17,7 @@ namespace Embeddings.Index;
 /// </code>
 /// Loading reads the big blocks straight into the native block (no parsing), then checks the checksum.
 /// </summary>
-public sealed unsafe partial class HnswIndex
+internal sealed unsafe partial class HnswIndex
 {
     /// <summary>The format version this build writes and the newest it reads.</summary>
     public const int FormatVersion = 1;

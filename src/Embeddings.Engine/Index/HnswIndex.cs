@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
-using Embeddings.Progress;
 
 namespace Embeddings.Index;
 
@@ -18,7 +17,7 @@ namespace Embeddings.Index;
 /// around them.
 /// </para>
 /// </summary>
-public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
+internal sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
 {
     private const byte StateLive = 0;
     private const byte StateDeleted = 1;

@@ -1,7 +1,7 @@
 namespace Embeddings.Index;
 
 /// <summary>Parameters of an <see cref="HnswIndex"/>; the defaults match hnswlib's where it has them.</summary>
-public sealed class HnswOptions
+internal sealed class HnswOptions
 {
     /// <summary>The vector dimension (512 for the shipped model). Required.</summary>
     public required int Dimension { get; init; }

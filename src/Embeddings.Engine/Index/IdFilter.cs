@@ -8,7 +8,7 @@ namespace Embeddings.Index;
 /// can answer a very selective filter exactly by looking only at those ids. A predicate is the most
 /// general form; give <c>expectedCount</c> when you know it, otherwise the index estimates it by sampling.
 /// </summary>
-public sealed class IdFilter
+internal sealed class IdFilter
 {
     private readonly Func<int, bool>? _predicate;
     private readonly ulong[]? _bits;

@@ -3,10 +3,10 @@ namespace Embeddings.Index;
 /// <summary>One search hit: the caller's id of the vector (the store row) and its similarity to the query.</summary>
 /// <param name="Id">The id the vector was added under (for an index over a store: its row number).</param>
 /// <param name="Score">Inner-product similarity (the cosine for unit vectors); higher is closer.</param>
-public readonly record struct Neighbor(int Id, float Score);
+internal readonly record struct Neighbor(int Id, float Score);
 
 /// <summary>How similarity is measured between vectors.</summary>
-public enum SimilarityMetric
+internal enum SimilarityMetric
 {
     /// <summary>Cosine similarity: vectors (and queries) are scaled to unit length, then compared by inner product.</summary>
     Cosine = 0,
@@ -16,7 +16,7 @@ public enum SimilarityMetric
 }
 
 /// <summary>What the exact and the approximate index have in common, so callers can switch between them.</summary>
-public interface IVectorIndex
+internal interface IVectorIndex
 {
     /// <summary>The vector dimension.</summary>
     int Dimension { get; }

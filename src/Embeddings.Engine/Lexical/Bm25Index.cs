@@ -7,7 +7,7 @@ using Embeddings.Tokenization;
 namespace Embeddings.Lexical;
 
 /// <summary>Options of a <see cref="Bm25Index"/>.</summary>
-public sealed record Bm25Options
+internal sealed record Bm25Options
 {
     /// <summary>Term-frequency saturation. Default <see cref="QualityDefaults.Bm25K1"/>.</summary>
     public float K1 { get; init; } = QualityDefaults.Bm25K1;
@@ -35,7 +35,7 @@ public sealed record Bm25Options
 /// term's postings (document numbers ascending, term frequencies) live in flat arrays. Searching is
 /// thread-safe as long as nobody adds or removes at the same time.
 /// </summary>
-public sealed class Bm25Index
+internal sealed class Bm25Index
 {
     /// <summary>
     /// The file format: version 2 is the payload below in the <see cref="Container"/>; version 1 (the same payload in

@@ -3,12 +3,12 @@ namespace Embeddings.Lexical;
 /// <summary>A document and its score for a query (higher is better).</summary>
 /// <param name="Id">The document's id.</param>
 /// <param name="Score">The ranker's score.</param>
-public readonly record struct ScoredDocument(string Id, float Score);
+internal readonly record struct ScoredDocument(string Id, float Score);
 
 /// <summary>A term's share of a BM25 query-document score: the "why" of a lexical match.</summary>
 /// <param name="Term">The analysed (stemmed) term.</param>
 /// <param name="Score">Its contribution to the score.</param>
-public readonly record struct TermContribution(string Term, float Score);
+internal readonly record struct TermContribution(string Term, float Score);
 
 /// <summary>Top-k selection over dense score arrays with a deterministic tie order (lower index first).</summary>
 internal static class TopK

@@ -20,7 +20,7 @@ internal sealed record TruncatedSvd(float[] RightVectors, double[] SingularValue
 internal static class RandomizedSvd
 {
     public static TruncatedSvd Compute(SparseMatrix x, int rank, int oversampling, int powerIterations, int seed,
-        IProgress<Progress.WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         int limit = Math.Min(x.Rows, x.Columns);
         rank = Math.Min(rank, limit);
@@ -40,11 +40,11 @@ internal static class RandomizedSvd
         for (int it = 0; it < powerIterations; it++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            progress?.Report(new Progress.WorkProgress("svd iterations", it, steps, "steps"));
+            progress?.Report(new WorkProgress("svd iterations", it, steps, "steps"));
             q = Orthonormalize(x.GramTimes(q, width, cancellationToken), x.Columns, width);
         }
         float[] w = x.GramTimes(q, width, cancellationToken);
-        progress?.Report(new Progress.WorkProgress("svd iterations", steps, steps, "steps"));
+        progress?.Report(new WorkProgress("svd iterations", steps, steps, "steps"));
 
         // M = Qᵀ W (width x width, symmetric PSD); its eigenpairs give σ² and the rotation within Q.
         Matrix<double> qm = ToMatrix(q, x.Columns, width);

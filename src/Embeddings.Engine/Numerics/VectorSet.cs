@@ -6,7 +6,7 @@ namespace Embeddings.Numerics;
 /// A read-only set of row-major vectors: <see cref="Count"/> rows of <see cref="Dimension"/> floats in one
 /// flat array. The topic stages take this instead of jagged arrays so hot loops stay over spans.
 /// </summary>
-public sealed class VectorSet
+internal sealed class VectorSet
 {
     private readonly float[] _data;
 

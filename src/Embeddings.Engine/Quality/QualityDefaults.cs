@@ -5,7 +5,7 @@ namespace Embeddings.Quality;
 /// The defaults chosen by measurement on the development sets (see QUALITY.md for the table and the
 /// command that reproduces it). Similar-paper search, topics and the CLI read them from here.
 /// </summary>
-public static class QualityDefaults
+internal static class QualityDefaults
 {
     /// <summary>Stemmer of the shared text analysis.</summary>
     public const StemmerKind Stemmer = StemmerKind.Porter;

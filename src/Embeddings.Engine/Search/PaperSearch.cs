@@ -3,7 +3,6 @@ using Embeddings.Corpus;
 using Embeddings.Encoding;
 using Embeddings.Index;
 using Embeddings.Lexical;
-using Embeddings.Progress;
 using Embeddings.Quality;
 using Embeddings.Store;
 using Embeddings.Tokenization;
@@ -15,7 +14,7 @@ namespace Embeddings.Search;
 /// index), BM25 over title and abstract, and their fusion. Opening brings the persisted indexes up to date with
 /// the store (<see cref="SearchIndexes"/>); searches are then cheap and may run from several threads.
 /// </summary>
-public sealed class PaperSearch : IDisposable
+internal sealed class PaperSearch : IDisposable
 {
     private readonly PaperStore _store;
     private readonly ISentenceEncoder? _encoder;
@@ -53,21 +52,30 @@ public sealed class PaperSearch : IDisposable
         ArgumentNullException.ThrowIfNull(store);
         if (encoder is not null && encoder.Fingerprint != store.ModelFingerprint)
         {
-            throw new EmbeddingsException(
-                $"The model given (fingerprint {encoder.Fingerprint}) is not the model of the store '{store.Directory}' " +
-                $"(fingerprint {store.ModelFingerprint}). Pass the --model the store was ingested with.");
+            throw new ModelMismatchException(store.Directory, store.ModelFingerprint, encoder.Fingerprint);
         }
         SearchIndexes indexes = await SearchIndexes.OpenAsync(store, options ?? new SearchIndexOptions(), progress, cancellationToken).ConfigureAwait(false);
         return new PaperSearch(store, encoder, indexes);
     }
 
     /// <summary>Answers one query; hits best first.</summary>
-    public async Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, CancellationToken cancellationToken = default) =>
+        SearchAsync(query, _encoder, cancellationToken);
+
+    /// <summary>
+    /// Answers one query with <paramref name="encoder"/> (the store's model, for free-text queries) instead of the one
+    /// given at open: a library loads its model only when a query needs it.
+    /// </summary>
+    internal async Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, ISentenceEncoder? encoder, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         query.Validate();
+        if (encoder is not null && encoder.Fingerprint != _store.ModelFingerprint)
+        {
+            throw new ModelMismatchException(_store.Directory, _store.ModelFingerprint, encoder.Fingerprint);
+        }
         QueryParts parts = ResolveQuery(query);
-        float[]? queryVector = query.Mode == RankingMode.Lexical ? null : await QueryVectorAsync(query, parts, cancellationToken).ConfigureAwait(false);
+        float[]? queryVector = query.Mode == RankingMode.Lexical ? null : await QueryVectorAsync(query, parts, encoder, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
 
         IdFilter filter = BuildFilter(query, parts);
@@ -147,10 +155,9 @@ public sealed class PaperSearch : IDisposable
     }
 
     private StoredPaper Require(string id) =>
-        _store.GetPaper(id) ?? throw new EmbeddingsException(
-            $"No paper with id '{id}' in the store '{_store.Directory}'. List ids with `embeddings export --store DIR --format jsonl`.");
+        _store.GetPaper(id) ?? throw new PaperNotFoundException(id, _store.Directory);
 
-    private async Task<float[]> QueryVectorAsync(SimilarQuery query, QueryParts parts, CancellationToken cancellationToken)
+    private async Task<float[]> QueryVectorAsync(SimilarQuery query, QueryParts parts, ISentenceEncoder? encoder, CancellationToken cancellationToken)
     {
         // Rocchio: the centre of the liked papers (and the text), minus a share of the centre of the unliked ones.
         var vector = new float[_dimension];
@@ -164,11 +171,11 @@ public sealed class PaperSearch : IDisposable
         }
         if (parts.Text is not null)
         {
-            if (_encoder is null)
+            if (encoder is null)
             {
                 throw new EmbeddingsException("A free-text query in vector or hybrid mode needs the store's model; pass --model DIR, or use --mode lexical.");
             }
-            EmbeddingBatch batch = await _encoder.EncodeAsync([_encoder.QueryText(parts.Text)], cancellationToken).ConfigureAwait(false);
+            EmbeddingBatch batch = await encoder.EncodeAsync([encoder.QueryText(parts.Text)], cancellationToken).ConfigureAwait(false);
             TensorPrimitives.Add(vector, batch[0], vector);
             likes++;
         }

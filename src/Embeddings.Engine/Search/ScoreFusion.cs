@@ -3,18 +3,8 @@ using Embeddings.Quality;
 
 namespace Embeddings.Search;
 
-/// <summary>How BM25 and vector rankings are fused.</summary>
-public enum FusionMethod
-{
-    /// <summary>Weighted sum of scores min-max normalised per query over the union of candidates.</summary>
-    WeightedMinMax = 0,
-
-    /// <summary>Reciprocal rank fusion: sum of weight / (k + rank).</summary>
-    ReciprocalRank = 1,
-}
-
 /// <summary>Options of BM25 + vector fusion (see <see cref="ScoreFusion"/>).</summary>
-public sealed record FusionOptions
+internal sealed record FusionOptions
 {
     /// <summary>Fusion method. Default weighted min-max.</summary>
     public FusionMethod Method { get; init; } = FusionMethod.WeightedMinMax;
@@ -32,7 +22,7 @@ public sealed record FusionOptions
 /// <summary>
 /// Fuses rankings of the same documents by different rankers (BM25 and vector similarity).
 /// </summary>
-public static class ScoreFusion
+internal static class ScoreFusion
 {
     /// <summary>
     /// Weighted min-max fusion over candidates whose scores are known for every ranker:

@@ -3,13 +3,12 @@ using Embeddings.Corpus;
 using Embeddings.IO;
 using Embeddings.Index;
 using Embeddings.Lexical;
-using Embeddings.Progress;
 using Embeddings.Store;
 
 namespace Embeddings.Search;
 
 /// <summary>Options of the indexes kept beside a store.</summary>
-public sealed record SearchIndexOptions
+internal sealed record SearchIndexOptions
 {
     /// <summary>HNSW links per node (M).</summary>
     public int M { get; init; } = 16;
@@ -32,7 +31,7 @@ public sealed record SearchIndexOptions
 /// cover. Opening loads them (binary, no text parsing for the vector index), checks they belong to the store's
 /// model, then adds only the rows the store gained and drops rows that a newer revision replaced.
 /// </summary>
-public sealed class SearchIndexes : IDisposable
+internal sealed class SearchIndexes : IDisposable
 {
     /// <summary>Folder inside the store holding the indexes.</summary>
     public const string FolderName = "indexes";

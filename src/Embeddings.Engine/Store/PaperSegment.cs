@@ -17,7 +17,7 @@ internal enum RecordKind : byte
 
 /// <summary>Flags stored with a paper revision.</summary>
 [Flags]
-public enum StoredPaperFlags : byte
+internal enum StoredPaperFlags : byte
 {
     /// <summary>Nothing special.</summary>
     None = 0,

@@ -2,11 +2,10 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Embeddings.Corpus;
 using Embeddings.Encoding;
-using Embeddings.Progress;
 
 namespace Embeddings.Store;
 
-public sealed partial class PaperStore
+internal sealed partial class PaperStore
 {
     private const int MaxIssuesKept = 1000;
 
@@ -21,19 +20,14 @@ public sealed partial class PaperStore
         ArgumentNullException.ThrowIfNull(files);
         options ??= new IngestOptions();
         var issues = new IssueCollector();
-        PaperReaderOptions baseReader = options.Reader ?? PaperReaderOptions.Default;
+        Action<PaperReadIssue>? report = options.OnIssue;
         var readerOptions = new PaperReaderOptions
         {
-            Format = baseReader.Format,
-            MaxFieldLength = baseReader.MaxFieldLength,
-            MaxIdLength = baseReader.MaxIdLength,
-            MaxRecordBytes = baseReader.MaxRecordBytes,
-            DetectDuplicateIds = baseReader.DetectDuplicateIds,
             SkipBad = options.SkipBad,
             OnIssue = issue =>
             {
                 issues.Add(issue);
-                baseReader.OnIssue?.Invoke(issue);
+                report?.Invoke(issue);
             },
         };
         foreach (string file in files)
@@ -65,7 +59,7 @@ public sealed partial class PaperStore
             SkipBad = options.SkipBad,
             Shard = options.Shard,
             Progress = options.Progress,
-            Reader = options.Reader,
+            OnIssue = options.OnIssue,
         };
         using PaperStore store = Exists(directory)
             ? Open(directory, new StoreOpenOptions { ExpectedFingerprint = encoder.Fingerprint, VerifyVectors = false })

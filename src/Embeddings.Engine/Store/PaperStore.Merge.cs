@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using Embeddings.Progress;
 
 namespace Embeddings.Store;
 
-public sealed partial class PaperStore
+internal sealed partial class PaperStore
 {
     /// <summary>
     /// Combines shard stores into <paramref name="outputDirectory"/> (created if needed, or added to when it holds a

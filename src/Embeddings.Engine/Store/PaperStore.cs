@@ -19,7 +19,7 @@ namespace Embeddings.Store;
 /// A changed paper gets a new row (revision); the id → latest row map is rebuilt on open. Readers open without a lock
 /// and see the last committed state while a writer works. Instances are not thread-safe while ingesting.
 /// </summary>
-public sealed partial class PaperStore : IDisposable
+internal sealed partial class PaperStore : IDisposable
 {
     /// <summary>
     /// The store format this build writes: version 2 (segments in the checksummed container). Version 1 stores (version

@@ -7,7 +7,7 @@ using Embeddings.IO;
 namespace Embeddings.Store;
 
 /// <summary>Writes a store's latest papers and vectors in formats other tools read. Outputs appear atomically.</summary>
-public static class StoreExport
+internal static class StoreExport
 {
     /// <summary>One <c>{"id": ..., "title": ..., "vector": [...]}</c> per paper, in row order.</summary>
     public static async Task<long> WriteJsonlAsync(PaperStore store, string path, CancellationToken cancellationToken = default)
@@ -78,6 +78,24 @@ public static class StoreExport
         }
         AtomicFile.WriteAllText(IdsPathFor(path), ids.ToString());
         return rows.Length;
+    }
+
+    /// <summary>
+    /// The binary vector file of <c>embeddings embed</c> (docs/formats.md): every latest vector with its id, flags and the
+    /// store's model fingerprint. Returns the row count.
+    /// </summary>
+    public static async Task<long> WriteBinAsync(PaperStore store, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        using IEmbeddingWriter writer = EmbeddingWriter.Create(EmbeddingFileFormat.Bin, path, store.Dimension, store.ModelFingerprint);
+        float[] vector = new float[store.Dimension];
+        await foreach (StoredPaper paper in store.ReadPapersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            store.ReadRow(paper.Row, vector);
+            writer.Write(paper.Paper.Id, vector, (paper.Flags & StoredPaperFlags.Truncated) != 0, (paper.Flags & StoredPaperFlags.Empty) != 0);
+        }
+        writer.Complete();
+        return writer.Count;
     }
 
     /// <summary>The ids file written beside an <c>.npy</c> export: <c>vectors.npy</c> → <c>vectors.ids.txt</c>.</summary>

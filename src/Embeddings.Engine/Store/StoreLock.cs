@@ -5,13 +5,6 @@ using Embeddings.IO;
 
 namespace Embeddings.Store;
 
-/// <summary>Another process is writing to the store.</summary>
-public sealed class StoreLockedException : EmbeddingsException
-{
-    /// <summary>Creates the error naming the holder.</summary>
-    public StoreLockedException(string message) : base(message) { }
-}
-
 /// <summary>
 /// The single-writer lock: <c>writer.lock</c> held open with an exclusive OS lock (flock on Linux, released by the kernel
 /// when the holder dies, so a lock left by a killed writer never blocks), and <c>writer.json</c> naming the holder

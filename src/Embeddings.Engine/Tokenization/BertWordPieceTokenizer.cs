@@ -13,7 +13,7 @@ namespace Embeddings.Tokenization;
 /// punctuation, greedy longest-match WordPiece with a continuation prefix, too-long or uncoverable words
 /// -> <c>[UNK]</c>. Model input is <c>[CLS] pieces [SEP]</c>. ASCII text takes a copy-free fast path.
 /// </summary>
-public sealed class BertWordPieceTokenizer : Tokenizer
+internal sealed class BertWordPieceTokenizer : Tokenizer
 {
     private static readonly SearchValues<char> AsciiControls = SearchValues.Create(
         "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000B\u000C\u000E\u000F" +

@@ -4,7 +4,7 @@ namespace Embeddings.Tokenization;
 /// The English stop-word list used by scikit-learn's <c>ENGLISH_STOP_WORDS</c> (Glasgow IR group list,
 /// 318 words), so lexical figures are comparable with the usual TF-IDF/BM25 baselines.
 /// </summary>
-public static class EnglishStopWords
+internal static class EnglishStopWords
 {
     private static readonly string[] Words =
     [

@@ -11,7 +11,7 @@ namespace Embeddings.Tokenization;
 /// <c>best == 0 || score &gt;= best</c> update, backtracking by piece length, runs of unknowns collapsed.
 /// No lower-casing and no special ids are added.
 /// </summary>
-public sealed class SentencePieceUnigramTokenizer : Tokenizer
+internal sealed class SentencePieceUnigramTokenizer : Tokenizer
 {
     /// <summary>Ids below this are reserved (unknown, &lt;s&gt;, &lt;/s&gt;, extras) and never matched in text.</summary>
     public const int FirstMatchableId = 6;

@@ -8,7 +8,7 @@ namespace Embeddings.Tokenization;
 /// cf. ...) or a dotted acronym; a blank line always ends a sentence. Periods inside numbers (3.5) never split
 /// because no whitespace follows them. Deterministic, culture-independent, allocation-free apart from the result.
 /// </summary>
-public static class SentenceSplitter
+internal static class SentenceSplitter
 {
     // Compared case-insensitively with the word right before the period.
     private static readonly string[] Abbreviations =

@@ -7,7 +7,7 @@ namespace Embeddings.Tokenization;
 /// path allocates nothing. Tokens containing anything other than ASCII a-z are left as they are
 /// (numbers, Greek letters, gene names such as "p53" are better matched exactly).
 /// </summary>
-public static class Stemmers
+internal static class Stemmers
 {
     /// <summary>Stems <paramref name="word"/> in place with <paramref name="kind"/>; returns the stem length.</summary>
     public static int Stem(StemmerKind kind, Span<char> word) => kind switch

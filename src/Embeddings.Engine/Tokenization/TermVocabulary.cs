@@ -5,7 +5,7 @@ namespace Embeddings.Tokenization;
 /// a token without making a string for it; a string is made only the first time a term is added.
 /// Reads are thread-safe when nobody adds; adding is single-writer.
 /// </summary>
-public sealed class TermVocabulary
+internal sealed class TermVocabulary
 {
     private readonly Dictionary<string, int> _ids;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _spanIds;

@@ -3,7 +3,7 @@ using Embeddings.Quality;
 namespace Embeddings.Tokenization;
 
 /// <summary>How text becomes terms; recorded with every index and model built from it.</summary>
-public sealed record TextAnalyzerOptions
+internal sealed record TextAnalyzerOptions
 {
     /// <summary>Drop English stop words (<see cref="EnglishStopWords"/>). Default true.</summary>
     public bool RemoveStopWords { get; init; } = true;
@@ -77,7 +77,7 @@ internal interface ITermSink
 /// lower-cased, English stop words removed, stemmed, optionally with bigrams. Works on spans with stack
 /// buffers: no string is made per token. Thread-safe and immutable.
 /// </summary>
-public sealed class TextAnalyzer
+internal sealed class TextAnalyzer
 {
     private const int MaxStack = 256;
 

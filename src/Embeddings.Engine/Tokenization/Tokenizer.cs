@@ -13,7 +13,7 @@ namespace Embeddings.Tokenization;
 /// (BERT: <c>[CLS] ... [SEP]</c>) and cut to a maximum length, keeping the first pieces.</item>
 /// </list>
 /// </summary>
-public abstract class Tokenizer
+internal abstract class Tokenizer
 {
     private readonly int[] _leading;
     private readonly int[] _trailing;
@@ -159,4 +159,4 @@ public abstract class Tokenizer
 /// <param name="Ids">Special ids and pieces, at most the requested length.</param>
 /// <param name="Truncated">True when pieces were cut off the end.</param>
 /// <param name="UntruncatedLength">Length the input would have had without the cut (special ids included).</param>
-public sealed record TokenizedText(int[] Ids, bool Truncated, int UntruncatedLength);
+internal sealed record TokenizedText(int[] Ids, bool Truncated, int UntruncatedLength);

@@ -3,7 +3,7 @@ using Embeddings.Numerics;
 namespace Embeddings.Topics;
 
 /// <summary>Options of the class-based TF-IDF topic terms.</summary>
-public sealed record TermOptions
+internal sealed record TermOptions
 {
     /// <summary>Include bigrams of adjacent content words.</summary>
     public bool Bigrams { get; init; } = true;
@@ -20,11 +20,6 @@ public sealed record TermOptions
     /// <summary>Candidates per topic handed to MMR.</summary>
     public int Candidates { get; init; } = 30;
 }
-
-/// <summary>A weighted term of a topic.</summary>
-/// <param name="Term">The unigram or bigram ("graph neural").</param>
-/// <param name="Score">Its c-TF-IDF weight in the topic.</param>
-public readonly record struct TopicKeyword(string Term, double Score);
 
 /// <summary>
 /// Class-based TF-IDF (BERTopic): the papers of a topic are one document; a term's weight in topic c is

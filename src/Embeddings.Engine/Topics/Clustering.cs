@@ -6,7 +6,7 @@ namespace Embeddings.Topics;
 /// The outcome of a clustering: one label per vector (<c>-1</c> = outlier, else 0..ClusterCount-1) and a
 /// membership strength in [0, 1] per vector (0 for outliers).
 /// </summary>
-public sealed class ClusterAssignment
+internal sealed class ClusterAssignment
 {
     /// <summary>Wraps labels and strengths (arrays are taken over, not copied).</summary>
     public ClusterAssignment(int[] labels, int clusterCount, float[]? strengths = null)
@@ -40,7 +40,7 @@ public sealed class ClusterAssignment
 }
 
 /// <summary>A clustering algorithm over unit vectors (cosine geometry). Same input and seed give the same labels.</summary>
-public interface IClusterer
+internal interface IClusterer
 {
     /// <summary>Short name used in reports and the CLI ("hdbscan", "kmeans", "communities").</summary>
     string Name { get; }

@@ -6,22 +6,6 @@ using Embeddings.Tokenization;
 
 namespace Embeddings.Topics;
 
-/// <summary>Which vectors papers are clustered on.</summary>
-public enum RepresentationKind
-{
-    /// <summary>The store's own vectors (the neural model's).</summary>
-    Neural,
-
-    /// <summary>The corpus-fitted LSA vectors alone.</summary>
-    Lsa,
-
-    /// <summary>
-    /// The weighted concatenation of the neural and LSA vectors (<see cref="QualityDefaults.ClusteringNeuralWeight"/>
-    /// on the neural side): the default, it clusters arXiv abstracts best on the development data (QUALITY.md).
-    /// </summary>
-    Hybrid,
-}
-
 /// <summary>
 /// Builds the vectors topics are clustered on. LSA must be fitted on the corpus it clusters, and topic ids are
 /// matched across runs by centroid, so the LSA model is fitted once on the store's papers, kept in the store
@@ -29,7 +13,7 @@ public enum RepresentationKind
 /// runs live in one space. It is refitted when the store has more than doubled since the fit; delete the folder to
 /// refit sooner.
 /// </summary>
-public static class ClusteringRepresentation
+internal static class ClusteringRepresentation
 {
     /// <summary>The default, chosen by measurement (QUALITY.md).</summary>
     public const RepresentationKind Default = RepresentationKind.Hybrid;

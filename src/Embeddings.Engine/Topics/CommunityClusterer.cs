@@ -3,7 +3,7 @@ using Embeddings.Numerics;
 namespace Embeddings.Topics;
 
 /// <summary>Options of <see cref="CommunityClusterer"/>.</summary>
-public sealed record CommunityOptions
+internal sealed record CommunityOptions
 {
     /// <summary>Cosine similarity at or above which two papers count as neighbours (0.75 = tight groups, 0.95 = near-duplicates).</summary>
     public float Threshold { get; init; } = 0.75f;
@@ -24,7 +24,7 @@ public sealed record CommunityOptions
 /// descending neighbour count (ties by index), each keeps the members not already taken, and is kept when that
 /// leaves at least MinCommunitySize. Everything else is an outlier. Finds near-duplicates and tight groups.
 /// </summary>
-public sealed class CommunityClusterer : IClusterer
+internal sealed class CommunityClusterer : IClusterer
 {
     /// <summary>Creates the clusterer.</summary>
     public CommunityClusterer(CommunityOptions? options = null) => Options = options ?? new CommunityOptions();

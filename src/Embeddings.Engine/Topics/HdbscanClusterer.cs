@@ -4,7 +4,7 @@ using Embeddings.Numerics;
 namespace Embeddings.Topics;
 
 /// <summary>How HDBSCAN picks flat clusters from the condensed tree.</summary>
-public enum ClusterSelection
+internal enum ClusterSelection
 {
     /// <summary>Excess of mass: the most persistent clusters (fewer, larger).</summary>
     ExcessOfMass,
@@ -14,7 +14,7 @@ public enum ClusterSelection
 }
 
 /// <summary>Options of <see cref="HdbscanClusterer"/>.</summary>
-public sealed record HdbscanOptions
+internal sealed record HdbscanOptions
 {
     /// <summary>Smallest group reported as a cluster.</summary>
     public int MinClusterSize { get; init; } = 10;
@@ -44,7 +44,7 @@ public sealed record HdbscanOptions
 /// apart by a sparse graph are joined through exact mutual-reachability links between representatives),
 /// single-linkage tree, condensed tree with the minimum cluster size, and excess-of-mass or leaf selection.
 /// </summary>
-public sealed class HdbscanClusterer : IClusterer
+internal sealed class HdbscanClusterer : IClusterer
 {
     /// <summary>Creates the clusterer.</summary>
     public HdbscanClusterer(HdbscanOptions? options = null) => Options = options ?? new HdbscanOptions();

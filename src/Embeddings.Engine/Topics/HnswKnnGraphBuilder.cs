@@ -8,7 +8,7 @@ namespace Embeddings.Topics;
 /// By default the index is linked on one thread, because a parallel build links nodes in a timing-dependent
 /// order and the topics must be identical run to run; the searches (read-only) still run in parallel.
 /// </summary>
-public sealed class HnswKnnGraphBuilder : IKnnGraphBuilder
+internal sealed class HnswKnnGraphBuilder : IKnnGraphBuilder
 {
     /// <summary>Creates the builder.</summary>
     /// <param name="seed">Seed of the index's level draws.</param>
@@ -80,7 +80,7 @@ public sealed class HnswKnnGraphBuilder : IKnnGraphBuilder
 }
 
 /// <summary>The default graph source: exact search up to <see cref="ExactLimit"/> vectors, HNSW above.</summary>
-public sealed class AutoKnnGraphBuilder : IKnnGraphBuilder
+internal sealed class AutoKnnGraphBuilder : IKnnGraphBuilder
 {
     /// <summary>The shared instance.</summary>
     public static AutoKnnGraphBuilder Instance { get; } = new();

@@ -4,7 +4,7 @@ using Embeddings.Numerics;
 namespace Embeddings.Topics;
 
 /// <summary>How k-means picks k when <see cref="KMeansOptions.K"/> is not given.</summary>
-public enum KSelection
+internal enum KSelection
 {
     /// <summary>
     /// k = sqrt(n / 2) (Mardia et al.), capped by <see cref="KMeansOptions.MaxK"/>: the default, because on the
@@ -21,7 +21,7 @@ public enum KSelection
 }
 
 /// <summary>Options of <see cref="KMeansClusterer"/>.</summary>
-public sealed record KMeansOptions
+internal sealed record KMeansOptions
 {
     /// <summary>Number of clusters; null = search <see cref="MinK"/>..<see cref="MaxK"/> by <see cref="Selection"/>.</summary>
     public int? K { get; init; }
@@ -56,7 +56,7 @@ public sealed record KMeansOptions
 /// the lowest inertia, mini-batch updates then full Lloyd polishing for large sets, k chosen by option or by a
 /// sampled silhouette / elbow search. Distance loops use TensorPrimitives; parallel chunks are reduced in order.
 /// </summary>
-public sealed class KMeansClusterer : IClusterer
+internal sealed class KMeansClusterer : IClusterer
 {
     private const int SeedingSampleLimit = 20_000;
 

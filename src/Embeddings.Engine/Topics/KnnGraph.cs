@@ -7,7 +7,7 @@ namespace Embeddings.Topics;
 /// The k nearest neighbours of every vector (itself excluded), by cosine distance (1 - dot on unit
 /// vectors), nearest first; ties broken by the lower row index so the graph is deterministic.
 /// </summary>
-public sealed class KnnGraph
+internal sealed class KnnGraph
 {
     internal KnnGraph(int count, int k, int[] neighbors, float[] distances)
     {
@@ -49,14 +49,14 @@ public sealed class KnnGraph
 }
 
 /// <summary>Builds k-nearest-neighbour graphs; the pipeline picks exact search for small sets and an approximate index for large.</summary>
-public interface IKnnGraphBuilder
+internal interface IKnnGraphBuilder
 {
     /// <summary>The <paramref name="k"/> nearest neighbours of every row of <paramref name="vectors"/> (unit vectors).</summary>
     KnnGraph Build(VectorSet vectors, int k, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Exact k-NN by comparing every pair (O(n^2 d)), in parallel over fixed row blocks: the oracle and the small-set path.</summary>
-public sealed class ExactKnnGraphBuilder : IKnnGraphBuilder
+internal sealed class ExactKnnGraphBuilder : IKnnGraphBuilder
 {
     /// <summary>The shared instance.</summary>
     public static ExactKnnGraphBuilder Instance { get; } = new();

@@ -5,7 +5,7 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Embeddings.Topics;
 
 /// <summary>A fitted dimension reduction that maps vectors of the fitted space into the reduced one.</summary>
-public interface IReduction
+internal interface IReduction
 {
     /// <summary>Input dimension.</summary>
     int InputDimension { get; }
@@ -18,7 +18,7 @@ public interface IReduction
 }
 
 /// <summary>Fits a reduction; "none" or PCA. Seeded and deterministic.</summary>
-public interface IReducer
+internal interface IReducer
 {
     /// <summary>Short name ("none", "pca-32").</summary>
     string Name { get; }
@@ -28,7 +28,7 @@ public interface IReducer
 }
 
 /// <summary>No reduction: vectors pass through unchanged.</summary>
-public sealed class NoReducer : IReducer, IReduction
+internal sealed class NoReducer : IReducer, IReduction
 {
     private NoReducer(int dimension) => InputDimension = dimension;
 
@@ -60,7 +60,7 @@ public sealed class NoReducer : IReducer, IReduction
 /// iterations with re-orthonormalisation, and an exact SVD of the small projected matrix (MathNet).
 /// Cost O(n d l) per pass instead of the O(n d^2) of a covariance matrix, so 100k x 512 takes seconds.
 /// </summary>
-public sealed class PcaReducer : IReducer
+internal sealed class PcaReducer : IReducer
 {
     /// <summary>Creates a reducer to <paramref name="dimension"/> components.</summary>
     public PcaReducer(int dimension, int powerIterations = 3)
@@ -287,7 +287,7 @@ public sealed class PcaReducer : IReducer
 }
 
 /// <summary>A fitted PCA: mean and principal axes (row-major, OutputDimension x InputDimension).</summary>
-public sealed class PcaReduction : IReduction
+internal sealed class PcaReduction : IReduction
 {
     private readonly float[] _mean;
     private readonly float[] _components;

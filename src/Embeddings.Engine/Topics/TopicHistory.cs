@@ -10,16 +10,16 @@ namespace Embeddings.Topics;
 /// <param name="Share">Share of that run's papers.</param>
 /// <param name="Centroid">Unit centre in the embedding space.</param>
 /// <param name="PaperIds">Its papers.</param>
-public sealed record TopicSnapshotEntry(int Id, string Label, int Size, double Share, IReadOnlyList<float> Centroid, IReadOnlyList<string> PaperIds);
+internal sealed record TopicSnapshotEntry(int Id, string Label, int Size, double Share, IReadOnlyList<float> Centroid, IReadOnlyList<string> PaperIds);
 
 /// <summary>The previous run's topics, persisted in the store folder so the next run can keep ids.</summary>
 /// <param name="NextId">The next unused topic id (ids are never reused).</param>
 /// <param name="Dimension">Embedding dimension of the centroids.</param>
 /// <param name="Topics">The topics.</param>
-public sealed record TopicSnapshot(int NextId, int Dimension, IReadOnlyList<TopicSnapshotEntry> Topics);
+internal sealed record TopicSnapshot(int NextId, int Dimension, IReadOnlyList<TopicSnapshotEntry> Topics);
 
 /// <summary>Thresholds for matching a run's topics to the previous run's.</summary>
-public sealed record TopicMatchOptions
+internal sealed record TopicMatchOptions
 {
     /// <summary>Topics whose centres are at least this similar (cosine) may match.</summary>
     public double MinCentroidCosine { get; init; } = 0.85;
@@ -37,7 +37,7 @@ public sealed record TopicMatchOptions
 /// over, gives unmatched topics fresh ids, and marks topics new, growing, shrinking or stable. Persists the
 /// snapshot atomically as UTF-8 JSON in the checksummed container (magic "EMBTOPIC").
 /// </summary>
-public static class TopicHistory
+internal static class TopicHistory
 {
     /// <summary>The snapshot's file name inside a store folder.</summary>
     public const string FileName = "topics.snapshot";

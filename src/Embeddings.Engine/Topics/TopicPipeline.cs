@@ -1,25 +1,11 @@
 using System.Numerics.Tensors;
 using Embeddings.Corpus;
 using Embeddings.Numerics;
-using Embeddings.Progress;
 
 namespace Embeddings.Topics;
 
-/// <summary>Clustering method of the topic pipeline.</summary>
-public enum TopicMethod
-{
-    /// <summary>k-means (every paper in a topic unless outlier thresholds are asked for).</summary>
-    KMeans,
-
-    /// <summary>HDBSCAN density clustering (finds the number of topics, reports outliers).</summary>
-    Hdbscan,
-
-    /// <summary>Threshold community detection (near-duplicates and tight groups).</summary>
-    Communities,
-}
-
 /// <summary>Options of <see cref="TopicPipeline"/>.</summary>
-public sealed record TopicOptions
+internal sealed record TopicOptions
 {
     /// <summary>The clustering method.</summary>
     public TopicMethod Method { get; init; } = TopicMethod.KMeans;
@@ -80,7 +66,7 @@ public sealed record TopicOptions
 /// centroid assignment with the outlier rule, class-based TF-IDF keywords with MMR, labels, representative
 /// papers and the topic hierarchy. Deterministic for a given seed.
 /// </summary>
-public static class TopicPipeline
+internal static class TopicPipeline
 {
     /// <summary>What the clustering stage made: the fitted reduction, the reduced vectors, the clusters, the method name.</summary>
     public sealed record ClusteringStage(IReduction Reduction, VectorSet Space, ClusterAssignment Clusters, string Method);
@@ -219,9 +205,7 @@ public static class TopicPipeline
             Method = stage.Method,
             Seed = options.Seed,
             Dimension = dimension,
-            Reduction = reduction,
-            ClusterCentroids = centroids,
-            OutlierThresholds = thresholds,
+            Placement = new CentroidPlacement(reduction, centroids, topicCount, thresholds),
         };
     }
 
@@ -349,7 +333,7 @@ public static class TopicPipeline
         }
         while (true)
         {
-            var (topic, score) = TopicModel.NearestCentroid(space, centroids, count, thresholds, ct);
+            var (topic, score) = NearestCentroid(space, centroids, count, thresholds, ct);
             var sizes = new int[count];
             var first = new int[count];
             Array.Fill(first, int.MaxValue);
@@ -428,5 +412,43 @@ public static class TopicPipeline
         }
         double norm = Math.Sqrt(c.Sum(x => x * x));
         return c.Select(x => norm > 0 ? (float)(x / norm) : 0f).ToArray();
+    }
+
+    /// <summary>Nearest centre by cosine per row; -1 when below the centre's threshold. Returns topic indexes (not ids).</summary>
+    internal static (int[] Topic, float[] Score) NearestCentroid(VectorSet v, float[] centroids, int k, float[] thresholds, CancellationToken ct)
+    {
+        int n = v.Count, d = v.Dimension;
+        var topic = new int[n];
+        var score = new float[n];
+        Parallelism.ForChunks(n, Parallelism.ChunkCount(n, 2048), ct, (_, s, e) =>
+        {
+            for (int i = s; i < e; i++)
+            {
+                int best = -1;
+                float bestScore = float.NegativeInfinity;
+                for (int c = 0; c < k; c++)
+                {
+                    float sc = TensorPrimitives.Dot(v[i], centroids.AsSpan(c * d, d));
+                    if (sc > bestScore)
+                    {
+                        bestScore = sc;
+                        best = c;
+                    }
+                }
+                topic[i] = best >= 0 && bestScore >= thresholds[best] ? best : -1;
+                score[i] = k == 0 ? 0f : bestScore;
+            }
+        });
+        return (topic, score);
+    }
+}
+
+/// <summary>The fitted assignment rule: reduce like the training vectors, then the nearest centre with the outlier thresholds.</summary>
+internal sealed class CentroidPlacement(IReduction reduction, float[] centroids, int count, float[] thresholds) : ITopicPlacement
+{
+    public (int[] Topic, float[] Score) Place(ReadOnlySpan<float> vectors, int dimension, CancellationToken cancellationToken)
+    {
+        VectorSet reduced = reduction.Transform(VectorSet.Normalized(vectors, dimension), cancellationToken);
+        return TopicPipeline.NearestCentroid(reduced, centroids, count, thresholds, cancellationToken);
     }
 }

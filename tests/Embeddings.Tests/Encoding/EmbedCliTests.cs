@@ -6,7 +6,6 @@ using Embeddings.Tests.Support;
 namespace Embeddings.Tests.Encoding;
 
 /// <summary>`embeddings embed` and `embeddings model info` run in-process on the real dumps.</summary>
-[Collection(ConsoleCollection.Name)]
 public sealed class EmbedCliTests
 {
     private static List<string> DistinctIds => EncoderFixtures.DumpPapers.Select(p => p.Id).Distinct().ToList();

@@ -1,6 +1,5 @@
 using Embeddings.Encoding;
 using Embeddings.Numerics;
-using Embeddings.Progress;
 
 namespace Embeddings.Tests.Encoding;
 

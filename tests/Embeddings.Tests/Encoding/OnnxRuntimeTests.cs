@@ -32,7 +32,7 @@ public sealed class OnnxRuntimeTests
             Assert.Equal(Path.Combine(AppContext.BaseDirectory, "onnxruntime", "cpu", "libonnxruntime.so"), runtime.Path);
             Assert.False(runtime.IsGpuBuild);
         }
-        Assert.Equal(EncoderDevice.Cpu, TinyBert.Value.Device);
+        Assert.Equal(ComputeDevice.Cpu, TinyBert.Value.Device);
         Assert.Null(TinyBert.Value.ProviderWarning);
     }
 
@@ -161,7 +161,7 @@ public sealed class OnnxRuntimeTests
         try
         {
             session = OnnxModelSession.Create(TestPaths.SharedFile("models", "tiny-bert", "model.onnx"),
-                new OnnxSessionSettings { Device = EncoderDevice.Cuda, IntraOpThreads = 1 });
+                new OnnxSessionSettings { Device = ComputeDevice.Cuda, IntraOpThreads = 1 });
         }
         catch (ExecutionProviderUnavailableException e)
         {
@@ -178,15 +178,15 @@ public sealed class OnnxRuntimeTests
                 Assert.Contains(library, e.Message, StringComparison.Ordinal);
             }
             using OnnxModelSession fallback = OnnxModelSession.Create(TestPaths.SharedFile("models", "tiny-bert", "model.onnx"),
-                new OnnxSessionSettings { Device = EncoderDevice.Cuda, AllowCpuFallback = true, IntraOpThreads = 1 });
-            Assert.Equal(EncoderDevice.Cpu, fallback.Device);
+                new OnnxSessionSettings { Device = ComputeDevice.Cuda, AllowCpuFallback = true, IntraOpThreads = 1 });
+            Assert.Equal(ComputeDevice.Cpu, fallback.Device);
             Assert.Contains("Running on CPU instead", fallback.ProviderWarning, StringComparison.Ordinal);
             return;
         }
         // A machine with a GPU, CUDA 13, cuDNN 9 and the GPU build loaded first: then CUDA really runs.
         using (session)
         {
-            Assert.Equal(EncoderDevice.Cuda, session.Device);
+            Assert.Equal(ComputeDevice.Cuda, session.Device);
             Assert.Null(session.ProviderWarning);
         }
     }

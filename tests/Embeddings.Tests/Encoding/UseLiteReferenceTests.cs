@@ -63,7 +63,8 @@ public sealed class UseLiteReferenceTests
     public async Task Embedding_generator_interface_gives_the_same_vectors()
     {
         var (sentences, _, expected) = Reference();
-        Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> generator = EncoderFixtures.UseLite;
+        using EmbeddingModel model = await EmbeddingModel.LoadAsync(new EmbeddingModelOptions { ModelDirectory = EncoderFixtures.UseLiteDir, Threads = 2 });
+        Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> generator = model;
         var generated = await generator.GenerateAsync(sentences);
         Assert.Equal(5, generated.Count);
         for (int i = 0; i < 5; i++)

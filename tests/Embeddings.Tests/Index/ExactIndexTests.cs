@@ -38,11 +38,12 @@ public sealed class ExactIndexTests
     }
 
     [Theory]
-    [InlineData(SimilarityMetric.InnerProduct, 37, 1000)]
-    [InlineData(SimilarityMetric.Cosine, 512, 3000)]
-    [InlineData(SimilarityMetric.Cosine, 5, 40_000)]
-    public void Matches_naive_loop(SimilarityMetric metric, int dim, int n)
+    [InlineData(nameof(SimilarityMetric.InnerProduct), 37, 1000)]
+    [InlineData(nameof(SimilarityMetric.Cosine), 512, 3000)]
+    [InlineData(nameof(SimilarityMetric.Cosine), 5, 40_000)]
+    public void Matches_naive_loop(string metricName, int dim, int n)
     {
+        SimilarityMetric metric = Enum.Parse<SimilarityMetric>(metricName);
         float[] v = RandomVectors(n, dim, seed: dim);
         var index = ExactIndex.Create(v, dim, metric);
         float[] queries = RandomVectors(5, dim, seed: 99);

@@ -1,5 +1,4 @@
 using Embeddings.Index;
-using Embeddings.Progress;
 
 namespace Embeddings.Tests.Index;
 

@@ -8,7 +8,6 @@ using Embeddings.Tests.Support;
 namespace Embeddings.Tests.Quality;
 
 /// <summary>`embeddings eval` and `embeddings model fit` run in-process on small sets in the public layouts.</summary>
-[Collection(ConsoleCollection.Name)]
 public sealed class QualityCliTests
 {
     private static readonly string[] Topics =

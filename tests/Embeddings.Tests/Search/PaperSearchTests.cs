@@ -8,7 +8,6 @@ using Embeddings.Tests.Support;
 namespace Embeddings.Tests.Search;
 
 /// <summary>In the console collection because one test runs the CLI in-process.</summary>
-[Collection(ConsoleCollection.Name)]
 public sealed class PaperSearchTests(SearchFixture fixture) : IClassFixture<SearchFixture>
 {
     [Fact]

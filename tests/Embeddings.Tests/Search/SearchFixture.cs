@@ -28,6 +28,6 @@ public sealed class SearchFixture : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    public async Task<PaperSearch> OpenAsync(PaperStore store) =>
+    internal async Task<PaperSearch> OpenAsync(PaperStore store) =>
         await PaperSearch.OpenAsync(store, EncoderFixtures.UseLite, new SearchIndexOptions { Persist = false });
 }

@@ -55,7 +55,6 @@ public sealed class StoreModelTests
 }
 
 /// <summary>The CLI side: --model is given once, when the store is made.</summary>
-[Collection(ConsoleCollection.Name)]
 public sealed class StoreModelCliTests
 {
     [Fact]

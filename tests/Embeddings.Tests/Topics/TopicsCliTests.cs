@@ -9,7 +9,6 @@ using Embeddings.Tests.Support;
 
 namespace Embeddings.Tests.Topics;
 
-[Collection(ConsoleCollection.Name)]
 public sealed class TopicsCliTests
 {
     private static async Task<(int Code, string Out)> CliRunAsync(params string[] args)

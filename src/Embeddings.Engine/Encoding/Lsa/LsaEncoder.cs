@@ -6,14 +6,13 @@ using System.Text.Json.Nodes;
 using Embeddings.Encoding;
 using Embeddings.IO;
 using Embeddings.Numerics;
-using Embeddings.Progress;
 using Embeddings.Quality;
 using Embeddings.Tokenization;
 
 namespace Embeddings.Encoding.Lsa;
 
 /// <summary>Options of fitting an <see cref="LsaEncoder"/>.</summary>
-public sealed record LsaOptions
+internal sealed record LsaOptions
 {
     /// <summary>Output dimensions (clamped to the corpus rank). Default <see cref="QualityDefaults.LsaDimensions"/>.</summary>
     public int Dimensions { get; init; } = QualityDefaults.LsaDimensions;
@@ -69,7 +68,7 @@ public sealed record LsaOptions
 /// vector it had in the fit. Saved as a model folder whose manifest has <c>"kind": "lsa"</c>.
 /// Immutable and thread-safe.
 /// </summary>
-public sealed class LsaEncoder : ISentenceEncoder
+internal sealed class LsaEncoder : ISentenceEncoder
 {
     /// <summary>The manifest file name of model folders.</summary>
     public const string ManifestFileName = "embeddings-model.json";

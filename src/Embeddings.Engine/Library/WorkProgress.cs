@@ -1,4 +1,4 @@
-namespace Embeddings.Progress;
+namespace Embeddings;
 
 /// <summary>
 /// A snapshot of long work, reported through <see cref="IProgress{T}"/> by the engine's long operations

@@ -1,4 +1,4 @@
-namespace Embeddings.Quality;
+namespace Embeddings;
 
 /// <summary>Which stemmer the text analyser (<c>Embeddings.Tokenization.TextAnalyzer</c>) applies to each kept token.</summary>
 public enum StemmerKind

@@ -1,7 +1,6 @@
 using System.Globalization;
-using Embeddings.Corpus;
 
-namespace Embeddings.Search;
+namespace Embeddings;
 
 /// <summary>
 /// Restricts similar-paper hits by date range, categories and/or an id set. Parsed from the CLI's
@@ -65,53 +64,6 @@ public sealed record PaperFilter
             }
         }
         return filter;
-    }
-
-    /// <summary>Whether <paramref name="paper"/> passes.</summary>
-    public bool Matches(Paper paper)
-    {
-        ArgumentNullException.ThrowIfNull(paper);
-        if (Ids is not null && !Ids.Contains(paper.Id))
-        {
-            return false;
-        }
-        if (DateFrom is not null || DateTo is not null)
-        {
-            if (paper.Date is not { Length: > 0 } date)
-            {
-                return false;
-            }
-            if (DateFrom is not null && string.CompareOrdinal(date, DateFrom) < 0)
-            {
-                return false;
-            }
-            // A prefix bound ("2025-03") includes every date that starts with it.
-            if (DateTo is not null && string.CompareOrdinal(date, DateTo) > 0 && !date.StartsWith(DateTo, StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-        if (Categories is not null)
-        {
-            if (paper.Categories is null)
-            {
-                return false;
-            }
-            bool any = false;
-            foreach (string c in paper.Categories)
-            {
-                if (Categories.Contains(c))
-                {
-                    any = true;
-                    break;
-                }
-            }
-            if (!any)
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static bool TrySplit(string e, string op, out string key, out string value)

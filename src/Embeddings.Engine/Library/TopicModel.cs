@@ -1,7 +1,4 @@
-using System.Numerics.Tensors;
-using Embeddings.Numerics;
-
-namespace Embeddings.Topics;
+namespace Embeddings;
 
 /// <summary>Whether a topic is new or changed in size since the previous run.</summary>
 public enum TopicTrend
@@ -20,6 +17,40 @@ public enum TopicTrend
 
     /// <summary>About the same share as before.</summary>
     Stable,
+}
+
+/// <summary>A weighted term of a topic.</summary>
+/// <param name="Term">The unigram or bigram ("graph neural").</param>
+/// <param name="Score">Its c-TF-IDF weight in the topic.</param>
+public readonly record struct TopicKeyword(string Term, double Score);
+
+/// <summary>Clustering method of the topic pipeline.</summary>
+public enum TopicMethod
+{
+    /// <summary>k-means (every paper in a topic unless outlier thresholds are asked for).</summary>
+    KMeans,
+
+    /// <summary>HDBSCAN density clustering (finds the number of topics, reports outliers).</summary>
+    Hdbscan,
+
+    /// <summary>Threshold community detection (near-duplicates and tight groups).</summary>
+    Communities,
+}
+
+/// <summary>Which vectors papers are clustered on.</summary>
+public enum RepresentationKind
+{
+    /// <summary>The store's own vectors (the neural model's).</summary>
+    Neural,
+
+    /// <summary>The corpus-fitted LSA vectors alone.</summary>
+    Lsa,
+
+    /// <summary>
+    /// The weighted concatenation of the neural and LSA vectors (<see cref="Quality.QualityDefaults.ClusteringNeuralWeight"/>
+    /// on the neural side): the default, it clusters arXiv abstracts best on the development data (QUALITY.md).
+    /// </summary>
+    Hybrid,
 }
 
 /// <summary>One topic of a fitted <see cref="TopicModel"/>.</summary>
@@ -71,7 +102,7 @@ public sealed record TopicMerge(IReadOnlyList<int> Left, IReadOnlyList<int> Righ
 public readonly record struct TopicAssignment(int TopicId, float Score);
 
 /// <summary>
-/// The immutable result of <see cref="TopicPipeline.Fit"/>: topics with labels, keywords and members,
+/// The immutable result of fitting topics (<see cref="PaperLibrary.TopicsAsync"/>): topics with labels, keywords and members,
 /// the per-paper assignment, outliers, the hierarchy, and what is needed to place new papers the same way.
 /// </summary>
 public sealed record TopicModel
@@ -103,13 +134,8 @@ public sealed record TopicModel
     /// <summary>Dimension of the input vectors.</summary>
     public required int Dimension { get; init; }
 
-    internal IReduction Reduction { get; init; } = NoReducer.Instance;
-
-    /// <summary>Centres in the clustering space, in <see cref="Topics"/> order (row-major).</summary>
-    internal float[] ClusterCentroids { get; init; } = [];
-
-    /// <summary>Per topic: below this cosine to its centre a paper is an outlier (-inf when outliers are absorbed).</summary>
-    internal float[] OutlierThresholds { get; init; } = [];
+    /// <summary>How new papers are placed with the fitted rule (null: the model has no topics to place them in).</summary>
+    internal ITopicPlacement? Placement { get; init; }
 
     /// <summary>The topic with id <paramref name="id"/>, or null.</summary>
     public Topic? Find(int id) => Topics.FirstOrDefault(t => t.Id == id);
@@ -125,9 +151,14 @@ public sealed record TopicModel
         {
             throw new ArgumentException($"vectors has {vectors.Length} floats, not a multiple of the model's dimension {Dimension}", nameof(vectors));
         }
-        var reduced = Reduction.Transform(VectorSet.Normalized(vectors, Dimension), cancellationToken);
-        var (topic, score) = NearestCentroid(reduced, ClusterCentroids, Topics.Count, OutlierThresholds, cancellationToken);
-        var result = new TopicAssignment[reduced.Count];
+        int count = vectors.Length / Dimension;
+        var result = new TopicAssignment[count];
+        if (Placement is null || Topics.Count == 0)
+        {
+            Array.Fill(result, new TopicAssignment(-1, 0f));
+            return result;
+        }
+        var (topic, score) = Placement.Place(vectors, Dimension, cancellationToken);
         for (int i = 0; i < result.Length; i++)
         {
             result[i] = new TopicAssignment(topic[i] < 0 ? -1 : Topics[topic[i]].Id, score[i]);
@@ -135,31 +166,14 @@ public sealed record TopicModel
         return result;
     }
 
-    /// <summary>Nearest centre by cosine per row; -1 when below the centre's threshold. Returns topic indexes (not ids).</summary>
-    internal static (int[] Topic, float[] Score) NearestCentroid(VectorSet v, float[] centroids, int k, float[] thresholds, CancellationToken ct)
-    {
-        int n = v.Count, d = v.Dimension;
-        var topic = new int[n];
-        var score = new float[n];
-        Parallelism.ForChunks(n, Parallelism.ChunkCount(n, 2048), ct, (_, s, e) =>
-        {
-            for (int i = s; i < e; i++)
-            {
-                int best = -1;
-                float bestScore = float.NegativeInfinity;
-                for (int c = 0; c < k; c++)
-                {
-                    float sc = TensorPrimitives.Dot(v[i], centroids.AsSpan(c * d, d));
-                    if (sc > bestScore)
-                    {
-                        bestScore = sc;
-                        best = c;
-                    }
-                }
-                topic[i] = best >= 0 && bestScore >= thresholds[best] ? best : -1;
-                score[i] = k == 0 ? 0f : bestScore;
-            }
-        });
-        return (topic, score);
-    }
+}
+
+/// <summary>
+/// The rule a fitted model places new papers with, supplied by the pipeline that fitted it (so the model, a public
+/// contract, does not depend on the clustering code).
+/// </summary>
+internal interface ITopicPlacement
+{
+    /// <summary>Per row of <paramref name="vectors"/> (row-major, <paramref name="dimension"/> wide): the index of its topic in the model's topic order, or -1 for an outlier, and the cosine to that topic's centre.</summary>
+    (int[] Topic, float[] Score) Place(ReadOnlySpan<float> vectors, int dimension, CancellationToken cancellationToken);
 }

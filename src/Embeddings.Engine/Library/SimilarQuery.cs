@@ -1,6 +1,7 @@
 using Embeddings.Quality;
+using Embeddings.Search;
 
-namespace Embeddings.Search;
+namespace Embeddings;
 
 /// <summary>How hits are ranked.</summary>
 public enum RankingMode
@@ -86,21 +87,13 @@ public sealed record SimilarQuery
 /// <param name="Why">The few terms the query and the hit share most strongly (stemmed forms).</param>
 public sealed record SimilarHit(string Id, string Title, float Score, IReadOnlyList<string> Why);
 
-/// <summary>Search defaults chosen by measurement (QUALITY.md).</summary>
-public static class SearchDefaults
+/// <summary>How BM25 and vector rankings are fused.</summary>
+public enum FusionMethod
 {
-    /// <summary>The default ranking: hybrid won on SciFact train nDCG@10 (see QUALITY.md).</summary>
-    public const RankingMode Mode = RankingMode.Hybrid;
+    /// <summary>Weighted sum of scores min-max normalised per query over the union of candidates.</summary>
+    WeightedMinMax = 0,
 
-    /// <summary>Candidates taken from each ranking before fusion.</summary>
-    public const int FusionCandidates = QualityDefaults.FusionCandidates;
-
-    /// <summary>Weight of the unlike examples against the like examples (Rocchio's gamma / beta).</summary>
-    public const float UnlikeWeight = 0.5f;
-
-    /// <summary>Cosine above which a hit counts as a duplicate of the query paper.</summary>
-    public const float DuplicateCosine = 0.995f;
-
-    /// <summary>Terms shown as the "why" of a hit.</summary>
-    public const int WhyTerms = 5;
+    /// <summary>Reciprocal rank fusion: sum of weight / (k + rank).</summary>
+    ReciprocalRank = 1,
 }
+

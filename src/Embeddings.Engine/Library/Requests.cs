@@ -1,0 +1,171 @@
+
+namespace Embeddings;
+
+/// <summary>A stored paper as the library shows it (<see cref="PaperLibrary.GetPaperAsync"/>, <see cref="PaperLibrary.ListPapersAsync"/>).</summary>
+public sealed record PaperDetails
+{
+    /// <summary>The paper id (the input's, or one derived from the normalised title).</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Title (may be empty for id + text inputs).</summary>
+    public required string Title { get; init; }
+
+    /// <summary>Abstract (or the whole text for id + text inputs).</summary>
+    public required string Abstract { get; init; }
+
+    /// <summary>Author names, when the input listed them.</summary>
+    public IReadOnlyList<string>? Authors { get; init; }
+
+    /// <summary>Number of authors, when known (named or only counted, as the daily-papers pages do).</summary>
+    public int? AuthorCount { get; init; }
+
+    /// <summary>Date as written in the input (ISO 8601 preferred); null when the input had none.</summary>
+    public string? Date { get; init; }
+
+    /// <summary>Subject categories, when the input had them.</summary>
+    public IReadOnlyList<string>? Categories { get; init; }
+
+    /// <summary>File names of the dumps the paper was read from, in the order first seen.</summary>
+    public required IReadOnlyList<string> Sources { get; init; }
+
+    /// <summary>When the paper first entered the store.</summary>
+    public required DateTimeOffset FirstSeen { get; init; }
+
+    /// <summary>1 for the first text; each changed title or abstract adds one.</summary>
+    public required int Revision { get; init; }
+
+    /// <summary>Whether some of the text did not reach the model (over its token limit even after windowing).</summary>
+    public bool Truncated { get; init; }
+
+    /// <summary>Whether the text was empty (its vector is all zeros).</summary>
+    public bool Empty { get; init; }
+}
+
+/// <summary>The answer to one query of a query file (<see cref="PaperLibrary.SimilarForQueriesAsync"/>).</summary>
+/// <param name="QueryId">The query's id as the file gave it.</param>
+/// <param name="Hits">Its hits, best first.</param>
+public sealed record SimilarAnswer(string QueryId, IReadOnlyList<SimilarHit> Hits);
+
+/// <summary>How topics are fitted (<see cref="PaperLibrary.TopicsAsync"/>, and the topics of <see cref="DigestRequest"/>).</summary>
+public sealed record TopicsRequest
+{
+    /// <summary>Clustering method (default k-means: every paper in a topic).</summary>
+    public TopicMethod Method { get; init; } = TopicMethod.KMeans;
+
+    /// <summary>Vectors clustered on (default: neural + corpus-fitted LSA, the best on the development data).</summary>
+    public RepresentationKind Representation { get; init; } = RepresentationKind.Hybrid;
+
+    /// <summary>Number of k-means clusters; null picks sqrt(n/2), capped at 40.</summary>
+    public int? K { get; init; }
+
+    /// <summary>Seed of every random choice; same input and seed give identical topics.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Merge the most similar topics until at most this many remain (null: no limit).</summary>
+    public int? MaxTopics { get; init; }
+
+    /// <summary>Receives progress of the clustering.</summary>
+    public IProgress<WorkProgress>? Progress { get; init; }
+}
+
+/// <summary>What a digest covers (<see cref="PaperLibrary.DigestAsync"/>).</summary>
+public sealed record DigestRequest
+{
+    /// <summary>Only papers dated (or, undated, first stored) on or after this date. Null with <see cref="Dump"/> null: every stored paper.</summary>
+    public DateTimeOffset? Since { get; init; }
+
+    /// <summary>Only the papers read from this dump (its file name, as ingested). Exclusive with <see cref="Since"/>.</summary>
+    public string? Dump { get; init; }
+
+    /// <summary>How the selected papers are clustered.</summary>
+    public TopicsRequest Topics { get; init; } = new();
+
+    /// <summary>The digest's heading.</summary>
+    public string Title { get; init; } = "Topic digest";
+}
+
+/// <summary>Formats of <see cref="PaperLibrary.ExportAsync"/>.</summary>
+public enum ExportFormat
+{
+    /// <summary>One <c>{"id", "title", "vector"}</c> object per line.</summary>
+    Jsonl,
+
+    /// <summary>The checksummed binary vector file of <c>embeddings embed</c> (docs/formats.md), with the model fingerprint.</summary>
+    Bin,
+
+    /// <summary>A numpy float32 matrix; the ids, one per line in the same order, go to a <c>.ids.txt</c> file beside it.</summary>
+    Npy,
+}
+
+/// <summary>Where and how <see cref="PaperLibrary.ExportAsync"/> writes.</summary>
+public sealed record ExportRequest
+{
+    /// <summary>The format.</summary>
+    public required ExportFormat Format { get; init; }
+
+    /// <summary>The output file, published atomically. Null when <see cref="OutputStream"/> is set.</summary>
+    public string? OutputPath { get; init; }
+
+    /// <summary>Where to write instead of a file (stdout, an HTTP response). Not for <see cref="ExportFormat.Npy"/>, whose ids need a file of their own.</summary>
+    public Stream? OutputStream { get; init; }
+}
+
+/// <summary>What <see cref="PaperLibrary.ExportAsync"/> wrote.</summary>
+/// <param name="Count">Papers written.</param>
+/// <param name="Dimension">Vector length.</param>
+/// <param name="Fingerprint">The store's model fingerprint.</param>
+/// <param name="IdsPath">For <see cref="ExportFormat.Npy"/>: the ids file written beside the matrix.</param>
+public sealed record ExportSummary(long Count, int Dimension, string Fingerprint, string? IdsPath);
+
+/// <summary>How <see cref="PaperLibrary.BuildIndexesAsync"/> works.</summary>
+public sealed record IndexBuildOptions
+{
+    /// <summary>Build from scratch instead of adding only the papers the store gained.</summary>
+    public bool Rebuild { get; init; }
+
+    /// <summary>Receives progress of the build.</summary>
+    public IProgress<WorkProgress>? Progress { get; init; }
+}
+
+/// <summary>The state of a library: its store, model binding and indexes (<see cref="PaperLibrary.GetStatusAsync"/>).</summary>
+public sealed record LibraryStatus
+{
+    /// <summary>The store folder (full path).</summary>
+    public required string StoreDirectory { get; init; }
+
+    /// <summary>Whether a store exists there (false until the first ingest).</summary>
+    public required bool StoreExists { get; init; }
+
+    /// <summary>Distinct papers (latest revisions).</summary>
+    public required int Papers { get; init; }
+
+    /// <summary>Vector rows, earlier revisions included.</summary>
+    public required int VectorRows { get; init; }
+
+    /// <summary>Fingerprint of the model the store's vectors came from; null without a store.</summary>
+    public string? ModelFingerprint { get; init; }
+
+    /// <summary>Vector length; 0 without a store.</summary>
+    public int Dimension { get; init; }
+
+    /// <summary>The persisted HNSW index, when there is one.</summary>
+    public HnswIndexStatus? Hnsw { get; init; }
+}
+
+/// <summary>The persisted HNSW index of a store.</summary>
+/// <param name="Path">The index file.</param>
+/// <param name="Bytes">Its size.</param>
+/// <param name="M">Links per node.</param>
+/// <param name="EfConstruction">Build breadth.</param>
+/// <param name="EfSearch">Default search breadth.</param>
+/// <param name="Dimension">Vector length.</param>
+/// <param name="CoveredRows">Store rows the index covers (the next search or build adds the rest).</param>
+/// <param name="Live">Vectors searchable.</param>
+/// <param name="Deleted">Vectors of replaced revisions, kept as tombstones.</param>
+public sealed record HnswIndexStatus(string Path, long Bytes, int M, int EfConstruction, int EfSearch, int Dimension, int CoveredRows, int Live, int Deleted);
+
+/// <summary>What <see cref="PaperLibrary.BuildIndexesAsync"/> did.</summary>
+/// <param name="Status">What had to be done ("BM25 loaded, 12 papers added; HNSW loaded, 12 vectors added, 0 replaced").</param>
+/// <param name="Papers">Papers indexed.</param>
+/// <param name="Seconds">Wall time.</param>
+public sealed record IndexSummary(string Status, int Papers, double Seconds);

@@ -1,0 +1,22 @@
+using Embeddings.Quality;
+
+namespace Embeddings.Search;
+
+/// <summary>Search defaults chosen by measurement (QUALITY.md).</summary>
+internal static class SearchDefaults
+{
+    /// <summary>The default ranking: hybrid won on SciFact train nDCG@10 (see QUALITY.md).</summary>
+    public const RankingMode Mode = RankingMode.Hybrid;
+
+    /// <summary>Candidates taken from each ranking before fusion.</summary>
+    public const int FusionCandidates = QualityDefaults.FusionCandidates;
+
+    /// <summary>Weight of the unlike examples against the like examples (Rocchio's gamma / beta).</summary>
+    public const float UnlikeWeight = 0.5f;
+
+    /// <summary>Cosine above which a hit counts as a duplicate of the query paper.</summary>
+    public const float DuplicateCosine = 0.995f;
+
+    /// <summary>Terms shown as the "why" of a hit.</summary>
+    public const int WhyTerms = 5;
+}
