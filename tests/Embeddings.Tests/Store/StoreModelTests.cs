@@ -52,6 +52,16 @@ public sealed class StoreModelTests
         }
         Assert.Equal(EncoderFixtures.UseLiteDir, StoreModel.ResolveModelDirectory(dir.Path, null));
     }
+
+    [Fact]
+    public void The_one_fingerprint_lookup_finds_each_local_model_folder_and_nothing_for_an_unknown_fingerprint()
+    {
+        // Stores that did not record their model and PostgreSQL tables both find their model folder with this lookup.
+        Assert.Equal(Path.GetFullPath(EncoderFixtures.UseLiteDir), ModelFolders.FindByFingerprint(EncoderFixtures.UseLite.Fingerprint));
+        using ISentenceEncoder miniLm = ModelFolders.Load(EncoderFixtures.MiniLmDir, new EncoderOptions { Threads = 1 });
+        Assert.Equal(Path.GetFullPath(EncoderFixtures.MiniLmDir), ModelFolders.FindByFingerprint(miniLm.Fingerprint));
+        Assert.Null(ModelFolders.FindByFingerprint("test-double:no-such-model:16"));
+    }
 }
 
 /// <summary>The CLI side: --model is given once, when the store is made.</summary>
