@@ -244,13 +244,21 @@ internal static class OnnxRuntimeLibrary
 
     private static string FindCpuLibrary()
     {
-        // Beside the program (the build's copy); then the layout of an app that references Microsoft.ML.OnnxRuntime itself.
-        string[] candidates =
-        [
-            Path.Combine(AppContext.BaseDirectory, "onnxruntime", "cpu", NativeFileName),
-            Path.Combine(AppContext.BaseDirectory, NativeFileName),
-            Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", NativeFileName),
-        ];
+        // Beside the program (the build's copy); then the layout of an app that references Microsoft.ML.OnnxRuntime
+        // itself; then beside the engine's own assembly, for hosts that load it from a build folder that is not theirs
+        // (a notebook's #r of the engine, a plug-in).
+        string programFolder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(AppContext.BaseDirectory));
+        string? engineFolder = Path.GetDirectoryName(typeof(OnnxRuntimeLibrary).Assembly.Location); // "" in a single-file app
+        string[] folders = string.IsNullOrEmpty(engineFolder) || Path.GetFullPath(engineFolder) == programFolder
+            ? [programFolder]
+            : [programFolder, Path.GetFullPath(engineFolder)];
+        var candidates = new List<string>();
+        foreach (string folder in folders)
+        {
+            candidates.Add(Path.Combine(folder, "onnxruntime", "cpu", NativeFileName));
+            candidates.Add(Path.Combine(folder, NativeFileName));
+            candidates.Add(Path.Combine(folder, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", NativeFileName));
+        }
         foreach (string candidate in candidates)
         {
             if (File.Exists(candidate))
