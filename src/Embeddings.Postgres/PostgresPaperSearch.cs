@@ -185,7 +185,7 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(template);
         foreach ((string id, string text) in PaperLibrary.ReadQueries(queriesPath))
         {
-            yield return new SimilarAnswer(id, await SearchAsync(template with { PaperId = null, Text = text }, cancellationToken).ConfigureAwait(false));
+            yield return new SimilarAnswer(id, new SimilarResult(await SearchAsync(template with { PaperId = null, Text = text }, cancellationToken).ConfigureAwait(false)));
         }
     }
 

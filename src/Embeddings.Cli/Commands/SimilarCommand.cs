@@ -118,7 +118,11 @@ internal static class SimilarCommand
                 writer.Complete();
                 return CliRunner.Ok;
             }
-            IReadOnlyList<SimilarHit> hits = await library.SimilarAsync(query, ct).ConfigureAwait(false);
+            SimilarResult hits = await library.SimilarAsync(query, ct).ConfigureAwait(false);
+            foreach (string warning in hits.Warnings)
+            {
+                console.Report("warning: " + warning);
+            }
             await writer.Text.WriteAsync(parse.GetValue(json) ? LibraryJson.Hits(hits) + "\n" : Table(hits, console.Width)).ConfigureAwait(false);
             writer.Complete();
             return CliRunner.Ok;

@@ -58,7 +58,12 @@ internal static class DigestBuilder
         DigestPaper Show(string id, float score)
         {
             var p = papers[byId[id]];
-            return new DigestPaper(id, p.Title.Length > 0 ? p.Title : SentenceSplitter.FirstSentence(p.Abstract, 100), SentenceSplitter.FirstSentence(p.Abstract), score);
+            return new DigestPaper(id, p.Title.Length > 0 ? p.Title : SentenceSplitter.FirstSentence(p.Abstract, 100), SentenceSplitter.FirstSentence(p.Abstract), score)
+            {
+                Authors = p.Authors,
+                Date = p.Date,
+                Url = p.Url,
+            };
         }
         var topics = new List<DigestTopic>();
         foreach (var t in model.Topics)

@@ -203,6 +203,23 @@ internal static class DigestRenderer
             w.WriteString("title", p.Title);
             w.WriteString("summary", p.Summary);
             w.WriteNumber("score", Math.Round(p.Score, 4));
+            if (p.Authors is { } authors)
+            {
+                w.WriteStartArray("authors");
+                foreach (string a in authors)
+                {
+                    w.WriteStringValue(a);
+                }
+                w.WriteEndArray();
+            }
+            if (p.Date is { } date)
+            {
+                w.WriteString("date", date);
+            }
+            if (p.Url is { } url)
+            {
+                w.WriteString("url", url);
+            }
             w.WriteEndObject();
         }
         w.WriteEndArray();

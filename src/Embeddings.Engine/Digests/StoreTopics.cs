@@ -118,13 +118,15 @@ internal static class StoreTopics
         return rows;
     }
 
-    /// <summary>Papers dated (or, without a date, first stored) on or after <paramref name="since"/>.</summary>
+    /// <summary>
+    /// Papers dated (or, without a date, first stored) on or after <paramref name="since"/>; a date of month or year
+    /// precision counts from its first day. A daily-papers "Mar 14" has no year, so no date: its first-stored time decides.
+    /// </summary>
     private static bool IsSince(StoredPaper p, DateTimeOffset since)
     {
-        if (p.Paper.Date is { Length: > 0 } text &&
-            DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset date))
+        if (p.Paper.Date is { } date && Corpus.PaperMetadata.TryGetDateRange(date, out DateOnly first, out _))
         {
-            return date >= since;
+            return first >= DateOnly.FromDateTime(since.UtcDateTime);
         }
         return p.FirstSeen >= since;
     }
@@ -153,7 +155,12 @@ internal static class StoreTopics
             return _index.Search(query, k).Select(n =>
             {
                 Paper p = _papers[n.Id].Paper;
-                return new DigestPaper(p.Id, p.Title, p.Abstract.Length > 160 ? p.Abstract[..160] + "\u2026" : p.Abstract, n.Score);
+                return new DigestPaper(p.Id, p.Title, p.Abstract.Length > 160 ? p.Abstract[..160] + "\u2026" : p.Abstract, n.Score)
+                {
+                    Authors = p.Authors,
+                    Date = p.Date,
+                    Url = p.Url,
+                };
             }).ToArray();
         }
     }

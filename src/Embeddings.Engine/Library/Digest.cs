@@ -5,7 +5,17 @@ namespace Embeddings;
 /// <param name="Title">Title.</param>
 /// <param name="Summary">One-line summary: the abstract's first sentence.</param>
 /// <param name="Score">Cosine to the topic centre (or to the query for similar papers).</param>
-public sealed record DigestPaper(string Id, string Title, string Summary, float Score);
+public sealed record DigestPaper(string Id, string Title, string Summary, float Score)
+{
+    /// <summary>Author names, when the input listed them.</summary>
+    public IReadOnlyList<string>? Authors { get; init; }
+
+    /// <summary>The paper's date (ISO 8601, validated); null when unknown.</summary>
+    public string? Date { get; init; }
+
+    /// <summary>A link to the paper (the input's <c>url</c>, or the arXiv page of an arXiv id); null when unknown.</summary>
+    public string? Url { get; init; }
+}
 
 /// <summary>One topic of the digest.</summary>
 public sealed record DigestTopic

@@ -59,12 +59,14 @@ public static class LibraryJson
     }
 
     /// <summary>
-    /// Similar papers: <c>{"hits": [{"id", "title", "score", "why": [...]}]}</c>, or for one query of a query file
-    /// <c>{"query": id, "hits": [...]}</c>. Scores are rounded to 6 decimals.
+    /// Similar papers: <c>{"hits": [{"id", "title", "score", "authors"?, "date"?, "categories"?, "url"?, "why": [...]}],
+    /// "warnings"?: [...]}</c>, or for one query of a query file <c>{"query": id, "hits": [...]}</c>. Fields marked ? are
+    /// absent when unknown (or, for warnings, when there are none). Scores are rounded to 6 decimals.
     /// </summary>
     public static string Hits(IReadOnlyList<SimilarHit> hits, string? queryId = null)
     {
         ArgumentNullException.ThrowIfNull(hits);
+        SimilarResult? result = hits as SimilarResult;
         return Compact(w =>
         {
             w.WriteStartObject();
@@ -79,15 +81,24 @@ public static class LibraryJson
                 w.WriteString("id", hit.Id);
                 w.WriteString("title", hit.Title);
                 w.WriteNumber("score", Math.Round(hit.Score, 6));
-                w.WriteStartArray("why");
-                foreach (string term in hit.Why)
+                if (hit.Authors is { } authors)
                 {
-                    w.WriteStringValue(term);
+                    WriteStrings(w, "authors", authors);
                 }
-                w.WriteEndArray();
+                WriteOptional(w, "date", hit.Date);
+                if (hit.Categories is { } categories)
+                {
+                    WriteStrings(w, "categories", categories);
+                }
+                WriteOptional(w, "url", hit.Url);
+                WriteStrings(w, "why", hit.Why);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            if (result is { Warnings.Count: > 0 })
+            {
+                WriteStrings(w, "warnings", result.Warnings);
+            }
             w.WriteEndObject();
         });
     }
@@ -139,8 +150,10 @@ public static class LibraryJson
     }
 
     /// <summary>
-    /// One stored paper, on one line: <c>{"id", "title", "abstract", "authors"?, "authorCount"?, "date"?, "categories"?,
-    /// "sources": [...], "firstSeen", "revision", "truncated", "empty"}</c>; absent fields are unknown.
+    /// One stored paper, on one line: <c>{"id", "title", "abstract", "authors"?, "authorCount"?, "date"?, "dateText"?,
+    /// "categories"?, "url"?, "sources": [...], "sourceFile"?, "sourceLine"?, "firstSeen", "revision", "truncated",
+    /// "empty"}</c>; absent fields are unknown. <c>date</c> is ISO 8601 (validated); <c>dateText</c> the input's
+    /// wording of a date without a year ("Mar 14"), never a date.
     /// </summary>
     public static string Paper(PaperDetails paper)
     {
@@ -159,15 +172,19 @@ public static class LibraryJson
             {
                 w.WriteNumber("authorCount", count);
             }
-            if (paper.Date is { } date)
-            {
-                w.WriteString("date", date);
-            }
+            WriteOptional(w, "date", paper.Date);
+            WriteOptional(w, "dateText", paper.DateText);
             if (paper.Categories is { } categories)
             {
                 WriteStrings(w, "categories", categories);
             }
+            WriteOptional(w, "url", paper.Url);
             WriteStrings(w, "sources", paper.Sources);
+            WriteOptional(w, "sourceFile", paper.SourceFile);
+            if (paper.SourceLine > 0)
+            {
+                w.WriteNumber("sourceLine", paper.SourceLine);
+            }
             w.WriteString("firstSeen", paper.FirstSeen.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
             w.WriteNumber("revision", paper.Revision);
             w.WriteBoolean("truncated", paper.Truncated);

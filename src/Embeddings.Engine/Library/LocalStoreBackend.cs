@@ -104,7 +104,7 @@ internal sealed class LocalStoreBackend : IPaperBackend
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<SimilarHit>> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken)
+    public async Task<SimilarResult> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken)
     {
         using SnapshotLease lease = Acquire();
         StoreSnapshot snapshot = RequireStore(lease);
@@ -131,12 +131,19 @@ internal sealed class LocalStoreBackend : IPaperBackend
         {
             yield break;
         }
+        bool anyCategories = false;
+        Func<Corpus.Paper, bool>? matches = filter?.Matcher();
         await foreach (StoredPaper paper in snapshot.Store.ReadPapersAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (filter is null || filter.Matches(paper.Paper))
+            anyCategories |= paper.Paper.Categories is not null;
+            if (matches is null || matches(paper.Paper))
             {
                 yield return Details(paper);
             }
+        }
+        if (filter?.Categories is not null && !anyCategories)
+        {
+            PaperLibraryLog.FilterWarning(_logger, PaperSearch.NoCategoriesWarning(filter));
         }
     }
 
@@ -394,8 +401,12 @@ internal sealed class LocalStoreBackend : IPaperBackend
             Authors = p.Authors,
             AuthorCount = p.Authors?.Count ?? p.AuthorCount,
             Date = p.Date,
+            DateText = p.DateText,
             Categories = p.Categories,
+            Url = p.Url,
             Sources = stored.Sources,
+            SourceFile = stored.SourceFile,
+            SourceLine = stored.SourceLine,
             FirstSeen = stored.FirstSeen,
             Revision = stored.Revision,
             Truncated = (stored.Flags & StoredPaperFlags.Truncated) != 0,

@@ -85,7 +85,69 @@ public sealed record SimilarQuery
 /// <param name="Score">Ranking score (higher is more similar); cosine in vector mode, BM25 in lexical mode,
 /// the fused score in hybrid mode.</param>
 /// <param name="Why">The few terms the query and the hit share most strongly (stemmed forms).</param>
-public sealed record SimilarHit(string Id, string Title, float Score, IReadOnlyList<string> Why);
+public sealed record SimilarHit(string Id, string Title, float Score, IReadOnlyList<string> Why)
+{
+    /// <summary>Author names, when the input listed them.</summary>
+    public IReadOnlyList<string>? Authors { get; init; }
+
+    /// <summary>The paper's date (ISO 8601 at the precision known, see <see cref="PaperDetails.Date"/>); null when unknown.</summary>
+    public string? Date { get; init; }
+
+    /// <summary>Subject categories, when the input had them.</summary>
+    public IReadOnlyList<string>? Categories { get; init; }
+
+    /// <summary>A link to the paper (the input's <c>url</c>, or the arXiv page of an arXiv id); null when unknown.</summary>
+    public string? Url { get; init; }
+}
+
+/// <summary>The stored paper a query was made from: the <c>--id</c> paper, or a stored paper whose text was pasted.</summary>
+/// <param name="Id">Its id.</param>
+/// <param name="Title">Its title.</param>
+public sealed record QueryPaper(string Id, string Title);
+
+/// <summary>
+/// The answer to a similar-paper query: the hits, best first (the result is the list of hits itself), with what the
+/// search found about the query: which stored paper it is, how many copies of it were left out, and warnings (a filter
+/// that nothing can match, say).
+/// </summary>
+public sealed class SimilarResult : IReadOnlyList<SimilarHit>
+{
+    /// <summary>A result with no hits and nothing to say.</summary>
+    public static SimilarResult Empty { get; } = new([]);
+
+    /// <summary>Creates a result.</summary>
+    public SimilarResult(IReadOnlyList<SimilarHit> hits, QueryPaper? queryPaper = null, int hiddenDuplicates = 0, IReadOnlyList<string>? warnings = null)
+    {
+        ArgumentNullException.ThrowIfNull(hits);
+        Hits = hits;
+        QueryPaper = queryPaper;
+        HiddenDuplicates = hiddenDuplicates;
+        Warnings = warnings ?? [];
+    }
+
+    /// <summary>The hits, best first.</summary>
+    public IReadOnlyList<SimilarHit> Hits { get; }
+
+    /// <summary>The stored paper the query is (by id, or as pasted text); null for a query that is no stored paper.</summary>
+    public QueryPaper? QueryPaper { get; }
+
+    /// <summary>Copies of the query paper (same text under another id, or a near-identical vector) left out of the hits.</summary>
+    public int HiddenDuplicates { get; }
+
+    /// <summary>What the caller should know about the query ("no stored paper has categories: category=cs.CL matches nothing").</summary>
+    public IReadOnlyList<string> Warnings { get; }
+
+    /// <inheritdoc/>
+    public int Count => Hits.Count;
+
+    /// <inheritdoc/>
+    public SimilarHit this[int index] => Hits[index];
+
+    /// <inheritdoc/>
+    public IEnumerator<SimilarHit> GetEnumerator() => Hits.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
 
 /// <summary>How BM25 and vector rankings are fused.</summary>
 public enum FusionMethod

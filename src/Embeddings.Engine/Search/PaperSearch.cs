@@ -59,14 +59,14 @@ internal sealed class PaperSearch : IDisposable
     }
 
     /// <summary>Answers one query; hits best first.</summary>
-    public Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, CancellationToken cancellationToken = default) =>
+    public Task<SimilarResult> SearchAsync(SimilarQuery query, CancellationToken cancellationToken = default) =>
         SearchAsync(query, _encoder, cancellationToken);
 
     /// <summary>
     /// Answers one query with <paramref name="encoder"/> (the store's model, for free-text queries) instead of the one
     /// given at open: a library loads its model only when a query needs it.
     /// </summary>
-    internal async Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, ISentenceEncoder? encoder, CancellationToken cancellationToken)
+    internal async Task<SimilarResult> SearchAsync(SimilarQuery query, ISentenceEncoder? encoder, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         query.Validate();
@@ -102,12 +102,30 @@ internal sealed class PaperSearch : IDisposable
             {
                 continue;
             }
-            string id = _store.IdOfRow(row);
-            StoredPaper paper = _store.GetPaper(id)!;
-            hits.Add(new SimilarHit(id, paper.Paper.Title, score, Why(parts, paper.Paper)));
+            Paper paper = _indexes.PaperOfRow(row);
+            hits.Add(Hit(paper, score, Why(parts, paper)));
         }
-        return hits;
+        List<string> warnings = [];
+        if (query.Filter?.Categories is not null && !_indexes.AnyCategories)
+        {
+            warnings.Add(NoCategoriesWarning(query.Filter));
+        }
+        return new SimilarResult(hits, warnings: warnings);
     }
+
+    /// <summary>A hit with the paper's metadata.</summary>
+    internal static SimilarHit Hit(Paper paper, float score, IReadOnlyList<string> why) => new(paper.Id, paper.Title, score, why)
+    {
+        Authors = paper.Authors,
+        Date = paper.Date,
+        Categories = paper.Categories,
+        Url = paper.Url,
+    };
+
+    /// <summary>The warning for a category filter over a store where no paper has categories (it can match nothing).</summary>
+    internal static string NoCategoriesWarning(PaperFilter filter) =>
+        $"--filter category={string.Join(",", filter.Categories!.Order(StringComparer.Ordinal))} matches nothing: no stored paper has categories " +
+        "(they come from a 'categories' or 'tags' field or column of the input, as in the arXiv CSV; daily-papers dumps have none)";
 
     /// <inheritdoc />
     public void Dispose() => _indexes.Dispose();
@@ -213,9 +231,10 @@ internal sealed class PaperSearch : IDisposable
         // Filters are evaluated once over the live papers so the index knows how selective they are and can
         // answer a very selective one exactly.
         var allowed = new List<int>();
+        Func<Paper, bool> matches = paperFilter.Matcher();
         for (int row = 0; row < live.Length; row++)
         {
-            if (live[row] && !Excluded(parts, row) && paperFilter.Matches(_indexes.PaperOfRow(row)))
+            if (live[row] && !Excluded(parts, row) && matches(_indexes.PaperOfRow(row)))
             {
                 allowed.Add(row);
             }
