@@ -642,7 +642,14 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
 
         ScoredDocument[] fused = ScoreFusion.Fuse(Ranking(lexicalScores, exclude: needLexical), Ranking(vectorScores, exclude: needVector),
             lexicalScores.Count + vectorScores.Count,
-            new FusionOptions { Method = query.Fusion, VectorWeight = query.VectorWeight, Candidates = int.MaxValue },
+            // ts_rank has no maximum attainable score as BM25 has, so the fixed-scale fusion of local stores is not
+            // available here: the database fuses min-max per query (scores rank, not comparable across queries).
+            new FusionOptions
+            {
+                Method = query.Fusion == FusionMethod.FixedScale ? FusionMethod.WeightedMinMax : query.Fusion,
+                VectorWeight = query.VectorWeight,
+                Candidates = int.MaxValue,
+            },
             lexicalScore: id => lexicalScores.GetValueOrDefault(id),
             vectorScore: id => vectorScores.GetValueOrDefault(id));
         return [.. fused.Select(d => (d.Id, d.Score))];

@@ -59,9 +59,12 @@ public static class LibraryJson
     }
 
     /// <summary>
-    /// Similar papers: <c>{"hits": [{"id", "title", "score", "authors"?, "date"?, "categories"?, "url"?, "why": [...]}],
-    /// "warnings"?: [...]}</c>, or for one query of a query file <c>{"query": id, "hits": [...]}</c>. Fields marked ? are
-    /// absent when unknown (or, for warnings, when there are none). Scores are rounded to 6 decimals.
+    /// Similar papers: <c>{"query_paper"?: {"id", "title"}, "hidden_duplicates"?: n, "hits": [{"id", "title", "score",
+    /// "lexical"?, "vector"?, "authors"?, "date"?, "categories"?, "url"?, "why": [...]}], "warnings"?: [...]}</c>, or for one
+    /// query of a query file <c>{"query": id, ...}</c> with the same fields. <c>query_paper</c> is the stored paper the
+    /// query is (the <c>--id</c> paper, or the paper whose text was pasted); <c>hidden_duplicates</c> counts its copies
+    /// left out of the hits. <c>score</c> is in [0, 1] (<see cref="SimilarHit.Score"/>); <c>lexical</c> and
+    /// <c>vector</c> are its components. Fields marked ? are absent when unknown or empty. Scores are rounded to 6 decimals.
     /// </summary>
     public static string Hits(IReadOnlyList<SimilarHit> hits, string? queryId = null)
     {
@@ -74,6 +77,17 @@ public static class LibraryJson
             {
                 w.WriteString("query", queryId);
             }
+            if (result?.QueryPaper is { } queryPaper)
+            {
+                w.WriteStartObject("query_paper");
+                w.WriteString("id", queryPaper.Id);
+                w.WriteString("title", queryPaper.Title);
+                w.WriteEndObject();
+            }
+            if (result is { HiddenDuplicates: > 0 })
+            {
+                w.WriteNumber("hidden_duplicates", result.HiddenDuplicates);
+            }
             w.WriteStartArray("hits");
             foreach (SimilarHit hit in hits)
             {
@@ -81,6 +95,14 @@ public static class LibraryJson
                 w.WriteString("id", hit.Id);
                 w.WriteString("title", hit.Title);
                 w.WriteNumber("score", Math.Round(hit.Score, 6));
+                if (hit.Lexical is float lexical)
+                {
+                    w.WriteNumber("lexical", Math.Round(lexical, 6));
+                }
+                if (hit.Vector is float vector)
+                {
+                    w.WriteNumber("vector", Math.Round(vector, 6));
+                }
                 if (hit.Authors is { } authors)
                 {
                     WriteStrings(w, "authors", authors);

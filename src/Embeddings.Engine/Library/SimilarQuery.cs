@@ -41,14 +41,14 @@ public sealed record SimilarQuery
     /// <summary>Number of hits.</summary>
     public int K { get; init; } = 10;
 
-    /// <summary>Hits scoring below this are dropped (the score's scale depends on <see cref="Mode"/>).</summary>
+    /// <summary>Hits scoring below this are dropped (scores are in [0, 1]; see <see cref="SimilarHit.Score"/>).</summary>
     public float? MinScore { get; init; }
 
     /// <summary>Ranking; the default is the one that scored best on the development data.</summary>
     public RankingMode Mode { get; init; } = SearchDefaults.Mode;
 
-    /// <summary>Fusion used by <see cref="RankingMode.Hybrid"/>.</summary>
-    public FusionMethod Fusion { get; init; } = FusionMethod.WeightedMinMax;
+    /// <summary>Fusion used by <see cref="RankingMode.Hybrid"/>; the default gives scores with one meaning across queries.</summary>
+    public FusionMethod Fusion { get; init; } = SearchDefaults.Fusion;
 
     /// <summary>Weight of the vector score in weighted fusion (0..1).</summary>
     public float VectorWeight { get; init; } = QualityDefaults.FusionVectorWeight;
@@ -62,7 +62,10 @@ public sealed record SimilarQuery
     /// <summary>HNSW search breadth; 0 = the index default.</summary>
     public int Ef { get; init; }
 
-    /// <summary>Drop hits that are the same text as a query paper (another dump's copy, another id).</summary>
+    /// <summary>
+    /// Drop hits that are copies of the query (the same text under another id, or the stored paper a pasted text is);
+    /// <see cref="SimilarResult.HiddenDuplicates"/> counts them.
+    /// </summary>
     public bool ExcludeDuplicates { get; init; } = true;
 
     internal void Validate()
@@ -82,11 +85,24 @@ public sealed record SimilarQuery
 /// <summary>One similar paper.</summary>
 /// <param name="Id">Paper id.</param>
 /// <param name="Title">Paper title.</param>
-/// <param name="Score">Ranking score (higher is more similar); cosine in vector mode, BM25 in lexical mode,
-/// the fused score in hybrid mode.</param>
+/// <param name="Score">
+/// How similar the paper is, in [0, 1] and with the same meaning for every query (higher is more similar): the cosine
+/// in vector mode, the lexical match in lexical mode, and in hybrid mode with the default fixed-scale fusion
+/// (1 - w) x lexical + w x cosine (see <see cref="Lexical"/>, <see cref="Vector"/>). The min-max and RRF fusions give
+/// per-query ranks instead, not comparable across queries.
+/// </param>
 /// <param name="Why">The few terms the query and the hit share most strongly (stemmed forms).</param>
 public sealed record SimilarHit(string Id, string Title, float Score, IReadOnlyList<string> Why)
 {
+    /// <summary>
+    /// The lexical match in [0, 1): BM25 divided by the largest score the query could reach (every query word at
+    /// saturated frequency); null in vector mode.
+    /// </summary>
+    public float? Lexical { get; init; }
+
+    /// <summary>The cosine between the query's vector and the paper's; null in lexical mode.</summary>
+    public float? Vector { get; init; }
+
     /// <summary>Author names, when the input listed them.</summary>
     public IReadOnlyList<string>? Authors { get; init; }
 
@@ -157,5 +173,12 @@ public enum FusionMethod
 
     /// <summary>Reciprocal rank fusion: sum of weight / (k + rank).</summary>
     ReciprocalRank = 1,
+
+    /// <summary>
+    /// Weighted sum on a fixed scale: BM25 divided by the largest score the query could reach (its words at saturated
+    /// frequency) and the cosine, each in [0, 1]. A score means the same for every query, so off-topic queries score
+    /// low and <see cref="SimilarQuery.MinScore"/> separates relevant from irrelevant hits.
+    /// </summary>
+    FixedScale = 2,
 }
 

@@ -55,6 +55,12 @@ internal static class QualityDefaults
     /// </summary>
     public const float FusionVectorWeight = 0.5f;
 
+    /// <summary>
+    /// The default hybrid fusion (weight <see cref="FusionVectorWeight"/>): fixed scale, so that a score means the same
+    /// for every query and off-topic queries score low, at the nDCG@10 of min-max fusion or better (QUALITY.md).
+    /// </summary>
+    public const FusionMethod Fusion = FusionMethod.FixedScale;
+
     /// <summary>Candidates taken from each ranker before fusion.</summary>
     public const int FusionCandidates = 100;
 

@@ -81,16 +81,22 @@ internal sealed class PaperSearch : IDisposable
         IdFilter filter = BuildFilter(query, parts);
         int candidates = Math.Max(query.K, SearchDefaults.FusionCandidates) + parts.ExcludedRows.Count;
         Dictionary<int, float> vectorScores = queryVector is null ? [] : VectorCandidates(queryVector, candidates, query, filter);
-        Dictionary<int, float> lexicalScores = query.Mode == RankingMode.Vector ? [] : LexicalCandidates(parts, candidates, filter);
+        float[]? lexical = query.Mode == RankingMode.Vector ? null : LexicalScores(parts);
+        Dictionary<int, float> lexicalScores = lexical is null ? [] : LexicalCandidates(lexical, candidates, filter);
 
         List<(int Row, float Score)> ranked = query.Mode switch
         {
             RankingMode.Vector => [.. vectorScores.Select(p => (p.Key, p.Value))],
             RankingMode.Lexical => [.. lexicalScores.Select(p => (p.Key, p.Value))],
-            _ => Fuse(query, parts, queryVector!, vectorScores, lexicalScores),
+            _ => Fuse(query, queryVector!, lexical!, vectorScores, lexicalScores),
         };
         ranked.Sort((a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
 
+        // The stored paper the query is: the --id paper, or the paper whose text was pasted (found among the best
+        // candidates by its near-identical vector or its very text); its copies are hidden unless asked for.
+        QueryPaper? queryPaper = query.PaperId is not null && parts.Likes.Count == 1 ? Named(parts.Likes[0].Paper) : null;
+        bool pasted = parts.Text is not null && parts.Likes.Count == 0 && parts.Unlikes.Count == 0;
+        int hidden = CountHashCopies(parts);
         var hits = new List<SimilarHit>(query.K);
         foreach ((int row, float score) in ranked)
         {
@@ -98,19 +104,80 @@ internal sealed class PaperSearch : IDisposable
             {
                 break;
             }
-            if (query.ExcludeDuplicates && queryVector is not null && parts.ExcludeNearDuplicates && Cosine(queryVector, row) >= SearchDefaults.DuplicateCosine)
-            {
-                continue;
-            }
             Paper paper = _indexes.PaperOfRow(row);
-            hits.Add(Hit(paper, score, Why(parts, paper)));
+            if (parts.CheckNearDuplicates && IsCopyOfQuery(parts, queryVector, row, paper))
+            {
+                if (pasted && queryPaper is null)
+                {
+                    queryPaper = Named(paper);
+                }
+                if (query.ExcludeDuplicates)
+                {
+                    hidden++;
+                    continue;
+                }
+            }
+            hits.Add(Hit(paper, score, Why(parts, paper)) with
+            {
+                Lexical = lexical is null ? null : LexicalOfRow(lexical, row),
+                Vector = query.Mode == RankingMode.Vector ? score : queryVector is null ? null : Cosine(queryVector, row),
+            });
         }
         List<string> warnings = [];
         if (query.Filter?.Categories is not null && !_indexes.AnyCategories)
         {
             warnings.Add(NoCategoriesWarning(query.Filter));
         }
-        return new SimilarResult(hits, warnings: warnings);
+        return new SimilarResult(hits, queryPaper, hidden, warnings);
+    }
+
+    private static QueryPaper Named(Paper paper) => new(paper.Id, paper.Title);
+
+    /// <summary>
+    /// Whether the hit at <paramref name="row"/> is the query itself under another id or as pasted text: a vector
+    /// (nearly) identical to the query's, or the same text (an abstract pasted without its title embeds differently).
+    /// </summary>
+    private bool IsCopyOfQuery(QueryParts parts, float[]? queryVector, int row, Paper paper) =>
+        (queryVector is not null && Cosine(queryVector, row) >= SearchDefaults.DuplicateCosine)
+        || (parts.PastedText is not null && IsSameText(parts.PastedText, paper));
+
+    /// <summary>
+    /// A pasted text (whitespace collapsed, as stored texts are) is a paper's when it is its abstract, or its title and
+    /// abstract with or without the full stop <see cref="Paper.EmbeddingText"/> puts between them.
+    /// </summary>
+    private static bool IsSameText(string pasted, Paper paper)
+    {
+        if (pasted == paper.Abstract)
+        {
+            return true;
+        }
+        int rest = pasted.Length - paper.Abstract.Length;
+        if (paper.Title.Length == 0 || rest < paper.Title.Length + 1 || !pasted.EndsWith(paper.Abstract, StringComparison.Ordinal)
+            || !pasted.StartsWith(paper.Title, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        ReadOnlySpan<char> between = pasted.AsSpan(paper.Title.Length, rest - paper.Title.Length);
+        return between is " " or ". ";
+    }
+
+    /// <summary>Live papers left out because they have a query paper's text under another id.</summary>
+    private int CountHashCopies(QueryParts parts)
+    {
+        if (parts.ExcludedHashes.Count == 0)
+        {
+            return 0;
+        }
+        int copies = 0;
+        bool[] live = _indexes.LiveRows;
+        for (int row = 0; row < live.Length; row++)
+        {
+            if (live[row] && !parts.ExcludedRows.Contains(row) && parts.ExcludedHashes.Contains(_indexes.ContentHashOfRow(row)))
+            {
+                copies++;
+            }
+        }
+        return copies;
     }
 
     /// <summary>A hit with the paper's metadata.</summary>
@@ -138,14 +205,20 @@ internal sealed class PaperSearch : IDisposable
         public List<StoredPaper> Likes { get; } = [];
         public List<StoredPaper> Unlikes { get; } = [];
         public string? Text { get; init; }
+
+        /// <summary>The text with its whitespace collapsed as stored texts are, to recognise a pasted stored paper.</summary>
+        public string? PastedText { get; init; }
         public HashSet<int> ExcludedRows { get; } = [];
         public HashSet<UInt128> ExcludedHashes { get; } = [];
-        public bool ExcludeNearDuplicates { get; set; }
+
+        /// <summary>Whether hits may be copies of the query to look for: a single paper or a pasted text.</summary>
+        public bool CheckNearDuplicates { get; set; }
     }
 
     private QueryParts ResolveQuery(SimilarQuery query)
     {
-        var parts = new QueryParts { Text = string.IsNullOrWhiteSpace(query.Text) ? null : query.Text };
+        string? text = string.IsNullOrWhiteSpace(query.Text) ? null : query.Text;
+        var parts = new QueryParts { Text = text, PastedText = text is null ? null : ReadContext.CollapseWhitespace(text) };
         if (query.PaperId is not null)
         {
             parts.Likes.Add(Require(query.PaperId));
@@ -168,7 +241,7 @@ internal sealed class PaperSearch : IDisposable
         }
         // A query paper's duplicates under other ids share its text hash; a pasted text that is a stored
         // paper is caught by its near-identical vector.
-        parts.ExcludeNearDuplicates = query.ExcludeDuplicates && (parts.Text is not null || parts.Likes.Count == 1);
+        parts.CheckNearDuplicates = parts.Text is not null || parts.Likes.Count == 1;
         return parts;
     }
 
@@ -258,9 +331,8 @@ internal sealed class PaperSearch : IDisposable
         return scores;
     }
 
-    private Dictionary<int, float> LexicalCandidates(QueryParts parts, int candidates, IdFilter filter)
+    private Dictionary<int, float> LexicalCandidates(float[] scores, int candidates, IdFilter filter)
     {
-        float[] scores = LexicalScores(parts);
         // Keep the best allowed rows; slots are BM25 document numbers, mapped to store rows.
         var best = new List<(int Row, float Score)>();
         for (int slot = 0; slot < scores.Length; slot++)
@@ -284,29 +356,38 @@ internal sealed class PaperSearch : IDisposable
         return result;
     }
 
-    /// <summary>BM25 of every document against the query: the text and each liked paper's text, minus the unliked ones.</summary>
+    /// <summary>The lexical match of the paper at <paramref name="row"/> (0 when BM25 does not index it).</summary>
+    private float LexicalOfRow(float[] lexical, int row)
+    {
+        int slot = _indexes.Bm25.DocumentSlot(_indexes.PaperOfRow(row).Id);
+        return slot >= 0 ? Math.Max(0, lexical[slot]) : 0;
+    }
+
+    /// <summary>
+    /// The lexical match of every document, on a fixed scale: each query text's BM25 divided by the largest score it
+    /// could reach (<see cref="Bm25Index.MaxAttainableScore"/>), in [0, 1); for several liked papers their mean, minus a
+    /// share of the mean over the unliked ones.
+    /// </summary>
     private float[] LexicalScores(QueryParts parts)
     {
         Bm25Index bm25 = _indexes.Bm25;
         var total = new float[bm25.DocumentSlots];
         List<string> likeTexts = [.. LikeTexts(parts)];
-        if (likeTexts.Count == 1 && parts.Unlikes.Count == 0)
-        {
-            // A single query keeps raw BM25 scores, so lexical mode shows familiar BM25 values.
-            bm25.ScoreAll(likeTexts[0], total);
-            return total;
-        }
         var one = new float[bm25.DocumentSlots];
         foreach (string text in likeTexts)
         {
             bm25.ScoreAll(text, one);
-            NormaliseByMax(one);
+            ScaleByMaxAttainable(bm25, text, one);
             TensorPrimitives.Add(total, one, total);
+        }
+        if (likeTexts.Count > 1)
+        {
+            TensorPrimitives.Divide(total, likeTexts.Count, total);
         }
         foreach (StoredPaper p in parts.Unlikes)
         {
             bm25.ScoreAll(p.Paper.EmbeddingText, one);
-            NormaliseByMax(one);
+            ScaleByMaxAttainable(bm25, p.Paper.EmbeddingText, one);
             TensorPrimitives.MultiplyAdd(one, -SearchDefaults.UnlikeWeight / parts.Unlikes.Count, total, total);
         }
         return total;
@@ -324,9 +405,9 @@ internal sealed class PaperSearch : IDisposable
         }
     }
 
-    private static void NormaliseByMax(Span<float> scores)
+    private static void ScaleByMaxAttainable(Bm25Index bm25, string text, Span<float> scores)
     {
-        float max = TensorPrimitives.Max(scores);
+        float max = bm25.MaxAttainableScore(text);
         if (max > 0)
         {
             TensorPrimitives.Divide(scores, max, scores);
@@ -335,20 +416,26 @@ internal sealed class PaperSearch : IDisposable
 
     // ------------------------------------------------------------------ fusion
 
-    private List<(int Row, float Score)> Fuse(SimilarQuery query, QueryParts parts, float[] queryVector,
+    private List<(int Row, float Score)> Fuse(SimilarQuery query, float[] queryVector, float[] lexical,
         Dictionary<int, float> vectorScores, Dictionary<int, float> lexicalScores)
     {
-        // The same fusion code as `embeddings eval` measured (ScoreFusion.Fuse), so the default ranking is the
-        // measured one. A candidate found by one ranking only gets its true score from the other, not a floor.
-        float[]? allLexical = null;
+        if (query.Fusion == FusionMethod.FixedScale)
+        {
+            // Each candidate's score depends on it alone: lexical match and cosine on their fixed scales.
+            var candidates = new HashSet<int>(lexicalScores.Keys);
+            candidates.UnionWith(vectorScores.Keys);
+            var scored = new List<(int, float)>(candidates.Count);
+            foreach (int row in candidates)
+            {
+                scored.Add((row, ScoreFusion.FixedScale(LexicalOfRow(lexical, row), Cosine(queryVector, row), query.VectorWeight)));
+            }
+            return scored;
+        }
+        // The same fusion code as `embeddings eval` measured (ScoreFusion.Fuse), so the ranking is the measured one.
+        // A candidate found by one ranking only gets its true score from the other, not a floor.
         ScoredDocument[] fused = ScoreFusion.Fuse(Ranking(lexicalScores), Ranking(vectorScores), lexicalScores.Count + vectorScores.Count,
             new FusionOptions { Method = query.Fusion, VectorWeight = query.VectorWeight, Candidates = int.MaxValue },
-            lexicalScore: id =>
-            {
-                allLexical ??= LexicalScores(parts);
-                int slot = _indexes.Bm25.DocumentSlot(id);
-                return slot >= 0 ? allLexical[slot] : 0;
-            },
+            lexicalScore: id => LexicalOfRow(lexical, _indexes.RowOf(id)),
             vectorScore: id => Cosine(queryVector, _indexes.RowOf(id)));
         var result = new List<(int, float)>(fused.Length);
         foreach (ScoredDocument d in fused)
