@@ -24,7 +24,7 @@ internal static class SimilarCommand
         var like = new Option<string[]>("--like") { Description = "Stored paper ids the hits should resemble.", AllowMultipleArgumentsPerToken = true };
         var unlike = new Option<string[]>("--unlike") { Description = "Stored paper ids the hits should not resemble.", AllowMultipleArgumentsPerToken = true };
         var k = new Option<int>("-k", "--k") { Description = "Number of hits.", DefaultValueFactory = _ => 10 };
-        var minScore = new Option<float?>("--min-score") { Description = "Drop hits scoring below this (scores are in [0, 1], comparable across queries)." };
+        var minScore = new Option<float?>("--min-score") { Description = "Drop hits scoring below this (comparable across queries in vector and lexical mode and with --fusion fixed)." };
         var mode = new Option<string>("--mode")
         {
             Description = "vector, lexical or hybrid (default: hybrid, the best on the development data; see QUALITY.md).",
@@ -33,8 +33,8 @@ internal static class SimilarCommand
         mode.AcceptOnlyFromAmong("vector", "lexical", "hybrid");
         var fusion = new Option<string>("--fusion")
         {
-            Description = "Hybrid fusion: fixed (default: scores in [0, 1] that mean the same for every query), weighted (min-max per query) or rrf.",
-            DefaultValueFactory = _ => "fixed",
+            Description = "Hybrid fusion: weighted (default: min-max per query, the best measured with the default model; see QUALITY.md), fixed (scores in [0, 1] that mean the same for every query, so --min-score separates relevant from irrelevant) or rrf.",
+            DefaultValueFactory = _ => "weighted",
         };
         fusion.AcceptOnlyFromAmong("fixed", "weighted", "rrf");
         var includeDuplicates = new Option<bool>("--include-duplicates")
@@ -77,8 +77,8 @@ internal static class SimilarCommand
                 Fusion = parse.GetValue(fusion) switch
                 {
                     "rrf" => FusionMethod.ReciprocalRank,
-                    "weighted" => FusionMethod.WeightedMinMax,
-                    _ => FusionMethod.FixedScale,
+                    "fixed" => FusionMethod.FixedScale,
+                    _ => FusionMethod.WeightedMinMax,
                 },
                 ExcludeDuplicates = !parse.GetValue(includeDuplicates),
                 Filter = ParseFilter(parse.GetValue(filter) ?? []),

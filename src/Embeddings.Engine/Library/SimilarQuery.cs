@@ -41,13 +41,13 @@ public sealed record SimilarQuery
     /// <summary>Number of hits.</summary>
     public int K { get; init; } = 10;
 
-    /// <summary>Hits scoring below this are dropped (scores are in [0, 1]; see <see cref="SimilarHit.Score"/>).</summary>
+    /// <summary>Hits scoring below this are dropped (see <see cref="SimilarHit.Score"/> for what a score means in each mode).</summary>
     public float? MinScore { get; init; }
 
     /// <summary>Ranking; the default is the one that scored best on the development data.</summary>
     public RankingMode Mode { get; init; } = SearchDefaults.Mode;
 
-    /// <summary>Fusion used by <see cref="RankingMode.Hybrid"/>; the default gives scores with one meaning across queries.</summary>
+    /// <summary>Fusion used by <see cref="RankingMode.Hybrid"/>; the default is the best measured with the default model (QUALITY.md).</summary>
     public FusionMethod Fusion { get; init; } = SearchDefaults.Fusion;
 
     /// <summary>Weight of the vector score in weighted fusion (0..1).</summary>
@@ -86,10 +86,10 @@ public sealed record SimilarQuery
 /// <param name="Id">Paper id.</param>
 /// <param name="Title">Paper title.</param>
 /// <param name="Score">
-/// How similar the paper is, in [0, 1] and with the same meaning for every query (higher is more similar): the cosine
-/// in vector mode, the lexical match in lexical mode, and in hybrid mode with the default fixed-scale fusion
-/// (1 - w) x lexical + w x cosine (see <see cref="Lexical"/>, <see cref="Vector"/>). The min-max and RRF fusions give
-/// per-query ranks instead, not comparable across queries.
+/// How similar the paper is (higher is more similar): the cosine in vector mode and the lexical match in lexical mode,
+/// both with the same meaning for every query; in hybrid mode, with <see cref="FusionMethod.FixedScale"/>,
+/// (1 - w) x lexical + w x cosine in [0, 1], also comparable across queries, and with the min-max (default) and RRF
+/// fusions a per-query ranking score, not comparable across queries (see <see cref="Lexical"/>, <see cref="Vector"/>).
 /// </param>
 /// <param name="Why">The few terms the query and the hit share most strongly (stemmed forms).</param>
 public sealed record SimilarHit(string Id, string Title, float Score, IReadOnlyList<string> Why)

@@ -8,7 +8,7 @@ internal static class SearchDefaults
     /// <summary>The default ranking: hybrid won on SciFact train nDCG@10 (see QUALITY.md).</summary>
     public const RankingMode Mode = RankingMode.Hybrid;
 
-    /// <summary>The default hybrid fusion: fixed-scale scores, comparable across queries (QUALITY.md).</summary>
+    /// <summary>The default hybrid fusion (QUALITY.md).</summary>
     public const FusionMethod Fusion = QualityDefaults.Fusion;
 
     /// <summary>Candidates taken from each ranking before fusion.</summary>

@@ -41,7 +41,9 @@ public sealed partial class PaperSearchTests
     {
         using PaperStore store = PaperStore.Open(fixture.StoreDir);
         using PaperSearch search = await fixture.OpenAsync(store);
-        async Task<float> Best(string text) => (await search.SearchAsync(new SimilarQuery { Text = text, K = 1 }))[0].Score;
+        // The fixed-scale fusion at the weight measured best for the fixture's model, USE-lite (QUALITY.md).
+        var fixedScale = new SimilarQuery { Fusion = FusionMethod.FixedScale, VectorWeight = 0.35f };
+        async Task<float> Best(string text) => (await search.SearchAsync(fixedScale with { Text = text, K = 1 }))[0].Score;
 
         float[] onTopic = [.. await Task.WhenAll(OnTopic.Select(Best))];
         float[] offTopic = [.. await Task.WhenAll(OffTopic.Select(Best))];
@@ -53,11 +55,11 @@ public sealed partial class PaperSearchTests
         float threshold = (lowestOn + highestOff) / 2;
         foreach (string text in OnTopic)
         {
-            Assert.NotEmpty(await search.SearchAsync(new SimilarQuery { Text = text, MinScore = threshold }));
+            Assert.NotEmpty(await search.SearchAsync(fixedScale with { Text = text, MinScore = threshold }));
         }
         foreach (string text in OffTopic)
         {
-            Assert.Empty(await search.SearchAsync(new SimilarQuery { Text = text, MinScore = threshold }));
+            Assert.Empty(await search.SearchAsync(fixedScale with { Text = text, MinScore = threshold }));
         }
     }
 
@@ -82,7 +84,7 @@ public sealed partial class PaperSearchTests
             }
             string[] expected = [.. oracle.OrderByDescending(o => o.Score).ThenBy(o => o.Id, StringComparer.Ordinal).Take(10).Select(o => o.Id)];
 
-            SimilarResult hits = await search.SearchAsync(new SimilarQuery { Text = text, K = 10, Exact = true });
+            SimilarResult hits = await search.SearchAsync(new SimilarQuery { Text = text, K = 10, Exact = true, Fusion = FusionMethod.FixedScale });
             Assert.Equal(expected, hits.Select(h => h.Id));
             foreach (SimilarHit hit in hits)
             {
