@@ -5,7 +5,13 @@ public sealed class PaperNotFoundException : EmbeddingsException
 {
     /// <summary>Creates the error for <paramref name="id"/> in the store at <paramref name="storeDirectory"/>.</summary>
     public PaperNotFoundException(string id, string storeDirectory)
-        : base($"No paper with id '{id}' in the store '{storeDirectory}'. List the stored ids with `embeddings export --store DIR --format jsonl -o -`.")
+        : this(id, $"the store '{storeDirectory}'", "List the stored ids with `embeddings export --store DIR --format jsonl -o -`.")
+    {
+    }
+
+    /// <summary>Creates the error for <paramref name="id"/> in <paramref name="location"/> (a store, a table), with how to find the ids there.</summary>
+    public PaperNotFoundException(string id, string location, string advice)
+        : base($"No paper with id '{id}' in {location}. {advice}")
     {
         Id = id;
     }

@@ -213,6 +213,21 @@ public static class LibraryJson
         });
     }
 
+    /// <summary>A sync into a database: <c>{"written", "deleted", "unchanged", "seconds"}</c>.</summary>
+    public static string Sync(SyncSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return Compact(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("written", summary.Written);
+            w.WriteNumber("deleted", summary.Deleted);
+            w.WriteNumber("unchanged", summary.Unchanged);
+            w.WriteNumber("seconds", Math.Round(summary.Seconds, 3));
+            w.WriteEndObject();
+        });
+    }
+
     /// <summary>An index build: <c>{"status", "papers", "seconds"}</c>.</summary>
     public static string Index(IndexSummary summary)
     {

@@ -140,6 +140,13 @@ internal sealed class LocalStoreBackend : IPaperBackend
         }
     }
 
+    /// <summary>Runs <paramref name="body"/> over the current committed state; it stays open until the body is done.</summary>
+    public async Task<T> ReadStoreAsync<T>(Func<PaperStore, Task<T>> body)
+    {
+        using SnapshotLease lease = Acquire();
+        return await body(RequireStore(lease).Store).ConfigureAwait(false);
+    }
+
     /// <summary>Topics of every stored paper.</summary>
     public async Task<TopicModel> TopicsAsync(TopicsRequest request, CancellationToken cancellationToken)
     {

@@ -40,32 +40,55 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         Embeddings = EmbeddingModel.Deferred(LoadModel, CheckModel, logger);
     }
 
-    /// <summary>The store folder (full path).</summary>
+    /// <summary>The store folder (full path); empty when the library answers from a database (see <see cref="Location"/>).</summary>
     public string StoreDirectory => _options.StoreDirectory;
+
+    /// <summary>Where the papers are, for messages and a host's status page: the store folder, or a database table and its server.</summary>
+    public string Location => _backend.Location;
 
     /// <summary>
     /// The store's model as an embedding generator: vectors equal to those stored for the same texts. Loaded on first use.
     /// </summary>
     public EmbeddingModel Embeddings { get; }
 
-    /// <summary>Opens the library over <see cref="PaperLibraryOptions.StoreDirectory"/> (the store need not exist yet).</summary>
+    /// <summary>
+    /// Opens the library over <see cref="PaperLibraryOptions.StoreDirectory"/> (the store need not exist yet), or over the
+    /// database the options name (<c>UsePostgres</c>), connecting to it.
+    /// </summary>
     /// <exception cref="InvalidRequestException">The options are not valid (the message lists every problem).</exception>
     /// <exception cref="DataFormatException">The store is damaged, of an unknown format version, or not a store.</exception>
+    /// <exception cref="EmbeddingsException">The database cannot be reached or holds no papers table (the backend's error, saying what to do).</exception>
     public static Task<PaperLibrary> OpenAsync(PaperLibraryOptions options, CancellationToken cancellationToken = default) =>
         OpenAsync(options, null, cancellationToken);
 
     /// <summary>Opens the library, logging through <paramref name="logger"/>.</summary>
     /// <inheritdoc cref="OpenAsync(PaperLibraryOptions, CancellationToken)"/>
-    public static Task<PaperLibrary> OpenAsync(PaperLibraryOptions options, ILogger? logger, CancellationToken cancellationToken = default)
+    public static async Task<PaperLibrary> OpenAsync(PaperLibraryOptions options, ILogger? logger, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Open(options, logger));
+        if (options.Backend is null)
+        {
+            return Open(options, logger);
+        }
+        options.ThrowIfInvalid("The library options");
+        PaperLibraryOptions copy = options.Copy();
+        logger ??= NullLogger.Instance;
+        IPaperBackend backend = await copy.Backend!.OpenAsync(copy, logger, cancellationToken).ConfigureAwait(false);
+        return new PaperLibrary(copy, backend, logger);
     }
 
-    /// <summary>The synchronous open behind <see cref="OpenAsync(PaperLibraryOptions, ILogger?, CancellationToken)"/> (for DI factories).</summary>
+    /// <summary>
+    /// The synchronous open behind <see cref="OpenAsync(PaperLibraryOptions, ILogger?, CancellationToken)"/> (for DI
+    /// factories, which cannot await: a database backend is connected to on the calling thread).
+    /// </summary>
     internal static PaperLibrary Open(PaperLibraryOptions options, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Backend is not null)
+        {
+            return Task.Run(() => OpenAsync(options, logger, CancellationToken.None)).GetAwaiter().GetResult();
+        }
         options.ThrowIfInvalid("The library options");
         PaperLibraryOptions copy = options.Copy();
         copy.StoreDirectory = Path.GetFullPath(options.StoreDirectory);
@@ -279,18 +302,33 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// The library's model: the folder the options name, else the one the store recorded when it was made (so a store
-    /// made with another model needs no <see cref="EmbeddingModelOptions.ModelDirectory"/> later), else the default model.
+    /// made with another model needs no <see cref="EmbeddingModelOptions.ModelDirectory"/> later), else the default model;
+    /// a backend that records only its model's fingerprint (a database table) finds that model itself
+    /// (<see cref="IPaperBackend.LoadModel"/>).
     /// </summary>
     private (Encoding.ISentenceEncoder, string?) LoadModel() =>
         _options.EncoderFactory is { } factory ? (factory(), null)
-            : EmbeddingModel.LoadEncoder(_options, _backend is LocalStoreBackend ? StoreDirectory : null);
+            : _backend.LoadModel(_options) ?? EmbeddingModel.LoadEncoder(_options, _backend is LocalStoreBackend ? StoreDirectory : null);
 
     private void CheckModel(Encoding.ISentenceEncoder encoder)
     {
         if (_backend.ModelFingerprint is { } stored && stored != encoder.Fingerprint)
         {
-            throw new ModelMismatchException(StoreDirectory, stored, encoder.Fingerprint);
+            throw new ModelMismatchException(_backend.Location, stored, encoder.Fingerprint);
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> over the last committed state of the local store (kept open for it while an ingest
+    /// publishes a newer one): for engine extensions that read a whole store, such as a sync into a database.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The library answers from another backend.</exception>
+    /// <exception cref="DataFormatException">There is no store yet.</exception>
+    internal Task<T> ReadStoreAsync<T>(string what, Func<PaperStore, Task<T>> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ThrowIfDisposed();
+        return Local(what).ReadStoreAsync(body);
     }
 
     private static void Validate(SimilarQuery query)

@@ -76,10 +76,15 @@ public class EmbeddingModelOptions
 /// Settings of <see cref="PaperLibrary.OpenAsync(PaperLibraryOptions, CancellationToken)"/>: the store folder, the model
 /// and how search indexes are built. Settable so hosts can bind it from configuration
 /// (<c>services.AddPaperLibrary(o =&gt; ...)</c>); the library copies it when it opens, so later changes have no effect.
+/// A library can answer from a database instead of a store folder: <c>options.UsePostgres(connectionString)</c> (the
+/// Embeddings.Postgres package) needs no <see cref="StoreDirectory"/>.
 /// </summary>
 public sealed class PaperLibraryOptions : EmbeddingModelOptions
 {
-    /// <summary>The store folder (required). It need not exist yet: the first ingest creates it for the model.</summary>
+    /// <summary>
+    /// The store folder (required, unless the library answers from a database). It need not exist yet: the first ingest
+    /// creates it for the model.
+    /// </summary>
     public string StoreDirectory { get; set; } = "";
 
     /// <summary>Never write to the store folder: ingesting is refused and search indexes are kept in memory only.</summary>
@@ -100,11 +105,22 @@ public sealed class PaperLibraryOptions : EmbeddingModelOptions
     /// <summary>A test hook: builds the encoder instead of loading <see cref="EmbeddingModelOptions.ModelDirectory"/>.</summary>
     internal Func<Encoding.ISentenceEncoder>? EncoderFactory { get; set; }
 
+    /// <summary>Another backend than the store folder (set by <c>UsePostgres</c>); null for the store folder.</summary>
+    internal IPaperBackendProvider? Backend { get; set; }
+
     /// <inheritdoc/>
     public override IReadOnlyList<string> Validate()
     {
         var problems = new List<string>(base.Validate());
-        if (string.IsNullOrWhiteSpace(StoreDirectory))
+        if (Backend is { } backend)
+        {
+            if (!string.IsNullOrWhiteSpace(StoreDirectory))
+            {
+                problems.Add($"{nameof(StoreDirectory)} and {backend.Name} are exclusive: the library answers from one of them; leave {nameof(StoreDirectory)} empty.");
+            }
+            problems.AddRange(backend.Validate());
+        }
+        else if (string.IsNullOrWhiteSpace(StoreDirectory))
         {
             problems.Add($"{nameof(StoreDirectory)} is required: the folder of the paper store (it is created by the first ingest).");
         }

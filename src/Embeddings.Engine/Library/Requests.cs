@@ -117,6 +117,17 @@ public sealed record ExportRequest
 /// <param name="IdsPath">For <see cref="ExportFormat.Npy"/>: the ids file written beside the matrix.</param>
 public sealed record ExportSummary(long Count, int Dimension, string Fingerprint, string? IdsPath);
 
+/// <summary>What a sync of a library's store into a database did (<c>SyncToPostgresAsync</c> of Embeddings.Postgres, <c>embeddings sync</c>).</summary>
+/// <param name="Written">Papers inserted or rewritten: new in the store, changed since the last sync, or seen in another dump since.</param>
+/// <param name="Deleted">Rows removed because the store no longer holds their paper.</param>
+/// <param name="Unchanged">Papers the table already held as the store does.</param>
+/// <param name="Seconds">Wall time.</param>
+public sealed record SyncSummary(long Written, long Deleted, long Unchanged, double Seconds)
+{
+    /// <summary>Papers written per second.</summary>
+    public double PapersPerSecond => Seconds > 0 ? Written / Seconds : 0;
+}
+
 /// <summary>How <see cref="PaperLibrary.BuildIndexesAsync"/> works.</summary>
 public sealed record IndexBuildOptions
 {
@@ -130,10 +141,10 @@ public sealed record IndexBuildOptions
 /// <summary>The state of a library: its store, model binding and indexes (<see cref="PaperLibrary.GetStatusAsync"/>).</summary>
 public sealed record LibraryStatus
 {
-    /// <summary>The store folder (full path).</summary>
+    /// <summary>The store folder (full path); for a library over a database, the table and its server.</summary>
     public required string StoreDirectory { get; init; }
 
-    /// <summary>Whether a store exists there (false until the first ingest).</summary>
+    /// <summary>Whether a store exists there (false until the first ingest; always true for a database table).</summary>
     public required bool StoreExists { get; init; }
 
     /// <summary>Distinct papers (latest revisions).</summary>
@@ -148,7 +159,7 @@ public sealed record LibraryStatus
     /// <summary>Vector length; 0 without a store.</summary>
     public int Dimension { get; init; }
 
-    /// <summary>The persisted HNSW index, when there is one.</summary>
+    /// <summary>The persisted HNSW index, when there is one (a store's; a database keeps its own index).</summary>
     public HnswIndexStatus? Hnsw { get; init; }
 }
 
