@@ -15,10 +15,11 @@ internal readonly record struct EndpointRows(string Endpoint, long Rows);
 
 /// <summary>
 /// Similar-paper search answered by PostgreSQL alone (behind <see cref="PostgresPaperBackend"/>), with the same
-/// queries, exclusions, Rocchio query vector (<see cref="QueryVector"/>), fusion and JSON as the local search: pgvector HNSW (cosine) for vector candidates with <c>hnsw.ef_search</c> from
-/// <see cref="SimilarQuery.Ef"/> (a sequential scan when <see cref="SimilarQuery.Exact"/>), PostgreSQL full-text ranking
-/// (<c>ts_rank(tsv, q, 1)</c> over the <c>tsv</c> column, a query's lexemes OR-ed) for lexical candidates, fused by
-/// <see cref="ScoreFusion.Fuse"/> exactly as the local hybrid, filters as SQL. On a sharded table each shard is asked
+/// queries, exclusions, Rocchio query vector (<see cref="QueryVector"/>), fusion and JSON as the local search:
+/// pgvector HNSW (cosine) for vector candidates with <c>hnsw.ef_search</c> from <see cref="SimilarQuery.Ef"/> (a
+/// sequential scan when <see cref="SimilarQuery.Exact"/>), PostgreSQL full-text ranking (<c>ts_rank(tsv, q, 1)</c>
+/// over the <c>tsv</c> column, a query's lexemes OR-ed) for lexical candidates, fused by <see cref="ScoreFusion.Fuse"/>
+/// exactly as the local hybrid, filters as SQL. On a sharded table each shard is asked
 /// for its own top candidates at once and the caller merges them, so a shard streams at most as many rows as the
 /// query needs. Thread-safe: queries may run concurrently.
 /// </summary>
