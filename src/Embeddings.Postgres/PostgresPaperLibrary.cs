@@ -41,9 +41,10 @@ public static class PostgresPaperLibrary
     /// <summary>
     /// Makes the library answer from the PostgreSQL table <paramref name="table"/> (made by a sync) instead of a store
     /// folder: leave <see cref="PaperLibraryOptions.StoreDirectory"/> empty. Opening connects and reads the table's
-    /// model fingerprint; the model for free-text queries is the local model folder with that fingerprint
-    /// (<see cref="EmbeddingModelOptions.ModelDirectory"/> first, then the default model folder and the folders beside
-    /// it), run with the options' threads and device. Ingest, topics, digests, exports and index builds need a store
+    /// model fingerprint; the model for free-text queries is <see cref="EmbeddingModelOptions.ModelDirectory"/> when set
+    /// (refused with <see cref="ModelMismatchException"/> when it is not the table's model), else the local model folder
+    /// with that fingerprint (the default model folder, then the folders beside it), run with the options' threads and
+    /// device. Ingest, topics, digests, exports and index builds need a store
     /// folder and are refused with <see cref="InvalidRequestException"/>.
     /// </summary>
     /// <returns><paramref name="options"/>, for chaining.</returns>

@@ -99,7 +99,7 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
         query.Validate();
         if (encoder is not null && encoder.Fingerprint != Info.ModelFingerprint)
         {
-            throw new ModelMismatchException(_table.Describe, Info.ModelFingerprint, encoder.Fingerprint);
+            throw ModelMismatchException.ForLocation(_table.Describe, Info.ModelFingerprint, encoder.Fingerprint);
         }
         var rows = new long[_table.Endpoints.Count];
         QueryParts parts = await ResolveQueryAsync(query, cancellationToken).ConfigureAwait(false);

@@ -314,7 +314,9 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     {
         if (_backend.ModelFingerprint is { } stored && stored != encoder.Fingerprint)
         {
-            throw new ModelMismatchException(_backend.Location, stored, encoder.Fingerprint);
+            throw _backend is LocalStoreBackend
+                ? new ModelMismatchException(StoreDirectory, stored, encoder.Fingerprint)
+                : ModelMismatchException.ForLocation(_backend.Location, stored, encoder.Fingerprint);
         }
     }
 

@@ -283,6 +283,7 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
         var (wrongExit, _, wrongErr) = CliProcess.Run(null, [.. common, "--postgres", db, "--model", EncoderFixtures.TinyBertDir]);
         Assert.Equal(1, wrongExit);
         Assert.Contains("is not the model of", wrongErr, StringComparison.Ordinal);
+        Assert.Single(wrongErr.Trim().Split('\n'));
 
         var (hybridExit, hybridOut, hybridErr) = CliProcess.Run(null, "similar", "--postgres", db, "--text", text, "-k", "5", "--json");
         Assert.True(hybridExit == 0, hybridErr);
