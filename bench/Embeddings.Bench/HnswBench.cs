@@ -279,7 +279,8 @@ internal static class HnswBench
     private static string Label(string engine) => engine switch
     {
         "float" => "ours, float",
-        "int8" => "ours, int8 + exact re-score",
+        "int8" => "ours, int8 + exact re-score (caller's floats)",
+        "int8-own" => "ours, int8 + exact re-score (own float copy)",
         "native" => "hnswlib native",
         "python" => "hnswlib python",
         _ => engine,
@@ -408,7 +409,7 @@ internal static class HnswBench
         {
             string[] command = engine switch
             {
-                "float" or "int8" => [.. SelfCommand(), "hnsw-peer", "--variant", engine],
+                "float" or "int8" or "int8-own" => [.. SelfCommand(), "hnsw-peer", "--variant", engine],
                 "native" => [NativePeerPath(root)],
                 "python" => [File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3", Path.Combine(root, "bench", "hnswlib_bench.py")],
                 _ => throw new ArgumentException($"unknown engine '{engine}' (float, int8, native, python)"),

@@ -7,13 +7,13 @@ using Embeddings.Index;
 namespace Embeddings.Bench;
 
 /// <summary>
-/// `hnsw-peer --variant float|int8 VECTORS.f32 DIM QUERIES`: our HNSW in its own process, driven by `hnsw` over the
+/// `hnsw-peer --variant float|int8|int8-own VECTORS.f32 DIM QUERIES`: our HNSW in its own process, driven by `hnsw` over the
 /// same line protocol as the hnswlib peers (bench/hnswlib_native.cpp, bench/hnswlib_bench.py), so every engine is
 /// measured the same way: a fresh process, its own CPU-seconds and resident-memory growth.
 /// <para>
 /// The int8 variant re-scores against the rows this process already holds (<see cref="HnswOptions.ExactVectors"/>),
 /// as an index over a store re-scores against the store's memory-mapped vector file: its memory figure is the index
-/// alone, while hnswlib's includes its own copy of every vector.
+/// alone, while hnswlib's includes its own copy of every vector. int8-own keeps its own copy (self-contained).
 /// </para>
 /// </summary>
 internal static class HnswPeer
@@ -101,7 +101,17 @@ internal static class HnswPeer
     private static HnswOptions Options(string variant, int dim, int m, int efc, int threads, ReadOnlyMemory<float> data) => variant switch
     {
         "float" => new HnswOptions { Dimension = dim, M = m, EfConstruction = efc, Metric = SimilarityMetric.InnerProduct, MaxDegreeOfParallelism = threads },
-        _ => throw new ArgumentException($"unknown variant '{variant}' (float, int8)"),
+        "int8" => new HnswOptions
+        {
+            Dimension = dim, M = m, EfConstruction = efc, Metric = SimilarityMetric.InnerProduct, MaxDegreeOfParallelism = threads,
+            Quantization = HnswQuantization.Int8, ExactVectors = data,
+        },
+        "int8-own" => new HnswOptions
+        {
+            Dimension = dim, M = m, EfConstruction = efc, Metric = SimilarityMetric.InnerProduct, MaxDegreeOfParallelism = threads,
+            Quantization = HnswQuantization.Int8,
+        },
+        _ => throw new ArgumentException($"unknown variant '{variant}' (float, int8, int8-own)"),
     };
 
     private static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);

@@ -107,6 +107,19 @@ public sealed unsafe partial class HnswIndex
     /// </summary>
     private void RepairLinks(HnswSearchContext ctx, int slot, int level)
     {
+        if (_quantizer is null)
+        {
+            RepairLinks<FloatSpace>(ctx, slot, level);
+        }
+        else
+        {
+            RepairLinks<Int8Space>(ctx, slot, level);
+        }
+    }
+
+    private void RepairLinks<TSpace>(HnswSearchContext ctx, int slot, int level)
+        where TSpace : struct, IHnswSpace
+    {
         int* list = Links(slot, level);
         int size = *list;
         bool broken = false;
@@ -129,7 +142,7 @@ public sealed unsafe partial class HnswIndex
         visited[slot] = epoch;
         MinHeap pool = ctx.Results;
         pool.Clear();
-        float* v = Vector(slot);
+        HnswQuery v = StoredAsQuery<TSpace>(ctx, slot, ctx.BaseWeights);
         for (int j = 1; j <= size; j++)
         {
             int link = list[j];
@@ -138,7 +151,7 @@ public sealed unsafe partial class HnswIndex
                 if (visited[link] != epoch)
                 {
                     visited[link] = epoch;
-                    pool.Push(VectorMath.Dot(v, Vector(link), _dimension), link);
+                    pool.Push(TSpace.Score(v, VectorBytes(link)), link);
                 }
                 continue;
             }
@@ -150,7 +163,7 @@ public sealed unsafe partial class HnswIndex
                 if (visited[candidate] != epoch && _states[candidate] == StateLive)
                 {
                     visited[candidate] = epoch;
-                    pool.Push(VectorMath.Dot(v, Vector(candidate), _dimension), candidate);
+                    pool.Push(TSpace.Score(v, VectorBytes(candidate)), candidate);
                 }
             }
         }
@@ -158,7 +171,7 @@ public sealed unsafe partial class HnswIndex
         Span<ScoredId> sorted = ctx.Sorted(count);
         pool.DrainDescending(sorted);
         Span<ScoredId> kept = ctx.KeptBuffer(maxLinks);
-        int keptCount = SelectByHeuristic(sorted[..count], maxLinks, kept);
+        int keptCount = SelectByHeuristic<TSpace>(ctx, sorted[..count], maxLinks, kept);
         for (int j = 0; j < keptCount; j++)
         {
             list[1 + j] = kept[j].Id;
@@ -202,8 +215,8 @@ public sealed unsafe partial class HnswIndex
         Interlocked.Decrement(ref _notLiveCount);
         // InitSlot marks the slot live; searches are held off, so the order does not matter here,
         // but the insert search must not pick the slot itself: it is excluded explicitly.
-        InitSlot(slot, id, level, vector);
-        Link(slot, level);
+        HnswQuery q = InitSlot(ctx, slot, id, level, vector);
+        Link(ctx, slot, level, q);
         Interlocked.Increment(ref _liveCount);
     }
 

@@ -20,6 +20,8 @@ public sealed unsafe partial class HnswIndex
         {
             throw new ArgumentException($"The vector has {vector.Length} dimensions but the index holds {_dimension}-dimensional vectors.", nameof(vector));
         }
+        ThrowIfBeyondCallerRows(id);
+        EnsureQuantizerFitted(vector);
         AddOne(id, vector);
     }
 
@@ -42,8 +44,13 @@ public sealed unsafe partial class HnswIndex
         {
             throw new ArgumentOutOfRangeException(nameof(firstId), "Ids must stay below int.MaxValue.");
         }
+        if (n > 0)
+        {
+            ThrowIfBeyondCallerRows(firstId + n - 1L);
+        }
         EnsureCapacity(SlotCount + n);
         EnsureIdCapacity(firstId + n);
+        EnsureQuantizerFitted(vectors.Span);
 
         int done = 0;
         int next = -1;
@@ -142,8 +149,9 @@ public sealed unsafe partial class HnswIndex
                 if (slot >= 0)
                 {
                     int level = DrawLevel(slot);
-                    InitSlot(slot, id, level, vector);
-                    Link(slot, level);
+                    HnswSearchContext ctx = Context();
+                    HnswQuery q = InitSlot(ctx, slot, id, level, vector);
+                    Link(ctx, slot, level, q);
                     Interlocked.Increment(ref _liveCount);
                     return;
                 }
@@ -205,15 +213,10 @@ public sealed unsafe partial class HnswIndex
         return Math.Min(MaxLevel, (int)(-Math.Log(1.0 - uniform) * _levelMultiplier));
     }
 
-    private void InitSlot(int slot, int id, int level, ReadOnlySpan<float> vector)
+    /// <summary>Writes a slot's vector, level and id and marks it live; returns the vector as the query that links it.</summary>
+    private HnswQuery InitSlot(HnswSearchContext ctx, int slot, int id, int level, ReadOnlySpan<float> vector)
     {
-        float* dst = Vector(slot);
-        var span = new Span<float>(dst, _dimension);
-        vector.CopyTo(span);
-        if (_metric == SimilarityMetric.Cosine)
-        {
-            VectorMath.Normalize(span);
-        }
+        HnswQuery q = WriteVector(ctx, slot, vector);
         *Links0(slot) = 0;
         _levels[slot] = (byte)level;
         if (level > 0)
@@ -235,14 +238,27 @@ public sealed unsafe partial class HnswIndex
         }
         _slotToId[slot] = id;
         Volatile.Write(ref _states[slot], StateLive);
+        return q;
+    }
+
+    /// <summary>Links a written slot into the graph, scoring in the graph's space.</summary>
+    private void Link(HnswSearchContext ctx, int slot, int level, in HnswQuery q)
+    {
+        if (_quantizer is null)
+        {
+            Link<FloatSpace>(ctx, slot, level, q);
+        }
+        else
+        {
+            Link<Int8Space>(ctx, slot, level, q);
+        }
     }
 
     /// <summary>Links a written slot into the graph (hnswlib's addPoint after the data copy).</summary>
-    private void Link(int slot, int level)
+    private void Link<TSpace>(HnswSearchContext ctx, int slot, int level, in HnswQuery q)
+        where TSpace : struct, IHnswSpace
     {
-        HnswSearchContext ctx = Context();
         ctx.EnsureLinkCopy(_maxM0 + 1);
-        float* q = Vector(slot);
         long entry = Volatile.Read(ref _entry);
         bool holdsEntryLock = false;
         if (entry == NoEntry || EntryLevel(entry) < level)
@@ -266,7 +282,7 @@ public sealed unsafe partial class HnswIndex
         {
             int current = EntrySlot(entry);
             int maxLevel = EntryLevel(entry);
-            float currentScore = VectorMath.Dot(q, Vector(current), _dimension);
+            float currentScore = TSpace.Score(q, VectorBytes(current));
             for (int lev = maxLevel; lev > level; lev--)
             {
                 bool changed = true;
@@ -277,7 +293,7 @@ public sealed unsafe partial class HnswIndex
                     for (int j = 0; j < n; j++)
                     {
                         int candidate = ctx.LinkCopy[j];
-                        float score = VectorMath.Dot(q, Vector(candidate), _dimension);
+                        float score = TSpace.Score(q, VectorBytes(candidate));
                         if (score > currentScore)
                         {
                             currentScore = score;
@@ -295,9 +311,9 @@ public sealed unsafe partial class HnswIndex
             Span<int> chosenCounts = stackalloc int[top + 1];
             for (int lev = top; lev >= 0; lev--)
             {
-                SearchLayerForInsert(ctx, q, current, lev, slot);
+                SearchLayerForInsert<TSpace>(ctx, q, current, lev, slot);
                 Span<ScoredId> layer = chosen.Slice(lev * _m, _m);
-                chosenCounts[lev] = ChooseNeighbours(ctx, layer);
+                chosenCounts[lev] = ChooseNeighbours<TSpace>(ctx, layer);
                 if (chosenCounts[lev] > 0)
                 {
                     current = layer[0].Id;
@@ -305,7 +321,7 @@ public sealed unsafe partial class HnswIndex
             }
             for (int lev = 0; lev <= top; lev++)
             {
-                ConnectNewNode(ctx, slot, lev, chosen.Slice(lev * _m, chosenCounts[lev]));
+                ConnectNewNode<TSpace>(ctx, slot, lev, chosen.Slice(lev * _m, chosenCounts[lev]));
             }
             if (holdsEntryLock)
             {
@@ -325,7 +341,8 @@ public sealed unsafe partial class HnswIndex
     /// hnswlib's searchBaseLayer: best <c>efConstruction</c> nodes near <paramref name="q"/> on one layer,
     /// left in <c>ctx.Results</c>. Reads neighbour lists under their node locks (writers change them).
     /// </summary>
-    private void SearchLayerForInsert(HnswSearchContext ctx, float* q, int entry, int level, int self)
+    private void SearchLayerForInsert<TSpace>(HnswSearchContext ctx, in HnswQuery q, int entry, int level, int self)
+        where TSpace : struct, IHnswSpace
     {
         ctx.NewEpoch(_capacity);
         ushort[] visited = ctx.Visited;
@@ -337,7 +354,7 @@ public sealed unsafe partial class HnswIndex
         int ef = _efConstruction;
         bool checkState = Volatile.Read(ref _notLiveCount) > 0;
 
-        float score = VectorMath.Dot(q, Vector(entry), _dimension);
+        float score = TSpace.Score(q, VectorBytes(entry));
         float lowerBound = float.NegativeInfinity;
         if (entry != self && (!checkState || _states[entry] == StateLive))
         {
@@ -368,15 +385,15 @@ public sealed unsafe partial class HnswIndex
                     links[freshCount++] = candidate;
                     if (Sse.IsSupported)
                     {
-                        Sse.Prefetch0(Vector(candidate));
-                        Sse.Prefetch0((byte*)Vector(candidate) + 64);
+                        Sse.Prefetch0(VectorBytes(candidate));
+                        Sse.Prefetch0(VectorBytes(candidate) + 64);
                     }
                 }
             }
             for (int j = 0; j < freshCount; j++)
             {
                 int candidate = links[j];
-                float s = VectorMath.Dot(q, Vector(candidate), _dimension);
+                float s = TSpace.Score(q, VectorBytes(candidate));
                 if (results.Count < ef || s > lowerBound)
                 {
                     candidates.Push(s, candidate);
@@ -398,19 +415,21 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>Picks up to M neighbours from <c>ctx.Results</c> with the heuristic, best first; returns how many.</summary>
-    private int ChooseNeighbours(HnswSearchContext ctx, Span<ScoredId> chosen)
+    private int ChooseNeighbours<TSpace>(HnswSearchContext ctx, Span<ScoredId> chosen)
+        where TSpace : struct, IHnswSpace
     {
         int count = ctx.Results.Count;
         Span<ScoredId> sorted = ctx.Sorted(count);
         ctx.Results.DrainDescending(sorted);
-        return SelectByHeuristic(sorted[..count], _m, chosen);
+        return SelectByHeuristic<TSpace>(ctx, sorted[..count], _m, chosen);
     }
 
     /// <summary>
     /// hnswlib's mutuallyConnectNewElement: writes the new node's list on one layer, then adds the node to
     /// each chosen neighbour's list (pruning it with the heuristic when full).
     /// </summary>
-    private void ConnectNewNode(HnswSearchContext ctx, int slot, int level, ReadOnlySpan<ScoredId> selected)
+    private void ConnectNewNode<TSpace>(HnswSearchContext ctx, int slot, int level, ReadOnlySpan<ScoredId> selected)
+        where TSpace : struct, IHnswSpace
     {
         int maxLinks = level == 0 ? _maxM0 : _maxM;
         int selectedCount = selected.Length;
@@ -439,17 +458,17 @@ public sealed unsafe partial class HnswIndex
                 }
                 // Full: keep the best maxLinks of (old links + new node) by the heuristic.
                 Span<ScoredId> pool = ctx.PruneBuffer(size + 1);
-                float* otherVector = Vector(other);
-                pool[0] = new ScoredId(VectorMath.Dot(otherVector, Vector(slot), _dimension), slot);
+                HnswQuery otherQuery = StoredAsQuery<TSpace>(ctx, other, ctx.BaseWeights);
+                pool[0] = new ScoredId(TSpace.Score(otherQuery, VectorBytes(slot)), slot);
                 for (int j = 0; j < size; j++)
                 {
                     int link = list[1 + j];
-                    pool[1 + j] = new ScoredId(VectorMath.Dot(otherVector, Vector(link), _dimension), link);
+                    pool[1 + j] = new ScoredId(TSpace.Score(otherQuery, VectorBytes(link)), link);
                 }
                 Span<ScoredId> candidates = pool[..(size + 1)];
                 SortDescending(candidates);
                 Span<ScoredId> kept = ctx.KeptBuffer(maxLinks);
-                int keptCount = SelectByHeuristic(candidates, maxLinks, kept);
+                int keptCount = SelectByHeuristic<TSpace>(ctx, candidates, maxLinks, kept);
                 for (int j = 0; j < keptCount; j++)
                 {
                     list[1 + j] = kept[j].Id;
@@ -467,22 +486,26 @@ public sealed unsafe partial class HnswIndex
     /// The neighbour selection heuristic (Algorithm 4, no kept pruned connections, as hnswlib):
     /// walking candidates from the closest, keep one only if it is closer to the base than to every
     /// neighbour kept so far, so links spread in different directions. Input sorted best first.
+    /// Each kept neighbour is prepared once as a query (int8 graphs: decoded and rounded to weights),
+    /// so every later candidate costs one kernel call per kept neighbour.
     /// </summary>
-    private int SelectByHeuristic(ReadOnlySpan<ScoredId> sortedCandidates, int limit, Span<ScoredId> selected)
+    private int SelectByHeuristic<TSpace>(HnswSearchContext ctx, ReadOnlySpan<ScoredId> sortedCandidates, int limit, Span<ScoredId> selected)
+        where TSpace : struct, IHnswSpace
     {
         if (sortedCandidates.Length <= limit)
         {
             sortedCandidates.CopyTo(selected);
             return sortedCandidates.Length;
         }
+        Span<HnswQuery> kept = ctx.Pivots;
         int count = 0;
         foreach (ScoredId candidate in sortedCandidates)
         {
-            float* v = Vector(candidate.Id);
+            byte* v = VectorBytes(candidate.Id);
             bool good = true;
             for (int j = 0; j < count; j++)
             {
-                if (VectorMath.Dot(v, Vector(selected[j].Id), _dimension) > candidate.Score)
+                if (TSpace.Score(kept[j], v) > candidate.Score)
                 {
                     good = false;
                     break;
@@ -490,11 +513,13 @@ public sealed unsafe partial class HnswIndex
             }
             if (good)
             {
-                selected[count++] = candidate;
-                if (count == limit)
+                selected[count] = candidate;
+                if (count + 1 == limit)
                 {
-                    break;
+                    return limit;
                 }
+                kept[count] = StoredAsQuery<TSpace>(ctx, candidate.Id, ctx.PivotWeights(count));
+                count++;
             }
         }
         return count;

@@ -6,15 +6,20 @@ namespace Embeddings.Index;
 /// <summary>Memory: the level-0 record layout, upper-level lists, node locks, and growth of the native block.</summary>
 public sealed unsafe partial class HnswIndex
 {
+    /// <summary>The vector the graph walk reads: float32 in float graphs, int8 codes in int8 graphs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte* VectorBytes(int slot) => _level0 + slot * _stride + _vectorOffset;
+
+    /// <summary>The float vector of a float graph's record.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float* Vector(int slot) => (float*)(_level0 + slot * _stride + _vectorOffset);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int* Links0(int slot) => (int*)(_level0 + slot * _stride);
+    private int* Links0(int slot) => (int*)(_level0 + slot * _stride + _linksOffset);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int* Links(int slot, int level) =>
-        level == 0 ? (int*)(_level0 + slot * _stride) : (int*)_upperPointers[slot] + (level - 1) * _upperListInts;
+        level == 0 ? (int*)(_level0 + slot * _stride + _linksOffset) : (int*)_upperPointers[slot] + (level - 1) * _upperListInts;
 
     /// <summary>Copies a node's list under its lock; returns the link count.</summary>
     private int CopyLinks(int slot, int level, int[] destination)
@@ -99,6 +104,22 @@ public sealed unsafe partial class HnswIndex
         if (added > 0)
         {
             GC.AddMemoryPressure(added);
+        }
+        if (_exactStorage == ExactStorage.OwnCopy)
+        {
+            nuint exactBytes = (nuint)capacity * (nuint)_dimension * sizeof(float);
+            var exact = (float*)NativeMemory.AlignedAlloc(exactBytes, 64);
+            if (_exact is not null)
+            {
+                Buffer.MemoryCopy(_exact, exact, exactBytes, (nuint)_slotCount * (nuint)_dimension * sizeof(float));
+                NativeMemory.AlignedFree(_exact);
+            }
+            GC.AddMemoryPressure((long)(exactBytes - (nuint)_capacity * (nuint)_dimension * sizeof(float)));
+            _exact = exact;
+        }
+        if (_exactStorage == ExactStorage.CallerRows)
+        {
+            Array.Resize(ref _inverseNorms, capacity);
         }
         Array.Resize(ref _upper, capacity);
         Array.Resize(ref _upperPointers, capacity);

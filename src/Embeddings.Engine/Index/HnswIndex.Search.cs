@@ -39,27 +39,32 @@ public sealed unsafe partial class HnswIndex
         }
         ef = Math.Max(ef <= 0 ? EfSearch : ef, k);
         HnswSearchContext ctx = Context();
-        Span<float> q = ctx.Query(_dimension);
-        query.CopyTo(q);
+        float* q = ctx.Floats;
+        var unit = new Span<float>(q, _dimension);
+        query.CopyTo(unit);
         if (_metric == SimilarityMetric.Cosine)
         {
-            VectorMath.Normalize(q);
+            VectorMath.Normalize(unit);
         }
         _memoryLock.EnterReadLock();
         try
         {
             // Checked again under the lock: Dispose takes the write side, so the block cannot vanish mid-search.
             ThrowIfDisposed();
-            fixed (float* pq = q)
+            ThrowIfExactVectorsMissing();
+            if (filter is not null && ShouldSearchExactly(filter))
             {
-                if (filter is not null && ShouldSearchExactly(filter))
-                {
-                    SearchExactFiltered(ctx, pq, k, filter);
-                }
-                else
-                {
-                    SearchGraph(ctx, pq, ef, filter);
-                }
+                SearchExactFiltered(ctx, q, k, filter);
+            }
+            else if (_quantizer is null)
+            {
+                SearchGraph<FloatSpace>(ctx, PrepareQuery(ctx, q), ef, filter);
+            }
+            else
+            {
+                // Under the lock: a refit of the ranges (write side) changes how queries are prepared.
+                SearchGraph<Int8Space>(ctx, PrepareQuery(ctx, q), ef, filter);
+                Rescore(ctx, q, k);
             }
             MinHeap results = ctx.Results;
             while (results.Count > k)
@@ -111,8 +116,36 @@ public sealed unsafe partial class HnswIndex
         return results;
     }
 
+    /// <summary>
+    /// Replaces the approximate scores of the int8 walk's candidates (all ef of them) by exact ones and keeps the
+    /// best <paramref name="k"/>: the ranking that is returned is the float one.
+    /// </summary>
+    private void Rescore(HnswSearchContext ctx, float* q, int k)
+    {
+        MinHeap results = ctx.Results;
+        int n = results.Count;
+        Span<ScoredId> candidates = ctx.Sorted(n);
+        results.Items.CopyTo(candidates);
+        results.Clear();
+        if (Sse.IsSupported && _exactStorage == ExactStorage.CallerRows)
+        {
+            // The caller's rows are cold: start every row's first line before the first dot product.
+            float* rows = _callerRows!.Pointer;
+            for (int i = 0; i < n; i++)
+            {
+                Sse.Prefetch0(rows + (nint)_slotToId[candidates[i].Id] * _dimension);
+            }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            int slot = candidates[i].Id;
+            results.PushBounded(ExactScore(q, slot), slot, k);
+        }
+    }
+
     /// <summary>Greedy descent through the upper levels, then the ef-search on level 0 into <c>ctx.Results</c>.</summary>
-    private void SearchGraph(HnswSearchContext ctx, float* q, int ef, IdFilter? filter)
+    private void SearchGraph<TSpace>(HnswSearchContext ctx, in HnswQuery q, int ef, IdFilter? filter)
+        where TSpace : struct, IHnswSpace
     {
         ctx.Results.Clear();
         long entry = Volatile.Read(ref _entry);
@@ -121,7 +154,7 @@ public sealed unsafe partial class HnswIndex
             return;
         }
         int current = EntrySlot(entry);
-        float currentScore = VectorMath.Dot(q, Vector(current), _dimension);
+        float currentScore = TSpace.Score(q, VectorBytes(current));
         for (int lev = EntryLevel(entry); lev > 0; lev--)
         {
             bool changed = true;
@@ -133,7 +166,7 @@ public sealed unsafe partial class HnswIndex
                 for (int j = 1; j <= n; j++)
                 {
                     int candidate = list[j];
-                    float score = VectorMath.Dot(q, Vector(candidate), _dimension);
+                    float score = TSpace.Score(q, VectorBytes(candidate));
                     if (score > currentScore)
                     {
                         currentScore = score;
@@ -145,11 +178,11 @@ public sealed unsafe partial class HnswIndex
         }
         if (filter is null && Volatile.Read(ref _notLiveCount) == 0)
         {
-            SearchLevel0<NoCheck>(ctx, q, current, currentScore, ef, null);
+            SearchLevel0<TSpace, NoCheck>(ctx, q, current, currentScore, ef, null);
         }
         else
         {
-            SearchLevel0<Check>(ctx, q, current, currentScore, ef, filter);
+            SearchLevel0<TSpace, Check>(ctx, q, current, currentScore, ef, filter);
         }
     }
 
@@ -162,9 +195,11 @@ public sealed unsafe partial class HnswIndex
     /// <summary>
     /// hnswlib's searchBaseLayerST. The <typeparamref name="TMode"/> type argument compiles two loops:
     /// a bare one when nothing is deleted or filtered, and one that still walks through rejected nodes
-    /// but only keeps allowed ones (and keeps going until it has ef of them).
+    /// but only keeps allowed ones (and keeps going until it has ef of them); <typeparamref name="TSpace"/>
+    /// compiles the float and the int8 scoring.
     /// </summary>
-    private void SearchLevel0<TMode>(HnswSearchContext ctx, float* q, int entry, float entryScore, int ef, IdFilter? filter)
+    private void SearchLevel0<TSpace, TMode>(HnswSearchContext ctx, in HnswQuery q, int entry, float entryScore, int ef, IdFilter? filter)
+        where TSpace : struct, IHnswSpace
         where TMode : struct, ICheckMode
     {
         ctx.NewEpoch(_capacity);
@@ -177,7 +212,7 @@ public sealed unsafe partial class HnswIndex
         byte* level0 = _level0;
         nint stride = _stride;
         nint vectorOffset = _vectorOffset;
-        int dim = _dimension;
+        nint linksOffset = _linksOffset;
         int maxM0 = _maxM0;
 
         float lowerBound = float.PositiveInfinity;
@@ -200,7 +235,7 @@ public sealed unsafe partial class HnswIndex
                 }
                 int node = candidates.TopId;
                 candidates.Pop();
-                int* list = (int*)(level0 + node * stride);
+                int* list = (int*)(level0 + node * stride + linksOffset);
                 int n = Math.Min(Volatile.Read(ref *list), maxM0);
 
                 // Pass 1: mark the unvisited neighbours and start fetching their vectors, so the memory
@@ -223,14 +258,14 @@ public sealed unsafe partial class HnswIndex
                 }
                 if (Sse.IsSupported && candidates.Count > 0)
                 {
-                    Sse.Prefetch0(level0 + candidates.TopId * stride);
+                    Sse.Prefetch0(level0 + candidates.TopId * stride + linksOffset);
                 }
 
                 // Pass 2: score them.
                 for (int i = 0; i < freshCount; i++)
                 {
                     int candidate = fresh[i];
-                    float s = VectorMath.Dot(q, (float*)(level0 + candidate * stride + vectorOffset), dim);
+                    float s = TSpace.Score(q, level0 + candidate * stride + vectorOffset);
                     if (results.Count < ef)
                     {
                         candidates.Push(s, candidate);
@@ -300,7 +335,7 @@ public sealed unsafe partial class HnswIndex
             {
                 if ((uint)id < (uint)map.Length && map[id] is int slot and >= 0 && _states[slot] == StateLive)
                 {
-                    results.PushBounded(VectorMath.Dot(q, Vector(slot), _dimension), slot, k);
+                    results.PushBounded(ExactScore(q, slot), slot, k);
                 }
             }
             return;
@@ -310,7 +345,7 @@ public sealed unsafe partial class HnswIndex
         {
             if (IsAllowed(slot, filter))
             {
-                results.PushBounded(VectorMath.Dot(q, Vector(slot), _dimension), slot, k);
+                results.PushBounded(ExactScore(q, slot), slot, k);
             }
         }
     }

@@ -10,11 +10,21 @@ namespace Embeddings.Index;
 /// record in a single native block (one cache-friendly read per visited node), upper levels live in
 /// small per-node arrays, visited marks are epoch-stamped per thread, and distances are SIMD inner products.
 /// <para>
+/// With <see cref="HnswQuantization.Int8"/> the records hold one byte per dimension instead of four: the walk
+/// scores with integer dot products on a quarter of the memory, and the final candidates are re-scored with the
+/// exact float vectors (the index's own copy, or the caller's rows: <see cref="HnswOptions.ExactVectors"/>).
+/// </para>
+/// <para>
 /// Ids are the caller's (for an index over a store: the row numbers, 0..n-1); internally each vector
 /// occupies a slot. Searches are thread-safe and may run while other threads add: a node becomes reachable
 /// only after its vector and links are written. Deleted vectors are tombstones: searches skip them but
 /// still walk through them, later adds reuse their slots, and <see cref="Compact"/> relinks the graph
 /// around them.
+/// </para>
+/// <para>
+/// The class is split by concern: HnswIndex.Insert.cs (adding and linking), HnswIndex.Search.cs,
+/// HnswIndex.Delete.cs (tombstones, reuse, compaction), HnswIndex.Exact.cs (int8 ranges and the exact vectors),
+/// HnswIndex.Memory.cs (record layout, locks, growth), HnswIndex.Persistence.cs (the file format).
 /// </para>
 /// </summary>
 internal sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
@@ -37,10 +47,19 @@ internal sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
     private readonly double _filterExactMaxFraction;
     private readonly int _maxDegreeOfParallelism;
 
-    // Level-0 record of a slot: [count][maxM0 links][pad to 32 B][dimension floats][pad to 32 B].
+    // Level-0 record of a slot. Float graphs: [count][maxM0 links][pad to 32 B][dimension floats][pad to 32 B].
+    // Int8 graphs: [codes, dimension rounded up to 16 B][count][maxM0 links][pad to 32 B] (codes first: aligned loads).
     private readonly nint _stride;
     private readonly nint _vectorOffset;
+    private readonly nint _linksOffset;
     private readonly int _upperListInts;
+
+    // Int8 graphs only: the ranges of the codes, and where the exact vectors for re-scoring live.
+    private readonly ScalarQuantizer? _quantizer;
+    private ExactStorage _exactStorage;
+    private float* _exact;
+    private CallerRows? _callerRows;
+    private float[] _inverseNorms = [];
 
     private byte* _level0;
     private int _capacity;
@@ -69,7 +88,7 @@ internal sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
     [ThreadStatic]
     private static HnswSearchContext? t_context;
 
-    private HnswIndex(HnswOptions options)
+    private HnswIndex(HnswOptions options, ExactStorage? exactStorage = null)
     {
         options.Validate();
         _dimension = options.Dimension;
@@ -85,10 +104,28 @@ internal sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         _filterExactMaxFraction = options.FilterExactMaxFraction;
         _maxDegreeOfParallelism = options.MaxDegreeOfParallelism <= 0 ? Environment.ProcessorCount : options.MaxDegreeOfParallelism;
         ModelFingerprint = options.ModelFingerprint;
-        _vectorOffset = Align32((1 + _maxM0) * sizeof(int));
-        _stride = _vectorOffset + Align32(_dimension * sizeof(float));
         _upperListInts = 1 + _maxM;
+        int linkBytes = (1 + _maxM0) * sizeof(int);
+        if (options.Quantization == HnswQuantization.Int8)
+        {
+            _quantizer = new ScalarQuantizer(_dimension);
+            _exactStorage = exactStorage ?? (options.ExactVectors.IsEmpty ? ExactStorage.OwnCopy : ExactStorage.CallerRows);
+            _vectorOffset = 0;
+            _linksOffset = _quantizer.CodeLength;
+            _stride = Align32(_quantizer.CodeLength + linkBytes);
+        }
+        else
+        {
+            _exactStorage = ExactStorage.InRecords;
+            _vectorOffset = Align32(linkBytes);
+            _linksOffset = 0;
+            _stride = _vectorOffset + Align32(_dimension * sizeof(float));
+        }
         Grow(Math.Max(options.InitialCapacity, 16));
+        if (!options.ExactVectors.IsEmpty)
+        {
+            AttachCallerRows(options.ExactVectors);
+        }
     }
 
     /// <summary>Creates an empty index.</summary>
@@ -150,6 +187,15 @@ internal sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
     /// <summary>Identifies the model that made the vectors (saved and checked on load).</summary>
     public string ModelFingerprint { get; }
 
+    /// <summary>How the graph stores the vectors it walks.</summary>
+    public HnswQuantization Quantization => _quantizer is null ? HnswQuantization.None : HnswQuantization.Int8;
+
+    /// <summary>
+    /// Whether an int8 index re-scores against the caller's rows (<see cref="HnswOptions.ExactVectors"/>,
+    /// <see cref="UseExactVectors"/>) rather than a copy of its own; false for float indexes.
+    /// </summary>
+    public bool UsesCallerVectors => _exactStorage == ExactStorage.CallerRows;
+
     /// <summary>
     /// One more than the highest id ever added: for an index over a store, the number of leading store rows
     /// it covers. When the store has grown, add the rest with <c>AddRange(rows from CoveredCount, CoveredCount)</c>.
@@ -168,6 +214,8 @@ internal sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         get
         {
             long bytes = (long)_capacity * (_stride + 1 + 1 + 4 + 4 + 8 + 8) + (long)_idToSlot.Length * 4;
+            bytes += _exact is null ? 0 : (long)_capacity * _dimension * sizeof(float);
+            bytes += (long)_inverseNorms.Length * sizeof(float) + (_quantizer is null ? 0 : 3L * _dimension * sizeof(float));
             foreach (int[]? upper in _upper)
             {
                 bytes += upper is null ? 0 : 16 + upper.Length * 4L;
@@ -212,6 +260,9 @@ internal sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
             }
             _level0 = null;
         }
+        FreeOwnCopy();
+        _callerRows?.Dispose();
+        _callerRows = null;
         _disposed = true;
     }
 
@@ -221,5 +272,11 @@ internal sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         FreeNative();
     }
 
-    private static HnswSearchContext Context() => t_context ??= new HnswSearchContext();
+    /// <summary>This thread's scratch, sized for this index.</summary>
+    private HnswSearchContext Context()
+    {
+        HnswSearchContext ctx = t_context ??= new HnswSearchContext();
+        ctx.EnsureVectors(_dimension, _quantizer?.CodeLength ?? 0, _maxM0);
+        return ctx;
+    }
 }

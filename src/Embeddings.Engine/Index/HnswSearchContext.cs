@@ -1,13 +1,23 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Embeddings.Index;
 
-/// <summary>Per-thread scratch of a search or an insert: visited epochs, heaps, buffers. Never shrinks.</summary>
-internal sealed class HnswSearchContext
+/// <summary>
+/// Per-thread scratch of a search or an insert: visited epochs, heaps, buffers. Never shrinks. The vector buffers
+/// are pinned, so the hot loops take their addresses once (<see cref="EnsureVectors"/>) instead of fixing them.
+/// </summary>
+internal sealed unsafe class HnswSearchContext
 {
     private ScoredId[] _sorted = new ScoredId[256];
     private ScoredId[] _selected = new ScoredId[64];
     private ScoredId[] _prune = new ScoredId[128];
     private ScoredId[] _kept = new ScoredId[128];
-    private float[] _query = new float[512];
+    private HnswQuery[] _pivots = new HnswQuery[64];
+    private float[] _floats = [];
+    private float[] _scratch = [];
+    private sbyte[] _weights = [];
+    private int _codeLength;
 
     public ushort[] Visited { get; private set; } = [];
 
@@ -18,6 +28,48 @@ internal sealed class HnswSearchContext
     public MinHeap Results { get; } = new(256);
 
     public int[] LinkCopy { get; private set; } = new int[64];
+
+    /// <summary>The query (or the vector being linked) as floats: Dimension floats, after <see cref="EnsureVectors"/>.</summary>
+    public float* Floats { get; private set; }
+
+    /// <summary>Working floats of <see cref="ScalarQuantizer.Prepare"/>: 2 x Dimension.</summary>
+    public Span<float> Scratch => _scratch;
+
+    /// <summary>int8 weights of the query (or the vector being linked).</summary>
+    public sbyte* QueryWeights { get; private set; }
+
+    /// <summary>int8 weights of the node whose list is pruned or repaired.</summary>
+    public sbyte* BaseWeights { get; private set; }
+
+    /// <summary>The neighbours kept so far by the heuristic, prepared as queries.</summary>
+    public Span<HnswQuery> Pivots => _pivots;
+
+    /// <summary>int8 weights of pivot <paramref name="j"/>.</summary>
+    public sbyte* PivotWeights(int j) => BaseWeights + (nint)(j + 1) * _codeLength;
+
+    /// <summary>Sizes the vector buffers for an index: its dimension, int8 code length (0 for float graphs), and list size.</summary>
+    public void EnsureVectors(int dimension, int codeLength, int maxLinks)
+    {
+        if (_floats.Length < dimension)
+        {
+            _floats = GC.AllocateArray<float>(dimension, pinned: true);
+            _scratch = GC.AllocateArray<float>(2 * dimension, pinned: true);
+            Floats = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_floats));
+        }
+        if (_pivots.Length < maxLinks + 1)
+        {
+            _pivots = new HnswQuery[maxLinks + 1];
+        }
+        // Query, base, then one block per pivot.
+        long weightBytes = (long)codeLength * (maxLinks + 3);
+        if (codeLength > 0 && (_codeLength < codeLength || _weights.Length < weightBytes))
+        {
+            _codeLength = Math.Max(_codeLength, codeLength);
+            _weights = GC.AllocateArray<sbyte>((int)Math.Max(weightBytes, (long)_codeLength * (_pivots.Length + 2)), pinned: true);
+            QueryWeights = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_weights));
+            BaseWeights = QueryWeights + _codeLength;
+        }
+    }
 
     public void EnsureLinkCopy(int n)
     {
@@ -49,15 +101,6 @@ internal sealed class HnswSearchContext
     public Span<ScoredId> PruneBuffer(int n) => Ensure(ref _prune, n);
 
     public Span<ScoredId> KeptBuffer(int n) => Ensure(ref _kept, n);
-
-    public Span<float> Query(int n)
-    {
-        if (_query.Length < n)
-        {
-            _query = new float[n];
-        }
-        return _query.AsSpan(0, n);
-    }
 
     private static Span<ScoredId> Ensure(ref ScoredId[] buffer, int n)
     {
