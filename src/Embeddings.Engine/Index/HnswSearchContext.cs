@@ -45,7 +45,10 @@ internal sealed unsafe class HnswSearchContext
     public Span<HnswQuery> Pivots => _pivots;
 
     /// <summary>int8 weights of pivot <paramref name="j"/>.</summary>
-    public sbyte* PivotWeights(int j) => BaseWeights + (nint)(j + 1) * _codeLength;
+    public sbyte* PivotWeights(int j) => BaseWeights + (nint)(j + 1) * WeightBytes;
+
+    /// <summary>Bytes of one prepared query's weights: two halves of the code length.</summary>
+    private int WeightBytes => 2 * _codeLength;
 
     /// <summary>Sizes the vector buffers for an index: its dimension, int8 code length (0 for float graphs), and list size.</summary>
     public void EnsureVectors(int dimension, int codeLength, int maxLinks)
@@ -60,14 +63,13 @@ internal sealed unsafe class HnswSearchContext
         {
             _pivots = new HnswQuery[maxLinks + 1];
         }
-        // Query, base, then one block per pivot.
-        long weightBytes = (long)codeLength * (maxLinks + 3);
-        if (codeLength > 0 && (_codeLength < codeLength || _weights.Length < weightBytes))
+        // Query, base, then one block per pivot; each block holds both halves of the weights.
+        if (codeLength > 0 && (_codeLength < codeLength || _weights.Length < 2L * _codeLength * (_pivots.Length + 2)))
         {
             _codeLength = Math.Max(_codeLength, codeLength);
-            _weights = GC.AllocateArray<sbyte>((int)Math.Max(weightBytes, (long)_codeLength * (_pivots.Length + 2)), pinned: true);
+            _weights = GC.AllocateArray<sbyte>(WeightBytes * (_pivots.Length + 2), pinned: true);
             QueryWeights = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_weights));
-            BaseWeights = QueryWeights + _codeLength;
+            BaseWeights = QueryWeights + WeightBytes;
         }
     }
 

@@ -6,40 +6,46 @@ namespace Embeddings.Tests.Index;
 public sealed unsafe class ScalarQuantizerTests
 {
     [Fact]
-    public void Every_kernel_computes_the_exact_integer_dot_product()
+    public void Every_kernel_computes_both_exact_integer_dot_products()
     {
         var random = new Random(5);
         foreach (int length in new[] { 16, 32, 48, 64, 112, 128, 384, 400, 512, 784 })
         {
             byte[] codes = new byte[length];
-            sbyte[] weights = new sbyte[length];
+            sbyte[] high = new sbyte[length];
+            sbyte[] low = new sbyte[length];
             random.NextBytes(codes);
             for (int i = 0; i < length; i++)
             {
-                weights[i] = (sbyte)random.Next(-128, 128);
+                high[i] = (sbyte)random.Next(-128, 128);
+                low[i] = (sbyte)random.Next(-64, 65);
             }
             // The extremes, where a saturating instruction would go wrong.
-            codes[0] = 255;
-            weights[0] = -128;
-            codes[1] = 255;
-            weights[1] = 127;
-            long expected = 0;
+            (codes[0], high[0], codes[1], high[1]) = (255, -128, 255, 127);
+            long expectedHigh = 0, expectedLow = 0;
             for (int i = 0; i < length; i++)
             {
-                expected += codes[i] * weights[i];
+                expectedHigh += codes[i] * high[i];
+                expectedLow += codes[i] * low[i];
             }
             fixed (byte* c = codes)
-            fixed (sbyte* w = weights)
+            fixed (sbyte* h = high)
+            fixed (sbyte* l = low)
             {
-                Assert.Equal(expected, ScalarQuantizer.DotPortable(c, w, length));
-                Assert.Equal(expected, ScalarQuantizer.Dot(c, w, length));
+                var kernels = new List<(string Name, int High, int Low)>();
+                kernels.Add(("portable", ScalarQuantizer.DotPortable(c, h, l, length, out int lowPortable), lowPortable));
+                kernels.Add(("dispatched", ScalarQuantizer.Dot(c, h, l, length, out int lowDispatched), lowDispatched));
                 if (Avx2.IsSupported)
                 {
-                    Assert.Equal(expected, ScalarQuantizer.DotAvx2(c, w, length));
+                    kernels.Add(("avx2", ScalarQuantizer.DotAvx2(c, h, l, length, out int lowAvx2), lowAvx2));
                 }
                 if (AvxVnni.IsSupported)
                 {
-                    Assert.Equal(expected, ScalarQuantizer.DotAvxVnni(c, w, length));
+                    kernels.Add(("avx-vnni", ScalarQuantizer.DotAvxVnni(c, h, l, length, out int lowVnni), lowVnni));
+                }
+                foreach ((string name, int sumHigh, int sumLow) in kernels)
+                {
+                    Assert.True(sumHigh == expectedHigh && sumLow == expectedLow, $"{name} at length {length}: {sumHigh}/{sumLow}, expected {expectedHigh}/{expectedLow}");
                 }
             }
         }
@@ -65,7 +71,7 @@ public sealed unsafe class ScalarQuantizerTests
         }
         quantizer.SetRanges(min, max, 2000);
         byte[] codes = new byte[quantizer.CodeLength];
-        sbyte[] weights = new sbyte[quantizer.CodeLength];
+        sbyte[] weights = new sbyte[2 * quantizer.CodeLength];
         float[] scratch = new float[2 * dim];
         double worst = 0;
         fixed (byte* c = codes)
@@ -84,6 +90,7 @@ public sealed unsafe class ScalarQuantizerTests
                 }
             }
         }
-        Assert.True(worst < 0.02, $"largest error {worst:F4}");
+        // Codes of 1/255 of each range: errors of a few thousandths on these unit vectors (measured: 0.004).
+        Assert.True(worst < 0.01, $"largest error {worst:F4}");
     }
 }
