@@ -5,8 +5,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Embeddings.Encoding;
-using Embeddings.Quality;
-using Embeddings.Quality.Eval;
+using Embeddings.Evaluation;
 
 namespace Embeddings.Bench;
 
