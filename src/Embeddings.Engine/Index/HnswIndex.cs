@@ -208,7 +208,10 @@ internal sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
     /// <summary>Slots in use, live or deleted.</summary>
     internal int SlotCount => Volatile.Read(ref _slotCount);
 
-    /// <summary>Bytes of native and managed memory held by the graph and the vectors (approximate).</summary>
+    /// <summary>
+    /// Bytes of native and managed memory held by the graph and the vectors (approximate); the caller's rows that an
+    /// int8 index re-scores against (<see cref="UsesCallerVectors"/>) are the caller's and not counted.
+    /// </summary>
     public long MemoryBytes
     {
         get
