@@ -154,7 +154,7 @@ internal static class HnswData
         Console.WriteLine($"real: embedding {scifact} SciFact + {texts.Count - scifact} arXiv abstracts with {modelDir} ({encoder.Dimension} dims)");
         var clock = Stopwatch.StartNew();
         var cache = VectorCache.Open(Path.Combine(root, "artifacts", "eval-cache"));
-        EmbeddingBatch batch = await cache.GetOrEncodeAsync(encoder, texts, new Progress<Embeddings.Progress.WorkProgress>(p =>
+        EmbeddingBatch batch = await cache.GetOrEncodeAsync(encoder, texts, new Progress<WorkProgress>(p =>
         {
             if (p.Done % 500 == 0 || p.Done == p.Total)
             {

@@ -1,9 +1,7 @@
-using Embeddings.Progress;
-
 namespace Embeddings.Index;
 
 /// <summary>Deleting: tombstones, slot reuse, and compaction that relinks the graph around deleted nodes.</summary>
-public sealed unsafe partial class HnswIndex
+internal sealed unsafe partial class HnswIndex
 {
     /// <summary>
     /// Deletes <paramref name="id"/>: searches stop returning it at once (its node stays in the graph as a

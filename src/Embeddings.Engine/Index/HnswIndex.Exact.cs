@@ -9,7 +9,7 @@ namespace Embeddings.Index;
 /// Int8 graphs: fitting the code ranges, writing a slot's vector, preparing queries, and the exact float vectors
 /// the final candidates are re-scored against (the index's own copy, or the caller's rows).
 /// </summary>
-public sealed unsafe partial class HnswIndex
+internal sealed unsafe partial class HnswIndex
 {
     /// <summary>Where the exact float vectors live.</summary>
     internal enum ExactStorage

@@ -1,12 +1,11 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
-using Embeddings.Progress;
 
 namespace Embeddings.Index;
 
 /// <summary>Adding vectors: slot allocation, level draws, and linking a node into every layer (hnswlib's addPoint).</summary>
-public sealed unsafe partial class HnswIndex
+internal sealed unsafe partial class HnswIndex
 {
     /// <summary>
     /// Adds one vector under <paramref name="id"/> (a non-negative int not already present). Thread-safe:

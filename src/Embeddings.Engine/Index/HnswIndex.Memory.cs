@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Embeddings.Index;
 
 /// <summary>Memory: the level-0 record layout, upper-level lists, node locks, and growth of the native block.</summary>
-public sealed unsafe partial class HnswIndex
+internal sealed unsafe partial class HnswIndex
 {
     /// <summary>The vector the graph walk reads: float32 in float graphs, int8 codes in int8 graphs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

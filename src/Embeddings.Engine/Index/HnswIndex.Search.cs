@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Embeddings.Index;
 
 /// <summary>Searching: greedy descent, the ef-search on level 0, filters and the exact fallback for selective filters.</summary>
-public sealed unsafe partial class HnswIndex
+internal sealed unsafe partial class HnswIndex
 {
     /// <inheritdoc/>
     public Neighbor[] Search(ReadOnlySpan<float> query, int k, IdFilter? filter = null) => Search(query, k, 0, filter);

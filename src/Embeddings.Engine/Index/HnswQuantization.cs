@@ -1,7 +1,7 @@
 namespace Embeddings.Index;
 
 /// <summary>How an <see cref="HnswIndex"/> stores the vectors its graph walk reads.</summary>
-public enum HnswQuantization
+internal enum HnswQuantization
 {
     /// <summary>float32 in the graph: every score of the walk is exact. 4 bytes per dimension per vector.</summary>
     None = 0,
