@@ -17,7 +17,7 @@ namespace Embeddings.Bench;
 /// libhnswlib-dev, bench/hnswlib_native.cpp, compiled here with g++ -O3 -march=native), <c>python</c> (Debian
 /// python3-hnswlib, bench/hnswlib_bench.py). Ground truth: our exact index.
 /// </para>
-/// Usage: hnsw [--data NAME (bench/data/NAME.f32 + .json from `hnsw-data`) | --vectors FILE --dim D | --n 100000
+/// Usage: hnsw [--data NAME (bench/data/NAME.f32 + .json from `hnsw-data`) [--rows N (index only the first N rows)] | --vectors FILE --dim D | --n 100000
 /// --dim 512 --clusters 0 --spread 1.0 --seed 42 (clustered synthetic)] [--queries 1000] [--m 16]
 /// [--ef-construction 200] [--ef 16,32,64,...] [--engines float,int8,native,python] [--rounds 3] [--passes 2]
 /// [--threads 0 (all)] [--name NAME] [--out bench/results].
@@ -146,8 +146,32 @@ internal static class HnswBench
             JsonElement r = doc.RootElement;
             string source = r.GetProperty("source").GetString()!;
             string model = r.TryGetProperty("model", out JsonElement mo) ? $", model {Path.GetFileName(mo.GetString())} ({r.GetProperty("modelFingerprint").GetString()})" : "";
-            return (Path.Combine(dir, r.GetProperty("file").GetString()!), r.GetProperty("dimension").GetInt32(), IntArg(args, "--queries", r.GetProperty("queries").GetInt32()),
-                dataName, $"{dataName}: {source}{model}, L2-normalised, shuffled (seed {r.GetProperty("seed").GetInt32()})", false);
+            string vectors = Path.Combine(dir, r.GetProperty("file").GetString()!);
+            int dimension = r.GetProperty("dimension").GetInt32();
+            int queries = IntArg(args, "--queries", r.GetProperty("queries").GetInt32());
+            string described = $"{dataName}: {source}{model}, L2-normalised, shuffled (seed {r.GetProperty("seed").GetInt32()})";
+            if (DigestDemo.Arg(args, "--rows") is null)
+            {
+                return (vectors, dimension, queries, dataName, described, false);
+            }
+            // The first ROWS rows (a uniform sample: the set is shuffled) and the same query rows, in a temporary file.
+            int indexed = IntArg(args, "--rows", 0);
+            long total = new FileInfo(vectors).Length / (4L * dimension);
+            if (indexed < 1 || indexed > total - queries)
+            {
+                throw new ArgumentException($"--rows {indexed}: {dataName} has {total - queries} rows besides its {queries} queries");
+            }
+            string subset = Path.Combine(Path.GetTempPath(), $"hnsw-bench-{Environment.ProcessId}-vectors.f32");
+            using (FileStream input = File.OpenRead(vectors))
+            using (FileStream output = File.Create(subset))
+            {
+                var buffer = new byte[1 << 20];
+                CopyBytes(input, output, 4L * dimension * indexed, buffer);
+                input.Seek(4L * dimension * (total - queries), SeekOrigin.Begin);
+                CopyBytes(input, output, 4L * dimension * queries, buffer);
+            }
+            return (subset, dimension, queries, string.Create(CultureInfo.InvariantCulture, $"{dataName}-{indexed}"),
+                string.Create(CultureInfo.InvariantCulture, $"{described}, the first {indexed:N0} of {total - queries:N0} rows indexed"), true);
         }
         int dim = IntArg(args, "--dim", 512);
         int nq = IntArg(args, "--queries", 1000);
@@ -165,6 +189,20 @@ internal static class HnswBench
         string path = Path.Combine(Path.GetTempPath(), $"hnsw-bench-{Environment.ProcessId}-vectors.f32");
         File.WriteAllBytes(path, MemoryMarshal.AsBytes(all.AsSpan()).ToArray());
         return (path, dim, nq, DigestDemo.Arg(args, "--name") ?? $"{n}", string.Create(CultureInfo.InvariantCulture, $"clustered synthetic ({clusters} clusters, spread {spread}, seed {seed})"), true);
+    }
+
+    private static void CopyBytes(Stream input, Stream output, long count, byte[] buffer)
+    {
+        while (count > 0)
+        {
+            int read = input.Read(buffer, 0, (int)Math.Min(buffer.Length, count));
+            if (read == 0)
+            {
+                throw new EndOfStreamException("the vector file ended early");
+            }
+            output.Write(buffer, 0, read);
+            count -= read;
+        }
     }
 
     /// <summary>Compiles bench/hnswlib_native.cpp into bench/bin when the binary is missing or older; returns the compiler line.</summary>

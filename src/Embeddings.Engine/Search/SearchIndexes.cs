@@ -20,12 +20,13 @@ internal sealed record SearchIndexOptions
     public int Threads { get; init; }
 
     /// <summary>
-    /// How a newly built HNSW graph stores vectors. <see cref="HnswQuantization.Int8"/> (default): one byte per
-    /// dimension in the graph, final candidates re-scored against the store's memory-mapped rows, so the index holds
-    /// no second copy of the vectors (BENCHMARKS.md: faster searches and less memory at the float graph's recall).
-    /// An index already on disk keeps its storage until <see cref="Rebuild"/>.
+    /// How the HNSW graph stores vectors. <see cref="HnswQuantization.Int8"/>: one byte per dimension in the graph,
+    /// final candidates re-scored against the store's memory-mapped rows, so the index holds no second copy of the
+    /// vectors (BENCHMARKS.md: faster searches and less memory at the float graph's recall). Null (default): a new
+    /// graph is int8 and an index already on disk keeps its storage (a reader never rebuilds an older float index
+    /// just because the default changed); set, an index on disk with the other storage is rebuilt, as a change of M is.
     /// </summary>
-    public HnswQuantization Quantization { get; init; } = HnswQuantization.Int8;
+    public HnswQuantization? Quantization { get; init; }
 
     /// <summary>Throw the persisted indexes away and build them again (after changing M, say).</summary>
     public bool Rebuild { get; init; }
@@ -79,6 +80,8 @@ internal sealed class SearchIndexes : IDisposable
     /// <summary>Path of the HNSW file of a store.</summary>
     public static string HnswPath(string storeDirectory) => Path.Combine(storeDirectory, FolderName, HnswFile);
 
+    private static string StorageName(HnswQuantization quantization) => quantization == HnswQuantization.Int8 ? "int8" : "float32";
+
     /// <summary>Opens (loads, brings up to date, saves) the indexes of <paramref name="store"/>.</summary>
     public static async Task<SearchIndexes> OpenAsync(PaperStore store, SearchIndexOptions options,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -117,6 +120,12 @@ internal sealed class SearchIndexes : IDisposable
                     hnsw.Dispose();
                     hnsw = null;
                 }
+                else if (options.Quantization is { } wanted && hnsw.Quantization != wanted)
+                {
+                    status.Add($"HNSW storage changed ({StorageName(hnsw.Quantization)} -> {StorageName(wanted)}): rebuilt");
+                    hnsw.Dispose();
+                    hnsw = null;
+                }
             }
             // An int8 graph re-scores against the store's rows (memory-mapped), attached again on every open.
             ReadOnlyMemory<float> storeRows = store.GetAllRows();
@@ -134,6 +143,7 @@ internal sealed class SearchIndexes : IDisposable
                 }
             }
             int covered = hnsw?.CoveredCount ?? 0;
+            HnswQuantization quantization = options.Quantization ?? HnswQuantization.Int8;
             hnsw ??= HnswIndex.Create(new HnswOptions
             {
                 Dimension = store.Dimension,
@@ -142,8 +152,8 @@ internal sealed class SearchIndexes : IDisposable
                 ModelFingerprint = store.ModelFingerprint,
                 MaxDegreeOfParallelism = options.Threads,
                 InitialCapacity = Math.Max(rows, 1024),
-                Quantization = options.Quantization,
-                ExactVectors = options.Quantization == HnswQuantization.Int8 ? storeRows : default,
+                Quantization = quantization,
+                ExactVectors = quantization == HnswQuantization.Int8 ? storeRows : default,
             });
             if (covered < rows)
             {
