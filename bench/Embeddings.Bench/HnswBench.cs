@@ -19,8 +19,9 @@ namespace Embeddings.Bench;
 /// </para>
 /// Usage: hnsw [--data NAME (bench/data/NAME.f32 + .json from `hnsw-data`) [--rows N (index only the first N rows)] | --vectors FILE --dim D | --n 100000
 /// --dim 512 --clusters 0 --spread 1.0 --seed 42 (clustered synthetic)] [--queries 1000] [--m 16]
-/// [--ef-construction 200] [--ef 16,32,64,...] [--engines float,int8,native,python] [--rounds 3] [--passes 2]
-/// [--threads 0 (all)] [--name NAME] [--out bench/results].
+/// [--ef-construction 200] [--ef 16,32,64,...] [--engines float,int8,native,python] [--rounds 3] [--sweeps 1] [--passes 2]
+/// [--threads 0 (all)] [--name NAME] [--out bench/results]; or hnsw --report bench/results/hnsw-NAME.json (the tables again
+/// from a run's figures).
 /// </summary>
 internal static class HnswBench
 {
@@ -28,6 +29,10 @@ internal static class HnswBench
 
     public static int Run(string[] args)
     {
+        if (DigestDemo.Arg(args, "--report") is { } figures)
+        {
+            return Rerender(figures);
+        }
         var inv = CultureInfo.InvariantCulture;
         string root = DigestDemo.FindRoot();
         string outDir = DigestDemo.Arg(args, "--out") ?? Path.Combine(root, "bench", "results");
@@ -35,6 +40,7 @@ internal static class HnswBench
         int efc = IntArg(args, "--ef-construction", 200);
         int rounds = IntArg(args, "--rounds", 3);
         int passes = IntArg(args, "--passes", 2);
+        int sweeps = IntArg(args, "--sweeps", 1);
         int threads = IntArg(args, "--threads", 0);
         threads = threads <= 0 ? Environment.ProcessorCount : threads;
         int[] efs = [.. (DigestDemo.Arg(args, "--ef") ?? "16,32,64,128,256,512").Split(',').Select(s => int.Parse(s, inv))];
@@ -47,7 +53,7 @@ internal static class HnswBench
         var data = new ReadOnlyMemory<float>(all, 0, n * dim);
         var queries = new ReadOnlyMemory<float>(all, n * dim, nq * dim);
         string loadAtStart = LoadAverage();
-        Console.WriteLine($"hnsw benchmark: {description}: n={n} dim={dim} queries={nq} M={m} efConstruction={efc} ef={string.Join(',', efs)} rounds={rounds} passes={passes} threads={threads}");
+        Console.WriteLine($"hnsw benchmark: {description}: n={n} dim={dim} queries={nq} M={m} efConstruction={efc} ef={string.Join(',', efs)} rounds={rounds} sweeps={sweeps} passes={passes} threads={threads}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores ({CpuModel()}), load average {loadAtStart}");
 
         var clock = Stopwatch.StartNew();
@@ -78,18 +84,24 @@ internal static class HnswBench
                         results[engine].AddBuild(reply.RootElement);
                         Console.WriteLine($"  {engine,-7} build {reply.RootElement.GetProperty("buildSeconds").GetDouble(),7:F2} s, {reply.RootElement.GetProperty("buildCpuSeconds").GetDouble(),7:F2} CPU s, RSS +{reply.RootElement.GetProperty("memoryMiB").GetDouble():F0} MiB");
                     }
-                    foreach (int ef in efs)
+                    // Several sweeps over the same graphs, the engine order rotated each time: searches are cheap next to
+                    // builds, and on a shared machine the best of many short samples is what the code can do.
+                    for (int sweep = 0; sweep < sweeps; sweep++)
                     {
-                        foreach (int t in threads == 1 ? [1] : new[] { 1, threads })
+                        string[] sweepOrder = [.. order.Skip(sweep % order.Length), .. order.Take(sweep % order.Length)];
+                        foreach (int ef in efs)
                         {
-                            foreach (string engine in order)
+                            foreach (int t in threads == 1 ? [1] : new[] { 1, threads })
                             {
-                                using JsonDocument reply = peers[engine].Send($"search {ef} {t} {passes} {idsFile}");
-                                double recall = Recall(idsFile, truth, nq);
-                                double qps = nq * passes / reply.RootElement.GetProperty("seconds").GetDouble();
-                                double qpsCpu = nq * passes / reply.RootElement.GetProperty("cpuSeconds").GetDouble();
-                                results[engine].AddSearch(ef, t, recall, qps, qpsCpu);
-                                Console.WriteLine($"  {engine,-7} ef={ef,4} threads={t}: recall@10 {recall:F4} {qps,9:F0} q/s ({qpsCpu:F0} per CPU s)");
+                                foreach (string engine in sweepOrder)
+                                {
+                                    using JsonDocument reply = peers[engine].Send($"search {ef} {t} {passes} {idsFile}");
+                                    double recall = Recall(idsFile, truth, nq);
+                                    double qps = nq * passes / reply.RootElement.GetProperty("seconds").GetDouble();
+                                    double qpsCpu = nq * passes / reply.RootElement.GetProperty("cpuSeconds").GetDouble();
+                                    results[engine].AddSearch(ef, t, recall, qps, qpsCpu);
+                                    Console.WriteLine($"  {engine,-7} ef={ef,4} threads={t}: recall@10 {recall:F4} {qps,9:F0} q/s ({qpsCpu:F0} per CPU s)");
+                                }
                             }
                         }
                     }
@@ -113,14 +125,15 @@ internal static class HnswBench
         }
         loads.Add(LoadAverage());
 
-        string report = Report(description, n, dim, nq, m, efc, efs, threads, rounds, passes, compiler, loads, results);
+        var run = new RunInfo(name, description, n, dim, nq, m, efc, efs, threads, rounds, sweeps, passes, Environment.ProcessorCount, CpuModel(), compiler, loads);
+        string report = Report(run, results);
         Console.WriteLine();
         Console.WriteLine(report);
         File.WriteAllText(Path.Combine(outDir, $"hnsw-{name}.md"), report);
         var json = new
         {
-            name, description, n, dim, queries = nq, m, efConstruction = efc, threads, rounds, passes, cores = Environment.ProcessorCount,
-            cpu = CpuModel(), compiler, loadAverages = loads,
+            name, description, n, dim, queries = nq, m, efConstruction = efc, threads, rounds, sweeps, passes, cores = run.Cores,
+            cpu = run.Cpu, compiler, loadAverages = loads,
             engines = results.Values.Select(r => new
             {
                 r.Engine, builds = r.Builds, searches = r.Searches.Select(s => new { s.Key.Ef, s.Key.Threads, recalls = s.Value.Recalls, qps = s.Value.Qps, qpsPerCpuSecond = s.Value.QpsCpu }),
@@ -128,6 +141,47 @@ internal static class HnswBench
         };
         File.WriteAllText(Path.Combine(outDir, $"hnsw-{name}.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"wrote {Path.Combine(outDir, $"hnsw-{name}.md")} and .json");
+        return 0;
+    }
+
+    /// <summary>`hnsw --report bench/results/hnsw-NAME.json`: the tables again from a run's figures (after a change to the report).</summary>
+    private static int Rerender(string jsonFile)
+    {
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(jsonFile));
+        JsonElement r = doc.RootElement;
+        var results = new Dictionary<string, EngineResult>();
+        var efs = new SortedSet<int>();
+        foreach (JsonElement engine in r.GetProperty("engines").EnumerateArray())
+        {
+            var result = new EngineResult(engine.GetProperty("Engine").GetString()!);
+            foreach (JsonElement build in engine.GetProperty("builds").EnumerateArray())
+            {
+                result.AddBuild(build);
+            }
+            foreach (JsonElement search in engine.GetProperty("searches").EnumerateArray())
+            {
+                int ef = search.GetProperty("Ef").GetInt32();
+                efs.Add(ef);
+                double[] Values(string property) => [.. search.GetProperty(property).EnumerateArray().Select(v => v.GetDouble())];
+                double[] recalls = Values("recalls"), qps = Values("qps"), qpsCpu = Values("qpsPerCpuSecond");
+                for (int i = 0; i < recalls.Length; i++)
+                {
+                    result.AddSearch(ef, search.GetProperty("Threads").GetInt32(), recalls[i], qps[i], qpsCpu[i]);
+                }
+            }
+            results[result.Engine] = result;
+        }
+        var run = new RunInfo(r.GetProperty("name").GetString()!, r.GetProperty("description").GetString()!, r.GetProperty("n").GetInt32(),
+            r.GetProperty("dim").GetInt32(), r.GetProperty("queries").GetInt32(), r.GetProperty("m").GetInt32(), r.GetProperty("efConstruction").GetInt32(),
+            [.. efs], r.GetProperty("threads").GetInt32(), r.GetProperty("rounds").GetInt32(),
+            r.TryGetProperty("sweeps", out JsonElement sweeps) ? sweeps.GetInt32() : 1, r.GetProperty("passes").GetInt32(),
+            r.GetProperty("cores").GetInt32(), r.GetProperty("cpu").GetString()!, r.GetProperty("compiler").GetString(),
+            [.. r.GetProperty("loadAverages").EnumerateArray().Select(l => l.GetString()!)]);
+        string report = Report(run, results);
+        string mdFile = Path.ChangeExtension(jsonFile, ".md");
+        File.WriteAllText(mdFile, report);
+        Console.WriteLine(report);
+        Console.WriteLine($"wrote {mdFile}");
         return 0;
     }
 
@@ -262,39 +316,40 @@ internal static class HnswBench
         return (double)found / total;
     }
 
-    private static string Report(string description, int n, int dim, int nq, int m, int efc, int[] efs, int threads, int rounds, int passes,
-        string? compiler, List<string> loads, Dictionary<string, EngineResult> results)
+    private static string Report(RunInfo run, Dictionary<string, EngineResult> results)
     {
+        (string description, int n, int dim, int nq, int m, int efc, int[] efs, int threads, int rounds, int sweeps, int passes) =
+            (run.Description, run.N, run.Dim, run.Queries, run.M, run.EfConstruction, run.Efs, run.Threads, run.Rounds, run.Sweeps, run.Passes);
         var inv = CultureInfo.InvariantCulture;
         var s = new StringBuilder();
         s.AppendLine(inv, $"### HNSW on {description}");
         s.AppendLine();
-        s.AppendLine(inv, $"n = {n:N0} indexed, {nq:N0} queries, dim = {dim}, M = {m}, efConstruction = {efc}, k = 10. Machine: {Environment.ProcessorCount} cores ({CpuModel()}), {threads} threads for \"all cores\".");
-        s.AppendLine(inv, $"{rounds} rounds, engines alternated (order rotated each round), each point = {passes} passes over the queries after a warm-up; best round kept for wall-clock rates, recall = mean over rounds.");
-        s.AppendLine(inv, $"Load average (1, 5, 15 min) at the start of each round and at the end: {string.Join(" | ", loads)}.");
-        if (compiler is not null)
+        s.AppendLine(inv, $"n = {n:N0} indexed, {nq:N0} queries, dim = {dim}, M = {m}, efConstruction = {efc}, k = 10. Machine: {run.Cores} cores ({run.Cpu}), {threads} threads for \"all cores\".");
+        s.AppendLine(inv, $"{rounds} round(s) of fresh processes and builds, {sweeps} search sweep(s) per round; engines alternated (order rotated each round and each sweep), each point = {passes} passes over the queries after a warm-up; best sample kept for rates (wall clock and per CPU-second), recall = mean over samples.");
+        s.AppendLine(inv, $"Load average (1, 5, 15 min) at the start of each round and at the end: {string.Join(" | ", run.LoadAverages)}.");
+        if (run.Compiler is not null)
         {
-            s.AppendLine(inv, $"native = hnswlib {HnswlibVersion()} headers, {compiler}; python = Debian python3-hnswlib.");
+            s.AppendLine(inv, $"native = hnswlib {HnswlibVersion()} headers, {run.Compiler}; python = Debian python3-hnswlib.");
         }
         s.AppendLine();
         EngineResult? native = results.GetValueOrDefault("native");
-        s.AppendLine("| engine | build s (best) | build CPU-s | memory MiB (RSS growth) | q/s 1 thread at recall 0.90 / 0.95 / 0.99 | q/s " + threads + " threads at 0.90 / 0.95 / 0.99 |");
-        s.AppendLine("|---|---:|---:|---:|---:|---:|");
+        s.AppendLine("| engine | build s (best) | build CPU-s | memory MiB (RSS growth) | q/s 1 thread at recall 0.90 / 0.95 / 0.99 | q per CPU-s 1 thread at 0.90 / 0.95 / 0.99 | q/s " + threads + " threads at 0.90 / 0.95 / 0.99 |");
+        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (EngineResult r in results.Values)
         {
             string Ratio(double ours, double? theirs) => r == native || theirs is not > 0 || ours <= 0 ? "" : string.Create(inv, $" ({ours / theirs.Value:F2}x)");
             (double wall, double cpu, double mem) = r.BestBuild;
-            string At(int t) => string.Join(" / ", new[] { 0.90, 0.95, 0.99 }.Select(target =>
+            string At(int t, bool perCpuSecond = false) => string.Join(" / ", new[] { 0.90, 0.95, 0.99 }.Select(target =>
             {
-                (double qps, bool atLeast) = r.QpsAtRecall(target, t);
+                (double qps, bool atLeast) = r.QpsAtRecall(target, t, perCpuSecond);
                 if (qps <= 0)
                 {
                     return "-";
                 }
-                double nat = native?.QpsAtRecall(target, t).Qps ?? 0;
+                double nat = native?.QpsAtRecall(target, t, perCpuSecond).Qps ?? 0;
                 return string.Create(inv, $"{(atLeast ? ">=" : "")}{qps:F0}") + Ratio(qps, nat);
             }));
-            s.AppendLine(inv, $"| {Label(r.Engine)} | {wall:F2}{Ratio(wall, native?.BestBuild.Wall)} | {cpu:F2}{Ratio(cpu, native?.BestBuild.Cpu)} | {mem:F0}{Ratio(mem, native?.BestBuild.Memory)} | {At(1)} | {At(threads)} |");
+            s.AppendLine(inv, $"| {Label(r.Engine)} | {wall:F2}{Ratio(wall, native?.BestBuild.Wall)} | {cpu:F2}{Ratio(cpu, native?.BestBuild.Cpu)} | {mem:F0}{Ratio(mem, native?.BestBuild.Memory)} | {At(1)} | {At(1, perCpuSecond: true)} | {At(threads)} |");
         }
         s.AppendLine();
         s.AppendLine("Ratios in brackets: this engine / native hnswlib (q/s interpolated at equal recall, log-linear between ef points; \">=\" when the lowest ef already exceeds the recall).");
@@ -364,6 +419,10 @@ internal static class HnswBench
     private static int IntArg(string[] args, string name, int fallback) =>
         DigestDemo.Arg(args, name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 
+    /// <summary>What a run was: its input, parameters and machine (the JSON file's header).</summary>
+    private sealed record RunInfo(string Name, string Description, int N, int Dim, int Queries, int M, int EfConstruction, int[] Efs, int Threads,
+        int Rounds, int Sweeps, int Passes, int Cores, string Cpu, string? Compiler, List<string> LoadAverages);
+
     private sealed class SearchPoint
     {
         public List<double> Recalls { get; } = [];
@@ -410,17 +469,18 @@ internal static class HnswBench
             point.QpsCpu.Add(qpsCpu);
         }
 
-        /// <summary>Best q/s at <paramref name="target"/> recall, log-linear between the ef points around it.</summary>
-        public (double Qps, bool AtLeast) QpsAtRecall(double target, int threads)
+        /// <summary>Best q/s (or queries per CPU-second) at <paramref name="target"/> recall, log-linear between the ef points around it.</summary>
+        public (double Qps, bool AtLeast) QpsAtRecall(double target, int threads, bool perCpuSecond = false)
         {
-            var points = Searches.Where(s => s.Key.Threads == threads).OrderBy(s => s.Key.Ef).Select(s => (s.Value.MeanRecall, s.Value.BestQps)).ToList();
+            var points = Searches.Where(s => s.Key.Threads == threads).OrderBy(s => s.Key.Ef)
+                .Select(s => (Recall: s.Value.MeanRecall, Rate: perCpuSecond ? s.Value.BestQpsCpu : s.Value.BestQps)).ToList();
             if (points.Count == 0)
             {
                 return (0, false);
             }
-            if (points[0].MeanRecall >= target)
+            if (points[0].Recall >= target)
             {
-                return (points[0].BestQps, true);
+                return (points[0].Rate, true);
             }
             for (int i = 1; i < points.Count; i++)
             {
