@@ -16,6 +16,10 @@ internal static class Program
                 return IngestBench.Run(rest);
             case "hnsw":
                 return HnswBench.Run(rest);
+            case "hnsw-data":
+                return HnswData.RunAsync(rest).GetAwaiter().GetResult();
+            case "hnsw-peer":
+                return HnswPeer.Run(rest);
             case "topics":
                 return TopicsBench.Run(rest);
             case "digest-demo":
@@ -35,7 +39,8 @@ internal static class Program
         Console.Error.WriteLine("  tokenizers");
         Console.Error.WriteLine("  encoder [--limit N]");
         Console.Error.WriteLine("  ingest");
-        Console.Error.WriteLine("  hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--threads 0] [--spread 1.0] [--vectors FILE] [--no-hnswlib]");
+        Console.Error.WriteLine("  hnsw [--data glove-100 | --vectors FILE --dim D | --n 100000 --dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--ef 16,32,...] [--engines float,int8,native,python] [--rounds 3] [--passes 2] [--threads 0]");
+        Console.Error.WriteLine("  hnsw-data glove [--tarball FILE] | real [--model DIR]   (writes bench/data/NAME.f32 + NAME.json)");
         Console.Error.WriteLine("  topics [--sizes 10000,100000] [--dim 512] [--k 50] [--no-sklearn]");
         Console.Error.WriteLine("  digest-demo [--dumps DIR] [--out DIR] [--k N]");
         Console.Error.WriteLine("  postgres [--n 100000] [--dim 384] [--queries 1000] [--m 16] [--ef-construction 200] [--rounds 2]");

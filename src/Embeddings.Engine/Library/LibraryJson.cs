@@ -203,6 +203,7 @@ public static class LibraryJson
                 w.WriteNumber("m", h.M);
                 w.WriteNumber("efConstruction", h.EfConstruction);
                 w.WriteNumber("efSearch", h.EfSearch);
+                w.WriteString("storage", h.Storage == HnswStorage.Int8 ? "int8" : "float32");
                 w.WriteNumber("dimension", h.Dimension);
                 w.WriteNumber("coveredRows", h.CoveredRows);
                 w.WriteNumber("live", h.Live);

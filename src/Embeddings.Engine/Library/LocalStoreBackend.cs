@@ -80,7 +80,7 @@ internal sealed class LocalStoreBackend : IPaperBackend
         {
             // The index in memory is the one saved (or about to be): no need to read the file again.
             hnsw = new HnswIndexStatus(path, new FileInfo(path).Length, loaded.M, loaded.EfConstruction, loaded.EfSearch, loaded.Dimension,
-                loaded.CoveredCount, loaded.Count, loaded.DeletedCount);
+                loaded.CoveredCount, loaded.Count, loaded.DeletedCount, StorageOf(loaded));
         }
         else if (File.Exists(path))
         {
@@ -88,7 +88,7 @@ internal sealed class LocalStoreBackend : IPaperBackend
             {
                 using HnswIndex index = HnswIndex.Load(path, store.ModelFingerprint, store.Dimension);
                 return new HnswIndexStatus(path, new FileInfo(path).Length, index.M, index.EfConstruction, index.EfSearch, index.Dimension,
-                    index.CoveredCount, index.Count, index.DeletedCount);
+                    index.CoveredCount, index.Count, index.DeletedCount, StorageOf(index));
             }, cancellationToken).ConfigureAwait(false);
         }
         return new LibraryStatus
@@ -385,10 +385,18 @@ internal sealed class LocalStoreBackend : IPaperBackend
     {
         M = _options.HnswM,
         EfConstruction = _options.HnswEfConstruction,
+        Quantization = _options.HnswStorage switch
+        {
+            HnswStorage.Int8 => HnswQuantization.Int8,
+            HnswStorage.Float32 => HnswQuantization.None,
+            _ => null,
+        },
         Threads = _options.IndexThreads,
         Rebuild = rebuild,
         Persist = !_options.ReadOnly,
     };
+
+    private static HnswStorage StorageOf(HnswIndex index) => index.Quantization == HnswQuantization.Int8 ? HnswStorage.Int8 : HnswStorage.Float32;
 
     private static PaperDetails Details(StoredPaper stored)
     {

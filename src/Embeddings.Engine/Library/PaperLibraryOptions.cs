@@ -99,6 +99,13 @@ public sealed class PaperLibraryOptions : EmbeddingModelOptions
     /// <summary>HNSW build breadth. Changing it rebuilds the index.</summary>
     public int HnswEfConstruction { get; set; } = 200;
 
+    /// <summary>
+    /// How the HNSW graph holds vectors. Null (default): a new index is <see cref="Embeddings.HnswStorage.Int8"/> and an
+    /// index already on disk keeps the storage it was built with. Set: an index on disk with the other storage is
+    /// rebuilt, as when <see cref="HnswM"/> changes.
+    /// </summary>
+    public HnswStorage? HnswStorage { get; set; }
+
     /// <summary>Threads for building the indexes; 0 (default) uses every core.</summary>
     public int IndexThreads { get; set; }
 
@@ -131,6 +138,10 @@ public sealed class PaperLibraryOptions : EmbeddingModelOptions
         if (HnswEfConstruction < HnswM)
         {
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(HnswEfConstruction)} ({HnswEfConstruction}) must be at least {nameof(HnswM)} ({HnswM})."));
+        }
+        if (HnswStorage is { } storage && !Enum.IsDefined(storage))
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(HnswStorage)} must be Int8 or Float32, not {(int)storage}."));
         }
         if (IndexThreads < 0)
         {

@@ -173,7 +173,9 @@ public sealed record LibraryStatus
 /// <param name="CoveredRows">Store rows the index covers (the next search or build adds the rest).</param>
 /// <param name="Live">Vectors searchable.</param>
 /// <param name="Deleted">Vectors of replaced revisions, kept as tombstones.</param>
-public sealed record HnswIndexStatus(string Path, long Bytes, int M, int EfConstruction, int EfSearch, int Dimension, int CoveredRows, int Live, int Deleted);
+/// <param name="Storage">How the graph holds vectors.</param>
+public sealed record HnswIndexStatus(string Path, long Bytes, int M, int EfConstruction, int EfSearch, int Dimension, int CoveredRows, int Live, int Deleted,
+    HnswStorage Storage);
 
 /// <summary>What <see cref="PaperLibrary.BuildIndexesAsync"/> did.</summary>
 /// <param name="Status">What had to be done ("BM25 loaded, 12 papers added; HNSW loaded, 12 vectors added, 0 replaced").</param>

@@ -19,6 +19,15 @@ internal sealed record SearchIndexOptions
     /// <summary>Threads for building; 0 = all cores.</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// How the HNSW graph stores vectors. <see cref="HnswQuantization.Int8"/>: one byte per dimension in the graph,
+    /// final candidates re-scored against the store's memory-mapped rows, so the index holds no second copy of the
+    /// vectors (BENCHMARKS.md: faster searches and less memory at the float graph's recall). Null (default): a new
+    /// graph is int8 and an index already on disk keeps its storage (a reader never rebuilds an older float index
+    /// just because the default changed); set, an index on disk with the other storage is rebuilt, as a change of M is.
+    /// </summary>
+    public HnswQuantization? Quantization { get; init; }
+
     /// <summary>Throw the persisted indexes away and build them again (after changing M, say).</summary>
     public bool Rebuild { get; init; }
 
@@ -71,6 +80,8 @@ internal sealed class SearchIndexes : IDisposable
     /// <summary>Path of the HNSW file of a store.</summary>
     public static string HnswPath(string storeDirectory) => Path.Combine(storeDirectory, FolderName, HnswFile);
 
+    private static string StorageName(HnswQuantization quantization) => quantization == HnswQuantization.Int8 ? "int8" : "float32";
+
     /// <summary>Opens (loads, brings up to date, saves) the indexes of <paramref name="store"/>.</summary>
     public static async Task<SearchIndexes> OpenAsync(PaperStore store, SearchIndexOptions options,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -109,8 +120,30 @@ internal sealed class SearchIndexes : IDisposable
                     hnsw.Dispose();
                     hnsw = null;
                 }
+                else if (options.Quantization is { } wanted && hnsw.Quantization != wanted)
+                {
+                    status.Add($"HNSW storage changed ({StorageName(hnsw.Quantization)} -> {StorageName(wanted)}): rebuilt");
+                    hnsw.Dispose();
+                    hnsw = null;
+                }
+            }
+            // An int8 graph re-scores against the store's rows (memory-mapped), attached again on every open.
+            ReadOnlyMemory<float> storeRows = store.GetAllRows();
+            if (hnsw is { UsesCallerVectors: true })
+            {
+                try
+                {
+                    hnsw.UseExactVectors(storeRows);
+                }
+                catch (ArgumentException e)
+                {
+                    status.Add($"HNSW does not match the store's vectors ({e.Message}): rebuilt");
+                    hnsw.Dispose();
+                    hnsw = null;
+                }
             }
             int covered = hnsw?.CoveredCount ?? 0;
+            HnswQuantization quantization = options.Quantization ?? HnswQuantization.Int8;
             hnsw ??= HnswIndex.Create(new HnswOptions
             {
                 Dimension = store.Dimension,
@@ -119,10 +152,12 @@ internal sealed class SearchIndexes : IDisposable
                 ModelFingerprint = store.ModelFingerprint,
                 MaxDegreeOfParallelism = options.Threads,
                 InitialCapacity = Math.Max(rows, 1024),
+                Quantization = quantization,
+                ExactVectors = quantization == HnswQuantization.Int8 ? storeRows : default,
             });
             if (covered < rows)
             {
-                hnsw.AddRange(store.GetAllRows()[(covered * store.Dimension)..], covered, progress, cancellationToken);
+                hnsw.AddRange(storeRows[(covered * store.Dimension)..], covered, progress, cancellationToken);
             }
             int dropped = 0;
             for (int row = 0; row < rows; row++)

@@ -93,13 +93,16 @@ public sealed class HnswIndexTests
         Assert.Equal(0f, hits[1].Score, 1e-6);
     }
 
-    [Fact]
-    public void Delete_hides_ids_readd_reuses_slots_and_compaction_keeps_recall()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Delete_hides_ids_readd_reuses_slots_and_compaction_keeps_recall(bool int8)
     {
+        HnswQuantization quantization = int8 ? HnswQuantization.Int8 : HnswQuantization.None;
         int n = 5000;
         int dim = IndexTestData.Dimension;
         ReadOnlyMemory<float> part = Data.Vectors[..(n * dim)];
-        using HnswIndex index = HnswIndex.Build(part, new HnswOptions { Dimension = dim, Seed = 3 });
+        using HnswIndex index = HnswIndex.Build(part, new HnswOptions { Dimension = dim, Seed = 3, Quantization = quantization });
         var deleted = new HashSet<int>();
         for (int id = 0; id < n; id += 5)
         {
@@ -190,13 +193,17 @@ public sealed class HnswIndexTests
         Assert.Empty(index.Search(Data.Query(0), 10, IdFilter.FromIds(ReadOnlySpan<int>.Empty)));
     }
 
-    [Fact]
-    public async Task Searches_running_while_a_writer_adds_see_only_complete_nodes()
+    /// <summary>For int8 graphs the writer also crosses a refit of the ranges (at twice the initial count).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Searches_running_while_a_writer_adds_see_only_complete_nodes(bool int8)
     {
+        HnswQuantization quantization = int8 ? HnswQuantization.Int8 : HnswQuantization.None;
         int dim = IndexTestData.Dimension;
         int initial = 2000;
         int total = 5000;
-        using HnswIndex index = HnswIndex.Build(Data.Vectors[..(initial * dim)], new HnswOptions { Dimension = dim, InitialCapacity = 16 });
+        using HnswIndex index = HnswIndex.Build(Data.Vectors[..(initial * dim)], new HnswOptions { Dimension = dim, InitialCapacity = 16, Quantization = quantization });
         int added = initial;
         using var stop = new CancellationTokenSource();
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -247,11 +254,14 @@ public sealed class HnswIndexTests
         Assert.True(recall >= 0.95, $"recall after concurrent adds {recall:F4}");
     }
 
-    [Fact]
-    public async Task Searches_running_while_a_writer_deletes_and_reuses_never_return_deleted_ids()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Searches_running_while_a_writer_deletes_and_reuses_never_return_deleted_ids(bool int8)
     {
+        HnswQuantization quantization = int8 ? HnswQuantization.Int8 : HnswQuantization.None;
         int dim = IndexTestData.Dimension;
-        using HnswIndex index = HnswIndex.Build(Data.Vectors[..(3000 * dim)], new HnswOptions { Dimension = dim });
+        using HnswIndex index = HnswIndex.Build(Data.Vectors[..(3000 * dim)], new HnswOptions { Dimension = dim, Quantization = quantization });
         int deletedUpTo = 0; // ids 0, 2, ..., below this watermark are deleted
         using var stop = new CancellationTokenSource();
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();

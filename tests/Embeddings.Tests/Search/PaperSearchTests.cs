@@ -252,6 +252,16 @@ public sealed class PaperSearchTests(SearchFixture fixture) : IClassFixture<Sear
         (exit, stdout, stderr) = await CliHarness.RunAsync("index", "info", "--store", fixture.StoreDir);
         Assert.True(exit == 0, stderr);
         Assert.Contains("M / efConstruction / efSearch: 16 / 200", stdout, StringComparison.Ordinal);
+        Assert.Contains("storage:         int8", stdout, StringComparison.Ordinal);
+        (exit, stdout, stderr) = await CliHarness.RunAsync("index", "info", "--store", fixture.StoreDir, "--json");
+        Assert.True(exit == 0, stderr);
+        using (var info = System.Text.Json.JsonDocument.Parse(stdout))
+        {
+            Assert.Equal("int8", info.RootElement.GetProperty("hnsw").GetProperty("storage").GetString());
+        }
+        (exit, _, stderr) = await CliHarness.RunAsync("index", "build", "--store", fixture.StoreDir, "--storage", "fp16", "--quiet");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("fp16", stderr, StringComparison.Ordinal);
 
         (exit, stdout, stderr) = await CliHarness.RunAsync("similar", "--store", fixture.StoreDir, "--id", id, "-k", "3", "--json", "--quiet");
         Assert.True(exit == 0, stderr);
