@@ -240,7 +240,7 @@ internal static class EncoderBench
         return true;
     }
 
-    private static List<string> LoadDumps(string dir)
+    internal static List<string> LoadDumps(string dir)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var texts = new List<string>();
