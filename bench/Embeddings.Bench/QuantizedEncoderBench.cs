@@ -108,7 +108,7 @@ internal static class QuantizedEncoderBench
         int rounds = 3, threads = 2;
         string ortNode = Path.Combine(Path.GetTempPath(), "embeddings-ort-node-1.31.1");
         string outFile = Path.Combine(repo, "bench", "results", "embed-process.json");
-        var variants = new List<(string Name, Dictionary<string, string> Env, string[] Args)> { ("ours", [], []) };
+        var variants = new List<(string Name, Dictionary<string, string> Env)> { ("ours", []) };
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -127,7 +127,7 @@ internal static class QuantizedEncoderBench
                         string[] p = kv.Split('=', 2);
                         env[p[0]] = p.Length > 1 ? p[1] : "";
                     }
-                    variants.Add((parts[0], env, []));
+                    variants.Add((parts[0], env));
                     break;
                 default:
                     Console.Error.WriteLine($"embed-process: unknown option '{args[i]}'");
@@ -152,19 +152,7 @@ internal static class QuantizedEncoderBench
             using (OnnxSentenceEncoder encoder = SentenceEncoder.Load(model, new EncoderOptions { Threads = threads }))
             {
                 var (batches, _, _) = encoder.PlanBatches(texts);
-                ModelManifest m = encoder.Manifest;
-                File.WriteAllText(spec, JsonSerializer.Serialize(new Dictionary<string, object>
-                {
-                    ["kind"] = m.KindName,
-                    ["model"] = m.ModelPath,
-                    ["threads"] = threads,
-                    ["output"] = m.Output,
-                    ["inputs"] = m.Inputs,
-                    ["cls"] = encoder.Tokenizer.ClsId,
-                    ["sep"] = encoder.Tokenizer.SepId,
-                    ["warmup"] = false,
-                    ["batches"] = batches,
-                }));
+                File.WriteAllText(spec, JsonSerializer.Serialize(EncoderBench.NodeSpec(encoder, batches, threads, warmup: false)));
             }
             string script = Path.Combine(repo, "bench", "encoder_node_loop.mjs");
             var sides = new List<(string Name, string[] Command, Dictionary<string, string> Env)>();
