@@ -1,5 +1,4 @@
 using Embeddings.Encoding;
-using Embeddings.Progress;
 using Embeddings.Store;
 
 namespace Embeddings;

@@ -2,7 +2,6 @@ using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
 using Embeddings.Encoding.Onnx;
 using Embeddings.IO;
-using Embeddings.Progress;
 using Google.Protobuf;
 
 namespace Embeddings.Encoding;
@@ -19,7 +18,7 @@ namespace Embeddings.Encoding;
 /// <param name="SourceName">Name of the source model.</param>
 /// <param name="SourceFingerprint">Fingerprint of the source model (default windowing).</param>
 /// <param name="SourceModelSha256">sha256 of the source ONNX file.</param>
-public sealed record ModelQuantization(string Method, int WeightBits, int QuantizedNodes, int FloatNodes,
+internal sealed record ModelQuantization(string Method, int WeightBits, int QuantizedNodes, int FloatNodes,
     string SourceName, string SourceFingerprint, string SourceModelSha256)
 {
     /// <summary>The one method: dynamic quantisation to int8.</summary>
@@ -62,7 +61,7 @@ public sealed record ModelQuantization(string Method, int WeightBits, int Quanti
 }
 
 /// <summary>Options of <see cref="ModelQuantizer.Quantize"/>.</summary>
-public sealed record QuantizeOptions
+internal sealed record QuantizeOptions
 {
     /// <summary>
     /// Weight precision: 8, or 7 (weights in [-63, 63]) for x86 CPUs without VNNI, whose uint8 x int8 kernels can
@@ -92,7 +91,7 @@ public sealed record QuantizeOptions
 /// <param name="Counts">What changed in the graph.</param>
 /// <param name="SourceModelBytes">Size of the source ONNX file.</param>
 /// <param name="ModelBytes">Size of the quantised ONNX file.</param>
-public sealed record QuantizeResult(string Directory, ModelManifest Manifest, QuantizationCounts Counts, long SourceModelBytes, long ModelBytes);
+internal sealed record QuantizeResult(string Directory, ModelManifest Manifest, QuantizationCounts Counts, long SourceModelBytes, long ModelBytes);
 
 /// <summary>
 /// <c>embeddings model quantize</c>: writes a dynamically quantised copy of an ONNX model folder (a folder with our
@@ -102,7 +101,7 @@ public sealed record QuantizeResult(string Directory, ModelManifest Manifest, Qu
 /// lists every file with its hash and records the quantisation and its source, so the folder has its own fingerprint.
 /// Built in a staging folder and renamed into place, so an interrupted run leaves nothing under the output name.
 /// </summary>
-public static class ModelQuantizer
+internal static class ModelQuantizer
 {
     /// <summary>Quantises <paramref name="modelDirectory"/> into <paramref name="outputDirectory"/>.</summary>
     /// <exception cref="ModelLoadException">The source is not an ONNX model folder, is already quantised, cannot be parsed or has nothing to quantise; or the output exists.</exception>

@@ -12,7 +12,7 @@ namespace Embeddings.Encoding;
 /// <param name="FloatMatMuls">MatMul / Gemm nodes left in float: both operands computed (attention scores and context), or a shape the quantiser does not handle.</param>
 /// <param name="WeightsBefore">Bytes of the float weights that were replaced.</param>
 /// <param name="WeightsAfter">Bytes of their int8 copies with scales and zero points.</param>
-public sealed record QuantizationCounts(int QuantizedMatMuls, int QuantizedGemms, int FusedBiases, int FloatMatMuls, long WeightsBefore, long WeightsAfter);
+internal sealed record QuantizationCounts(int QuantizedMatMuls, int QuantizedGemms, int FusedBiases, int FloatMatMuls, long WeightsBefore, long WeightsAfter);
 
 /// <summary>
 /// Dynamic int8 quantisation of an ONNX graph, in the way ONNX Runtime's own dynamic quantiser does it for MatMul: every
