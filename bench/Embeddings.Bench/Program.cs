@@ -12,6 +12,10 @@ internal static class Program
                 return TokenizerBench.Run(rest);
             case "encoder":
                 return EncoderBench.Run(rest);
+            case "int8":
+                return QuantizedEncoderBench.RunInt8(rest);
+            case "embed-process":
+                return QuantizedEncoderBench.RunEmbedProcess(rest);
             case "ingest":
                 return IngestBench.Run(rest);
             case "hnsw":
@@ -38,6 +42,8 @@ internal static class Program
         Console.Error.WriteLine("usage: Embeddings.Bench <benchmark> [options]");
         Console.Error.WriteLine("  tokenizers");
         Console.Error.WriteLine("  encoder [--limit N]");
+        Console.Error.WriteLine("  int8 [--float DIR] [--int8 DIR] [--rounds 3] [--threads 2]");
+        Console.Error.WriteLine("  embed-process [--model DIR] [--rounds 3] [--threads 2] [--variant NAME:VAR=VALUE,...]");
         Console.Error.WriteLine("  ingest");
         Console.Error.WriteLine("  hnsw [--data glove-100 | --vectors FILE --dim D | --n 100000 --dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--ef 16,32,...] [--engines float,int8,native,python] [--rounds 3] [--passes 2] [--threads 0]");
         Console.Error.WriteLine("  hnsw-data glove [--tarball FILE] | real [--model DIR]   (writes bench/data/NAME.f32 + NAME.json)");
