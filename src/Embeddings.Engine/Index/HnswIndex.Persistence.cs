@@ -30,7 +30,7 @@ internal sealed unsafe partial class HnswIndex
 
     /// <summary>The index file in the checksummed <see cref="Container"/> (version 1 was already this layout).</summary>
     internal static readonly ContainerFormat Format = ContainerFormat.Create("HNSW index", "EMBHNSW\0", FormatVersion, oldestVersion: 1,
-        fix: "rebuild the index with `embeddings index build`");
+        fix: "rebuild the index with `embeddings index build --rebuild --store DIR` (searches rebuild a damaged index by themselves)");
 
     /// <summary>
     /// Writes the index to <paramref name="path"/> atomically (readers see the old file or the complete new one).

@@ -69,13 +69,16 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         if (options.Backend is null)
         {
-            return Open(options, logger);
+            return LibraryErrors.Guard(() => Open(options, logger));
         }
-        options.ThrowIfInvalid("The library options");
-        PaperLibraryOptions copy = options.Copy();
-        logger ??= NullLogger.Instance;
-        IPaperBackend backend = await copy.Backend!.OpenAsync(copy, logger, cancellationToken).ConfigureAwait(false);
-        return new PaperLibrary(copy, backend, logger);
+        return await LibraryErrors.Guard(async () =>
+        {
+            options.ThrowIfInvalid("The library options");
+            PaperLibraryOptions copy = options.Copy();
+            ILogger log = logger ?? NullLogger.Instance;
+            IPaperBackend backend = await copy.Backend!.OpenAsync(copy, log, cancellationToken).ConfigureAwait(false);
+            return new PaperLibrary(copy, backend, log);
+        }).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -92,6 +95,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         options.ThrowIfInvalid("The library options");
         PaperLibraryOptions copy = options.Copy();
         copy.StoreDirectory = Path.GetFullPath(options.StoreDirectory);
+        PaperStore.ThrowIfFile(copy.StoreDirectory);
         logger ??= NullLogger.Instance;
         return new PaperLibrary(copy, LocalStoreBackend.Open(copy, logger), logger);
     }
@@ -113,7 +117,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     public Task<LibraryStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _backend.GetStatusAsync(cancellationToken);
+        return LibraryErrors.Guard(() => _backend.GetStatusAsync(cancellationToken));
     }
 
     /// <summary>
@@ -149,7 +153,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
                 options.OnIssue?.Invoke(issue);
             },
         };
-        return Local("ingest").IngestFilesAsync(files, Embeddings, logged, cancellationToken);
+        return LibraryErrors.Guard(() => Local("ingest").IngestFilesAsync(files, Embeddings, logged, cancellationToken));
     }
 
     /// <summary>The stored papers most similar to a paper, a text, or liked and unliked examples; best first.</summary>
@@ -160,7 +164,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(query);
         ThrowIfDisposed();
         Validate(query);
-        return _backend.SimilarAsync(query, Embeddings, cancellationToken);
+        return LibraryErrors.Guard(() => _backend.SimilarAsync(query, Embeddings, cancellationToken));
     }
 
     /// <summary>
@@ -168,12 +172,18 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     /// (k, mode, filter, ...), streamed in file order.
     /// </summary>
     /// <exception cref="InputFormatException">A line is not such an object (file, line and field named).</exception>
-    public async IAsyncEnumerable<SimilarAnswer> SimilarForQueriesAsync(string queriesPath, SimilarQuery template,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<SimilarAnswer> SimilarForQueriesAsync(string queriesPath, SimilarQuery template,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queriesPath);
         ArgumentNullException.ThrowIfNull(template);
         ThrowIfDisposed();
+        return LibraryErrors.Guard(SimilarForQueriesCoreAsync(queriesPath, template, cancellationToken), cancellationToken);
+    }
+
+    private async IAsyncEnumerable<SimilarAnswer> SimilarForQueriesCoreAsync(string queriesPath, SimilarQuery template,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         foreach ((string id, string text) in ReadQueries(queriesPath))
         {
             IReadOnlyList<SimilarHit> hits = await SimilarAsync(template with { PaperId = null, Text = text }, cancellationToken).ConfigureAwait(false);
@@ -185,9 +195,13 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     /// <exception cref="InputFormatException">A line is not a <c>{"id", "text"}</c> object (file, line and field named).</exception>
     internal static IEnumerable<(string Id, string Text)> ReadQueries(string queriesPath)
     {
+        if (Directory.Exists(queriesPath))
+        {
+            throw new InputFormatException(queriesPath, 0, null, "is a directory, not a query file: give a JSONL file of {\"id\", \"text\"} lines");
+        }
         if (!File.Exists(queriesPath))
         {
-            throw new FileNotFoundException($"query file '{queriesPath}' does not exist.", queriesPath);
+            throw new InputFormatException(queriesPath, 0, null, "query file not found");
         }
         long line = 0;
         foreach (string raw in File.ReadLines(queriesPath))
@@ -205,14 +219,14 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(id);
         ThrowIfDisposed();
-        return _backend.GetPaperAsync(id, cancellationToken);
+        return LibraryErrors.Guard(() => _backend.GetPaperAsync(id, cancellationToken));
     }
 
     /// <summary>The stored papers that pass <paramref name="filter"/> (every paper when null), streamed in storage order.</summary>
     public IAsyncEnumerable<PaperDetails> ListPapersAsync(PaperFilter? filter = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _backend.ListPapersAsync(filter, cancellationToken);
+        return LibraryErrors.Guard(_backend.ListPapersAsync(filter, cancellationToken), cancellationToken);
     }
 
     /// <summary>
@@ -222,7 +236,9 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     public Task<TopicModel> TopicsAsync(TopicsRequest? request = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Local("topics").TopicsAsync(request ?? new TopicsRequest(), cancellationToken);
+        TopicsRequest topics = request ?? new TopicsRequest();
+        topics.Validate();
+        return LibraryErrors.Guard(() => Local("topics").TopicsAsync(topics, cancellationToken));
     }
 
     /// <summary>
@@ -234,7 +250,9 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     public Task<Digest> DigestAsync(DigestRequest? request = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Local("digests").DigestAsync(request ?? new DigestRequest(), cancellationToken);
+        DigestRequest digest = request ?? new DigestRequest();
+        digest.Topics.Validate();
+        return LibraryErrors.Guard(() => Local("digests").DigestAsync(digest, cancellationToken));
     }
 
     /// <summary>Writes every stored paper's latest vector as JSONL, the binary vector file, or a numpy matrix.</summary>
@@ -242,7 +260,18 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ThrowIfDisposed();
-        return Local("exports").ExportAsync(request, cancellationToken);
+        return LibraryErrors.Guard(() =>
+        {
+            if (request.OutputPath is { } path)
+            {
+                OutputFile.CheckNotInStore(path);
+                if (request.Format == ExportFormat.Npy)
+                {
+                    OutputFile.CheckNotInStore(Store.StoreExport.IdsPathFor(path));
+                }
+            }
+            return Local("exports").ExportAsync(request, cancellationToken);
+        });
     }
 
     /// <summary>
@@ -252,14 +281,14 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     public Task<IndexSummary> BuildIndexesAsync(IndexBuildOptions? options = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Local("index builds").BuildIndexesAsync(options ?? new IndexBuildOptions(), cancellationToken);
+        return LibraryErrors.Guard(() => Local("index builds").BuildIndexesAsync(options ?? new IndexBuildOptions(), cancellationToken));
     }
 
     /// <summary>Picks up what other processes committed to the store since this library last looked.</summary>
     public Task RefreshAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _backend is LocalStoreBackend local ? local.RefreshAsync(cancellationToken) : Task.CompletedTask;
+        return _backend is LocalStoreBackend local ? LibraryErrors.Guard(() => local.RefreshAsync(cancellationToken)) : Task.CompletedTask;
     }
 
     /// <summary>
@@ -268,8 +297,12 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     /// not re-embedded; resumable after a crash.
     /// </summary>
     /// <exception cref="DataFormatException">The shards are bound to different models.</exception>
-    public static async Task<IngestSummary> MergeAsync(string outputStore, IReadOnlyList<string> shardStores,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static Task<IngestSummary> MergeAsync(string outputStore, IReadOnlyList<string> shardStores,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        LibraryErrors.Guard(() => MergeCoreAsync(outputStore, shardStores, progress, cancellationToken));
+
+    private static async Task<IngestSummary> MergeCoreAsync(string outputStore, IReadOnlyList<string> shardStores,
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(outputStore);
         ArgumentNullException.ThrowIfNull(shardStores);
@@ -341,7 +374,13 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         }
         catch (ArgumentException e)
         {
-            throw new InvalidRequestException(e.Message.Split(" (Parameter", 2)[0], e);
+            throw new InvalidRequestException(LibraryErrors.OneLine(e.Message.Split(" (Parameter", 2)[0]) + ".", e);
+        }
+        if (query.PaperId is null && query.Like.Count == 0 && query.Text is { } text && Tokenization.TextAnalyzer.Create().Terms(text).Count == 0)
+        {
+            // Every model embeds any string, so "the of and" would return hits that mean nothing.
+            throw new InvalidRequestException(
+                $"The query text has no words to search for (only stop words, single letters or punctuation): '{(text.Length > 60 ? text[..60] + "..." : text)}'; give a few content words.");
         }
     }
 
@@ -354,17 +393,17 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     {
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(raw);
+            using JsonDocument doc = JsonDocument.Parse(raw, Corpus.JsonInput.LineOptions);
             JsonElement root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
                 throw new InputFormatException(path, line, null, "expected a JSON object {\"id\": ..., \"text\": ...}");
             }
             string id = root.TryGetProperty("id", out JsonElement idElement)
-                ? idElement.ValueKind == JsonValueKind.String ? idElement.GetString()! : idElement.GetRawText()
+                ? idElement.ValueKind == JsonValueKind.String ? QueryString(path, line, "id", idElement) : idElement.GetRawText()
                 : throw new InputFormatException(path, line, "id", "missing");
             string text = root.TryGetProperty("text", out JsonElement textElement) && textElement.ValueKind == JsonValueKind.String
-                ? textElement.GetString()!
+                ? QueryString(path, line, "text", textElement)
                 : throw new InputFormatException(path, line, "text", "missing or not a string");
             if (string.IsNullOrWhiteSpace(text))
             {
@@ -374,7 +413,12 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         }
         catch (JsonException e)
         {
-            throw new InputFormatException(path, line, null, "not valid JSON: " + e.Message);
+            throw new InputFormatException(path, line, null, "not valid JSON: " + Corpus.JsonInput.Describe(e));
         }
     }
+
+    private static string QueryString(string path, long line, string field, JsonElement element) =>
+        Corpus.JsonInput.TryGetString(element, out string? value, out string? problem)
+            ? value
+            : throw new InputFormatException(path, line, field, problem);
 }

@@ -66,6 +66,23 @@ public sealed record TopicsRequest
 
     /// <summary>Receives progress of the clustering.</summary>
     public IProgress<WorkProgress>? Progress { get; init; }
+
+    /// <summary>Refuses settings no clustering can honour (the CLI's --k 0, --topics -1).</summary>
+    internal void Validate()
+    {
+        if (K is < 1)
+        {
+            throw new InvalidRequestException($"The number of topics K must be at least 1, not {K} (--k); leave it unset to pick sqrt(n/2).");
+        }
+        if (MaxTopics is < 1)
+        {
+            throw new InvalidRequestException($"The topic limit must be at least 1, not {MaxTopics} (--topics); leave it unset for no limit.");
+        }
+        if (!Enum.IsDefined(Method) || !Enum.IsDefined(Representation))
+        {
+            throw new InvalidRequestException($"Unknown topic method {Method} or representation {Representation}.");
+        }
+    }
 }
 
 /// <summary>What a digest covers (<see cref="PaperLibrary.DigestAsync"/>).</summary>

@@ -66,11 +66,10 @@ internal static class TopicHistory
             // An empty previous run: everything is new, ids continue after the old ones.
             return Renumber(current, current.Topics.Select((t, i) => previous.NextId + i).ToArray(), current.Topics.Select(_ => ((TopicSnapshotEntry?)null)).ToArray(), options);
         }
-        if (previous.Dimension != current.Dimension)
-        {
-            throw new EmbeddingsException(
-                $"The previous topic snapshot has {previous.Dimension}-dimensional centres but the vectors now have {current.Dimension}: the store's model changed. Delete {FileName} in the store folder to start the topic history afresh.");
-        }
+        // Centres of another width cannot be compared: the hybrid representation's corpus-fitted part grows with the
+        // store (a read during an ingest saw fewer papers), or the model changed. Topics are then matched by the papers
+        // they share alone, instead of failing the read.
+        bool comparableCentres = previous.Dimension == current.Dimension;
         var oldPapers = new HashSet<string>(previous.Topics.SelectMany(t => t.PaperIds), StringComparer.Ordinal);
         var newPapers = new HashSet<string>(current.PaperIds, StringComparer.Ordinal);
         var pairs = new List<(int New, int Old, double Score)>();
@@ -81,7 +80,7 @@ internal static class TopicHistory
             for (int b = 0; b < previous.Topics.Count; b++)
             {
                 var tb = previous.Topics[b];
-                double cos = Dot(ta.Centroid, tb.Centroid);
+                double cos = comparableCentres ? Dot(ta.Centroid, tb.Centroid) : 0;
                 var sharedB = tb.PaperIds.Where(newPapers.Contains).ToList();
                 int both = sharedB.Count(sharedA.Contains);
                 int union = sharedA.Count + sharedB.Count - both;
@@ -90,7 +89,7 @@ internal static class TopicHistory
                 {
                     continue;
                 }
-                double score = union == 0 ? cos : 0.5 * cos + 0.5 * overlap;
+                double score = !comparableCentres ? overlap : union == 0 ? cos : 0.5 * cos + 0.5 * overlap;
                 pairs.Add((a, b, score));
             }
         }
