@@ -208,7 +208,7 @@ public sealed class HnswIndexTests
         using var stop = new CancellationTokenSource();
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
         long searches = 0;
-        Task[] readers = [.. Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        Task[] readers = [.. Enumerable.Range(0, 2).Select(r => StartReader(() =>
         {
             int q = r;
             while (!stop.IsCancellationRequested)
@@ -241,6 +241,10 @@ public sealed class HnswIndexTests
         // The writer grows the index past its capacity several times while readers search.
         for (int id = initial; id < total; id++)
         {
+            if (id % 250 == 0)
+            {
+                AwaitReaderProgress(ref searches, readers);
+            }
             index.Add(id, Data.Vector(id));
             Volatile.Write(ref added, id + 1);
         }
@@ -265,11 +269,13 @@ public sealed class HnswIndexTests
         int deletedUpTo = 0; // ids 0, 2, ..., below this watermark are deleted
         using var stop = new CancellationTokenSource();
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        Task[] readers = [.. Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        long searches = 0;
+        Task[] readers = [.. Enumerable.Range(0, 2).Select(r => StartReader(() =>
         {
             int q = r;
             while (!stop.IsCancellationRequested)
             {
+                Interlocked.Increment(ref searches);
                 int watermark = Volatile.Read(ref deletedUpTo);
                 foreach (Neighbor h in index.Search(Data.Query(q++ % IndexTestData.QueryCount), 10))
                 {
@@ -286,6 +292,10 @@ public sealed class HnswIndexTests
         }))];
         for (int id = 0; id < 3000; id += 2)
         {
+            if (id % 200 == 0)
+            {
+                AwaitReaderProgress(ref searches, readers);
+            }
             index.Delete(id);
             Volatile.Write(ref deletedUpTo, id + 1);
             // New vectors under new ids take the freed slots while readers search.
@@ -298,6 +308,24 @@ public sealed class HnswIndexTests
         await Task.WhenAll(readers);
         Assert.Empty(failures);
         Assert.Equal(3000 - 1500 + 750, index.Count);
+    }
+
+    /// <summary>Readers run on their own threads so a busy thread pool cannot keep them from starting.</summary>
+    private static Task StartReader(Action read) =>
+        Task.Factory.StartNew(read, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// Holds the writer until the readers have searched again, so reads interleave with every stretch of writes however
+    /// the machine schedules threads (no timing involved). A reader that died ends the wait; its fault surfaces later.
+    /// </summary>
+    private static void AwaitReaderProgress(ref long searches, Task[] readers)
+    {
+        long seen = Interlocked.Read(ref searches);
+        var spin = new SpinWait();
+        while (Interlocked.Read(ref searches) < seen + 2 && !readers.Any(t => t.IsCompleted))
+        {
+            spin.SpinOnce();
+        }
     }
 
     private static float Norm(ReadOnlySpan<float> v) => MathF.Sqrt(Embeddings.Index.VectorMath.Dot(v, v));
