@@ -152,8 +152,8 @@ internal static class TopicPipeline
             FinalAssignment(space, labels, count, sums, hasOutliers, options.OutlierSpread, cancellationToken);
 
         progress?.Report(new WorkProgress("describing", 0, topicCount, "topics"));
-        var texts = papers.Select(p => p.EmbeddingText).ToArray();
-        var tfidf = ClassTfidf.Compute(texts, assignment, topicCount, options.Terms, cancellationToken);
+        var tfidf = ClassTfidf.Compute(papers.Select(p => p.Abstract).ToArray(), papers.Select(p => p.Title).ToArray(), assignment, topicCount,
+            options.Terms, cancellationToken);
         var members = new List<int>[topicCount];
         for (int t = 0; t < topicCount; t++)
         {
