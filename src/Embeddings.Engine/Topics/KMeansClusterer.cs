@@ -54,12 +54,13 @@ internal sealed record KMeansOptions
     /// A previous partition to start from (per row: its earlier cluster, or -1 for a row the earlier run did not
     /// have): one more run is seeded with the earlier clusters' means (the largest k of them; k-means++ adds the rest)
     /// and wins unless its inertia is more than <see cref="WarmStartSlack"/> worse than the best fresh run's, so
-    /// clusters that still hold persist from one run to the next instead of being reshuffled by a new seeding.
+    /// clusters that still hold persist from one run to the next instead of being reshuffled by a new seeding, but
+    /// never at the price of a worse partition (a warm start from few large topics can keep them too large).
     /// </summary>
     public IReadOnlyList<int>? InitialLabels { get; init; }
 
     /// <summary>How much more inertia (relative) the warm-started run may have and still be kept.</summary>
-    public double WarmStartSlack { get; init; } = 0.03;
+    public double WarmStartSlack { get; init; }
 }
 
 /// <summary>
