@@ -373,9 +373,17 @@ internal static class DigestRenderer
     {
         const double w = 760, h = 620, pad = 26;
         double r = digest.Map.Count <= 300 ? 5 : digest.Map.Count <= 800 ? 3.8 : 3;
-        sb.Append("<svg id=\"map\" class=\"mapsvg\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ").Append(F(w)).Append(' ').Append(F(h))
-          .Append("\" role=\"img\" aria-label=\"Map of the papers coloured by topic\">\n");
-        sb.Append("<rect x=\"0\" y=\"0\" width=\"").Append(F(w)).Append("\" height=\"").Append(F(h)).Append("\" rx=\"10\" class=\"bg\"/>\n");
+        // The picture is drawn first, then framed: the view box covers every region, dot and label.
+        var outer = sb;
+        sb = new StringBuilder();
+        double minX = 0, minY = 0, maxX = w, maxY = h;
+        void Cover(double x0, double y0, double x1, double y1)
+        {
+            minX = Math.Min(minX, x0);
+            minY = Math.Min(minY, y0);
+            maxX = Math.Max(maxX, x1);
+            maxY = Math.Max(maxY, y1);
+        }
         double X(float x) => pad + x * (w - 2 * pad);
         double Y(float y) => pad + (1 - y) * (h - 2 * pad);
         // Regions: a soft disc behind each topic's dots (centre: the median dot; radius: the 90th-percentile distance).
@@ -393,6 +401,7 @@ internal static class DigestRenderer
             var dist = pts.Select(p => Math.Sqrt((p.X - cx) * (p.X - cx) + (p.Y - cy) * (p.Y - cy))).OrderBy(d => d).ToList();
             double rr = Math.Max(10, dist[(int)(0.9 * (dist.Count - 1))] + r + 4);
             centres[ti] = (cx, cy, rr);
+            Cover(cx - rr, cy - rr, cx + rr, cy + rr);
             sb.Append("<circle cx=\"").Append(F(cx)).Append("\" cy=\"").Append(F(cy)).Append("\" r=\"").Append(F(rr)).Append("\" fill=\"").Append(Colour(ti))
               .Append("\" class=\"region\" data-topic=\"").Append(id.ToString(CultureInfo.InvariantCulture)).Append("\"/>\n");
         }
@@ -437,18 +446,25 @@ internal static class DigestRenderer
             foreach (var (x, y) in candidates)
             {
                 var box = (X0: x - tw / 2, Y0: y - th + 4, X1: x + tw / 2, Y1: y + 4);
-                if (box.X0 < 2 || box.X1 > w - 2 || box.Y0 < 2 || box.Y1 > h - 2 ||
-                    placed.Any(b => box.X0 < b.X1 && b.X0 < box.X1 && box.Y0 < b.Y1 && b.Y0 < box.Y1))
+                if (placed.Any(b => box.X0 < b.X1 && b.X0 < box.X1 && box.Y0 < b.Y1 && b.Y0 < box.Y1))
                 {
                     continue;
                 }
                 placed.Add(box);
+                // The frame leaves room for the larger labels of the phone layout (CSS: 20 user units, not 12.5).
+                Cover(x - tw * 0.85, y - th * 1.6, x + tw * 0.85, y + 8);
                 sb.Append("<text x=\"").Append(F(x)).Append("\" y=\"").Append(F(y)).Append("\" text-anchor=\"middle\" class=\"maplabel\" data-topic=\"")
                   .Append(digest.Topics[ti].Id.ToString(CultureInfo.InvariantCulture)).Append("\">").Append(H(label)).Append("</text>\n");
                 break;
             }
         }
-        sb.Append("</svg>\n");
+        string picture = sb.ToString();
+        sb = outer;
+        double vx = Math.Floor(minX - 8), vy = Math.Floor(minY - 8), vw = Math.Ceiling(maxX + 8) - vx, vh = Math.Ceiling(maxY + 8) - vy;
+        sb.Append("<svg id=\"map\" class=\"mapsvg\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"").Append(F(vx)).Append(' ').Append(F(vy)).Append(' ')
+          .Append(F(vw)).Append(' ').Append(F(vh)).Append("\" role=\"img\" aria-label=\"Map of the papers coloured by topic\">\n");
+        sb.Append("<rect x=\"").Append(F(vx)).Append("\" y=\"").Append(F(vy)).Append("\" width=\"").Append(F(vw)).Append("\" height=\"").Append(F(vh)).Append("\" rx=\"10\" class=\"bg\"/>\n");
+        sb.Append(picture).Append("</svg>\n");
     }
 
     private static double Median(IEnumerable<double> values)
@@ -655,7 +671,7 @@ internal static class DigestRenderer
           .legend { grid-template-columns: 1fr; }
           .topics { grid-template-columns: minmax(0, 1fr); }
           .topic h2 { font-size: 16px; }
-          .maplabel { font-size: 15px; }
+          .maplabel { font-size: 20px; stroke-width: 6px; }
         }
 
         """;
@@ -668,19 +684,19 @@ internal static class DigestRenderer
         (function () {
           var svg = document.getElementById('map'); if (!svg) return;
           var details = document.getElementById('details');
-          var full = svg.viewBox.baseVal, W = full.width, H = full.height;
-          var view = { x: 0, y: 0, w: W, h: H };
+          var full = svg.viewBox.baseVal, X0 = full.x, Y0 = full.y, W = full.width, H = full.height;
+          var view = { x: X0, y: Y0, w: W, h: H };
           function apply() { svg.setAttribute('viewBox', view.x + ' ' + view.y + ' ' + view.w + ' ' + view.h); }
           function zoom(f, cx, cy) {
             var w = Math.min(W, Math.max(W / 12, view.w / f)), h = w * H / W;
             if (cx === undefined) { cx = view.x + view.w / 2; cy = view.y + view.h / 2; }
             view.x = cx - (cx - view.x) * w / view.w; view.y = cy - (cy - view.y) * h / view.h; view.w = w; view.h = h;
-            view.x = Math.min(Math.max(view.x, 0), W - w); view.y = Math.min(Math.max(view.y, 0), H - h); apply();
+            view.x = Math.min(Math.max(view.x, X0), X0 + W - w); view.y = Math.min(Math.max(view.y, Y0), Y0 + H - h); apply();
           }
           function point(e) { var r = svg.getBoundingClientRect(); return { x: view.x + (e.clientX - r.left) / r.width * view.w, y: view.y + (e.clientY - r.top) / r.height * view.h }; }
           svg.addEventListener('wheel', function (e) { e.preventDefault(); var p = point(e); zoom(e.deltaY < 0 ? 1.25 : 0.8, p.x, p.y); }, { passive: false });
           document.querySelectorAll('[data-zoom]').forEach(function (b) {
-            b.addEventListener('click', function () { var z = b.getAttribute('data-zoom'); if (z === 'reset') { view = { x: 0, y: 0, w: W, h: H }; apply(); } else zoom(z === 'in' ? 1.5 : 1 / 1.5); });
+            b.addEventListener('click', function () { var z = b.getAttribute('data-zoom'); if (z === 'reset') { view = { x: X0, y: Y0, w: W, h: H }; apply(); } else zoom(z === 'in' ? 1.5 : 1 / 1.5); });
           });
           var pointers = {}, drag = null, pinch = null;
           svg.addEventListener('pointerdown', function (e) { pointers[e.pointerId] = e; var ids = Object.keys(pointers);
@@ -690,7 +706,7 @@ internal static class DigestRenderer
             if (ids.length === 2 && pinch) { var a = pointers[ids[0]], b = pointers[ids[1]], d = Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY); zoom(d / pinch); pinch = d; return; }
             if (drag) { var r = svg.getBoundingClientRect(), dx = (e.clientX - drag.x) / r.width * view.w, dy = (e.clientY - drag.y) / r.height * view.h;
               if (Math.abs(e.clientX - drag.x) + Math.abs(e.clientY - drag.y) > 4) drag.moved = true;
-              if (drag.moved) { view.x = Math.min(Math.max(drag.vx - dx, 0), W - view.w); view.y = Math.min(Math.max(drag.vy - dy, 0), H - view.h); apply(); } } });
+              if (drag.moved) { view.x = Math.min(Math.max(drag.vx - dx, X0), X0 + W - view.w); view.y = Math.min(Math.max(drag.vy - dy, Y0), Y0 + H - view.h); apply(); } } });
           function up(e) { delete pointers[e.pointerId]; if (Object.keys(pointers).length < 2) pinch = null; }
           svg.addEventListener('pointerup', up); svg.addEventListener('pointercancel', up);
           var current = null;
