@@ -191,7 +191,8 @@ public sealed class WeeklyDigestTests
         // The same fit as before, so every topic is the old snapshot's topic of the same papers, with its id.
         TopicModel after = await library.TopicsAsync();
         Assert.Equal(now.Topics.Select((_, i) => 100 + i), after.Topics.Select(t => t.Id));
-        Assert.Equal(now.Topics.Select(t => t.PaperIds), after.Topics.Select(t => t.PaperIds));
+        // (The same members; their order by closeness may differ, as k-means now starts from the old topics.)
+        Assert.Equal(now.Topics.Select(t => t.PaperIds.Order(StringComparer.Ordinal)), after.Topics.Select(t => t.PaperIds.Order(StringComparer.Ordinal)));
         Assert.All(after.Topics, t => Assert.Equal(TopicTrend.Stable, t.Trend));
         Assert.All(digest.Topics, t => Assert.InRange(t.Id, 100, 100 + entries.Length - 1));
     }
