@@ -152,17 +152,20 @@ internal sealed class LocalStoreBackend : IPaperBackend
     {
         using SnapshotLease lease = Acquire();
         PaperStore store = RequireStore(lease).Store;
-        TopicModel model = await StoreTopics.FitAsync(store, request, saveHistory: !_options.ReadOnly, cancellationToken).ConfigureAwait(false);
+        TopicModel model = await StoreTopics.FitAsync(store, request, Writable(request.History), cancellationToken).ConfigureAwait(false);
         PaperLibraryLog.TopicsFitted(_logger, Location, model.Topics.Count, model.Method, model.PaperIds.Count);
         return model;
     }
+
+    /// <summary>A read-only library compares with the topic history but never records a run.</summary>
+    private TopicHistoryMode Writable(TopicHistoryMode mode) => _options.ReadOnly && mode == TopicHistoryMode.Record ? TopicHistoryMode.Compare : mode;
 
     /// <summary>The digest of the selected papers.</summary>
     public async Task<Digest> DigestAsync(DigestRequest request, CancellationToken cancellationToken)
     {
         using SnapshotLease lease = Acquire();
         PaperStore store = RequireStore(lease).Store;
-        Digest digest = await StoreTopics.DigestAsync(store, request, saveHistory: !_options.ReadOnly, cancellationToken).ConfigureAwait(false);
+        Digest digest = await StoreTopics.DigestAsync(store, request, Writable(request.History), cancellationToken).ConfigureAwait(false);
         PaperLibraryLog.DigestBuilt(_logger, digest.Selection, digest.PaperCount, digest.Topics.Count);
         return digest;
     }

@@ -231,7 +231,8 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Clusters every stored paper into labelled topics with keywords. Topic ids stay stable across runs: each run is
-    /// matched to the previous one kept in the store folder (not written by a read-only library).
+    /// matched to the last recorded run of its configuration (<see cref="TopicsRequest.History"/>; only
+    /// <see cref="TopicHistoryMode.Record"/> writes, and never a read-only library).
     /// </summary>
     public Task<TopicModel> TopicsAsync(TopicsRequest? request = null, CancellationToken cancellationToken = default)
     {
@@ -242,11 +243,13 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// A digest of the papers <paramref name="request"/> selects (a dump, papers since a date, or all): their topics with
-    /// labels, keywords, sizes, representative papers, new and growing topics, similar earlier papers, and a map.
+    /// A digest of the papers <paramref name="request"/> selects (the papers new in a dump, papers since a date, or all):
+    /// every one of them under the store's topics (labels, keywords, sizes), with links, authors and dates where known,
+    /// a one-sentence summary and similar earlier papers; new and growing topics; and a map. The digest records its run
+    /// in the topic history (<see cref="DigestRequest.History"/>), so next week's digest marks what is new.
     /// Render it with <see cref="DigestExtensions.Render"/>.
     /// </summary>
-    /// <exception cref="InvalidRequestException">Both a date and a dump were given.</exception>
+    /// <exception cref="InvalidRequestException">Both a date and a dump were given, or no stored paper came from the dump.</exception>
     public Task<Digest> DigestAsync(DigestRequest? request = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();

@@ -46,6 +46,19 @@ public sealed record PaperDetails
 /// <param name="Hits">Its hits, best first.</param>
 public sealed record SimilarAnswer(string QueryId, IReadOnlyList<SimilarHit> Hits);
 
+/// <summary>How a run uses the store's topic history (stable ids, new and growing topics).</summary>
+public enum TopicHistoryMode
+{
+    /// <summary>Compare with the history (ids and trends from the previous run) but write nothing: a dry run.</summary>
+    Compare,
+
+    /// <summary>Compare, then record this run as the one the next run compares with (the digest of a dump or period, <c>topics --save</c>).</summary>
+    Record,
+
+    /// <summary>Neither read nor write the history: ids 0..n-1, no trends.</summary>
+    Ignore,
+}
+
 /// <summary>How topics are fitted (<see cref="PaperLibrary.TopicsAsync"/>, and the topics of <see cref="DigestRequest"/>).</summary>
 public sealed record TopicsRequest
 {
@@ -63,6 +76,13 @@ public sealed record TopicsRequest
 
     /// <summary>Merge the most similar topics until at most this many remain (null: no limit).</summary>
     public int? MaxTopics { get; init; }
+
+    /// <summary>
+    /// How this run uses the topic history (default <see cref="TopicHistoryMode.Compare"/>: ids and trends from the last
+    /// recorded run, nothing written). Each configuration (method, representation, k, topic limit, seed) has a history
+    /// of its own, so trying another never changes the default's. Ignored inside a <see cref="DigestRequest"/>, which has its own.
+    /// </summary>
+    public TopicHistoryMode History { get; init; } = TopicHistoryMode.Compare;
 
     /// <summary>Receives progress of the clustering.</summary>
     public IProgress<WorkProgress>? Progress { get; init; }
@@ -88,10 +108,16 @@ public sealed record TopicsRequest
 /// <summary>What a digest covers (<see cref="PaperLibrary.DigestAsync"/>).</summary>
 public sealed record DigestRequest
 {
-    /// <summary>Only papers dated (or, undated, first stored) on or after this date. Null with <see cref="Dump"/> null: every stored paper.</summary>
+    /// <summary>
+    /// Only papers dated on or after this date (a date with a year; papers dated without one, as the daily-papers pages
+    /// write "Mar 14", count by when they were first stored). Null with <see cref="Dump"/> null: every stored paper.
+    /// </summary>
     public DateTimeOffset? Since { get; init; }
 
-    /// <summary>Only the papers read from this dump (its file name, as ingested). Exclusive with <see cref="Since"/>.</summary>
+    /// <summary>
+    /// Only the papers new in this dump (its file name, as ingested): those first read from it, not the ones an earlier
+    /// dump already brought. Exclusive with <see cref="Since"/>.
+    /// </summary>
     public string? Dump { get; init; }
 
     /// <summary>How the selected papers are clustered.</summary>
@@ -99,6 +125,12 @@ public sealed record DigestRequest
 
     /// <summary>The digest's heading.</summary>
     public string Title { get; init; } = "Topic digest";
+
+    /// <summary>
+    /// How the digest uses the topic history (default <see cref="TopicHistoryMode.Record"/>: the digest of a dump or
+    /// period owns its entry; writing it again in another format compares with the same earlier run).
+    /// </summary>
+    public TopicHistoryMode History { get; init; } = TopicHistoryMode.Record;
 }
 
 /// <summary>Formats of <see cref="PaperLibrary.ExportAsync"/>.</summary>

@@ -259,7 +259,7 @@ public sealed class PaperLibraryTests
         await library.IngestAsync([WriteJsonl(dir, "week1.jsonl", Week("w1-", 80, 5))]);
         await library.IngestAsync([WriteJsonl(dir, "week2.jsonl", Week("w2-", 60, 6))]);
         Digest digest = await library.DigestAsync(new DigestRequest { Dump = "week2.jsonl", Topics = new TopicsRequest { K = 3 } });
-        Assert.Equal((60, 140, "papers of week2.jsonl"), (digest.PaperCount, digest.StorePaperCount, digest.Selection));
+        Assert.Equal((60, 140, "papers new in week2.jsonl"), (digest.PaperCount, digest.StorePaperCount, digest.Selection));
         Assert.Equal(3, digest.Topics.Count);
         Assert.All(digest.Topics, t => Assert.All(t.SimilarEarlier, p => Assert.StartsWith("w1-", p.Id, StringComparison.Ordinal)));
         string md = digest.Render(DigestFormat.Markdown), html = digest.Render(DigestFormat.Html);
