@@ -14,7 +14,10 @@ namespace Embeddings.Corpus;
 /// Number of authors when the input states it without naming them (the daily-papers pages say "• 4 authors");
 /// null when unknown. When <paramref name="Authors"/> is given, its length is the count.
 /// </param>
-/// <param name="Url">A link to the paper: the input's <c>url</c>, else the arXiv abstract page of its arXiv id; null when neither.</param>
+/// <param name="Url">
+/// A link to the paper: the input's <c>url</c>, else the arXiv abstract page of its arXiv id (derived here when none is
+/// given, so papers made in code link as papers read from a dump do); null when neither.
+/// </param>
 /// <param name="DateText">
 /// The input's wording of a date that is not one: a month and day without a year ("Mar 14", as the daily-papers pages
 /// list them). Shown as written, never compared as a date; null when <paramref name="Date"/> holds the date.
@@ -30,6 +33,9 @@ internal sealed record Paper(
     string? Url = null,
     string? DateText = null)
 {
+    /// <summary>A link to the paper: the one given, else the arXiv abstract page of an arXiv id; null when neither.</summary>
+    public string? Url { get; init; } = Url ?? PaperMetadata.ArxivAbsUrl(Id);
+
     /// <summary>
     /// The text that is embedded for the paper: title and abstract, separated so that sentence
     /// splitting sees the title as a sentence of its own.

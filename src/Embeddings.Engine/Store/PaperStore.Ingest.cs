@@ -30,14 +30,7 @@ internal sealed partial class PaperStore
                 report?.Invoke(issue);
             },
         };
-        foreach (string file in files)
-        {
-            if (!File.Exists(file))
-            {
-                throw new FileNotFoundException($"input file not found: {file}", file);
-            }
-            PaperReader.DetectFormat(file); // fail on an unknown extension before any work
-        }
+        InputFiles.Check(files); // a missing file, a directory or an unknown extension fails before any work
         return await IngestCoreAsync(PaperReader.ReadAllAsync(files, readerOptions, cancellationToken), encoder, options, issues, cancellationToken).ConfigureAwait(false);
     }
 
