@@ -122,6 +122,11 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
             candidates *= 2;
         }
         IReadOnlyList<SimilarHit> hits = await DescribeHitsAsync(chosen, parts, cancellationToken).ConfigureAwait(false);
+        if (!query.Explain || query.Mode == RankingMode.Vector || query.Like.Count > 0 || query.Unlike.Count > 0)
+        {
+            // Shared words explain only rankings that words decided (SimilarHit.Why); the closest sentence is a local store's.
+            hits = [.. hits.Select(h => h with { Why = [] })];
+        }
         lock (_gate)
         {
             _lastRows = [.. _table.Endpoints.Select((e, i) => new EndpointRows(e.Describe, rows[i]))];

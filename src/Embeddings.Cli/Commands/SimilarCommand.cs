@@ -24,7 +24,7 @@ internal static class SimilarCommand
         var like = new Option<string[]>("--like") { Description = "Stored paper ids the hits should resemble.", AllowMultipleArgumentsPerToken = true };
         var unlike = new Option<string[]>("--unlike") { Description = "Stored paper ids the hits should not resemble.", AllowMultipleArgumentsPerToken = true };
         var k = new Option<int>("-k", "--k") { Description = "Number of hits.", DefaultValueFactory = _ => 10 };
-        var minScore = new Option<float?>("--min-score") { Description = "Drop hits scoring below this (comparable across queries in vector and lexical mode and with --fusion fixed)." };
+        var minScore = new Option<float?>("--min-score") { Description = "Drop hits scoring below this (scores mean the same for every query, except with --fusion weighted or rrf)." };
         var mode = new Option<string>("--mode")
         {
             Description = "vector, lexical or hybrid (default: hybrid, the best on the development data; see QUALITY.md).",
@@ -33,8 +33,8 @@ internal static class SimilarCommand
         mode.AcceptOnlyFromAmong("vector", "lexical", "hybrid");
         var fusion = new Option<string>("--fusion")
         {
-            Description = "Hybrid fusion: weighted (default: min-max per query, the best measured with the default model; see QUALITY.md), fixed (scores in [0, 1] that mean the same for every query, so --min-score separates relevant from irrelevant) or rrf.",
-            DefaultValueFactory = _ => "weighted",
+            Description = "Hybrid fusion: fixed (default: scores in [0, 1] that mean the same for every query, so --min-score separates relevant from irrelevant; the best measured, see QUALITY.md), weighted (min-max per query: the best hit always scores near 1) or rrf.",
+            DefaultValueFactory = _ => "fixed",
         };
         fusion.AcceptOnlyFromAmong("fixed", "weighted", "rrf");
         var includeDuplicates = new Option<bool>("--include-duplicates")
@@ -47,7 +47,7 @@ internal static class SimilarCommand
         };
         var exact = new Option<bool>("--exact") { Description = "Use the exact index (brute force, the oracle) instead of HNSW." };
         var ef = new Option<int>("--ef") { Description = "HNSW search breadth (default: the index's).", DefaultValueFactory = _ => 0 };
-        var json = CommonOptions.Json("Print {\"query_paper\"?, \"hidden_duplicates\"?, \"hits\": [{\"id\", \"title\", \"score\", \"lexical\"?, \"vector\"?, ..., \"why\"}]} (docs/formats.md).");
+        var json = CommonOptions.Json("Print {\"queryPaper\"?, \"hiddenDuplicates\"?, \"hits\": [{\"id\", \"title\", \"score\", \"lexical\"?, \"vector\"?, ..., \"why\"}]} (docs/formats.md).");
         var model = new ModelOptionSet();
         var output = CommonOptions.OptionalOutput("Write the answers (JSON with --json or --queries, else the table) to this file instead of stdout.");
         var quiet = CommonOptions.Quiet();
@@ -78,8 +78,8 @@ internal static class SimilarCommand
                 Fusion = parse.GetValue(fusion) switch
                 {
                     "rrf" => FusionMethod.ReciprocalRank,
-                    "fixed" => FusionMethod.FixedScale,
-                    _ => FusionMethod.WeightedMinMax,
+                    "weighted" => FusionMethod.WeightedMinMax,
+                    _ => FusionMethod.FixedScale,
                 },
                 ExcludeDuplicates = !parse.GetValue(includeDuplicates),
                 Filter = ParseFilter(parse.GetValue(filter) ?? []),
@@ -166,7 +166,8 @@ internal static class SimilarCommand
     /// <summary>
     /// The hits as a table: on a terminal, the query paper and the hidden copies on header lines, then labelled
     /// columns fitted to the width with whole titles wrapped between words; elsewhere one tab-separated line per hit
-    /// (rank, score, id, title, why).
+    /// (rank, score, id, title, why). "why" is the shared words, or, where vectors decided (vector mode, --like), the
+    /// hit's sentence closest to the query in quotes.
     /// </summary>
     internal static string Table(SimilarResult hits, bool terminal, int width)
     {
@@ -187,7 +188,7 @@ internal static class SimilarCommand
         {
             SimilarHit hit = hits[i];
             rows.Add([(i + 1).ToString(CultureInfo.InvariantCulture), hit.Score.ToString("F3", CultureInfo.InvariantCulture), hit.Id,
-                hit.Title, string.Join(", ", hit.Why)]);
+                hit.Title, hit.ClosestSentence is { } sentence ? "\u201C" + sentence + "\u201D" : string.Join(", ", hit.Why)]);
         }
         return text.Append(TextTable.Render(Columns, rows, terminal, width)).ToString();
     }

@@ -59,10 +59,10 @@ public static class LibraryJson
     }
 
     /// <summary>
-    /// Similar papers: <c>{"query_paper"?: {"id", "title"}, "hidden_duplicates"?: n, "hits": [{"id", "title", "score",
-    /// "lexical"?, "vector"?, "authors"?, "date"?, "categories"?, "url"?, "why": [...]}], "warnings"?: [...]}</c>, or for one
-    /// query of a query file <c>{"query": id, ...}</c> with the same fields. <c>query_paper</c> is the stored paper the
-    /// query is (the <c>--id</c> paper, or the paper whose text was pasted); <c>hidden_duplicates</c> counts its copies
+    /// Similar papers: <c>{"queryPaper"?: {"id", "title"}, "hiddenDuplicates"?: n, "hits": [{"id", "title", "score",
+    /// "lexical"?, "vector"?, "authors"?, "date"?, "categories"?, "url"?, "why": [...], "closestSentence"?}], "warnings"?: [...]}</c>, or for one
+    /// query of a query file <c>{"query": id, ...}</c> with the same fields. <c>queryPaper</c> is the stored paper the
+    /// query is (the <c>--id</c> paper, or the paper whose text was pasted); <c>hiddenDuplicates</c> counts its copies
     /// left out of the hits. <c>score</c> is in [0, 1] (<see cref="SimilarHit.Score"/>); <c>lexical</c> and
     /// <c>vector</c> are its components. Fields marked ? are absent when unknown or empty. Scores are rounded to 6 decimals.
     /// </summary>
@@ -79,14 +79,14 @@ public static class LibraryJson
             }
             if (result?.QueryPaper is { } queryPaper)
             {
-                w.WriteStartObject("query_paper");
+                w.WriteStartObject("queryPaper");
                 w.WriteString("id", queryPaper.Id);
                 w.WriteString("title", queryPaper.Title);
                 w.WriteEndObject();
             }
             if (result is { HiddenDuplicates: > 0 })
             {
-                w.WriteNumber("hidden_duplicates", result.HiddenDuplicates);
+                w.WriteNumber("hiddenDuplicates", result.HiddenDuplicates);
             }
             w.WriteStartArray("hits");
             foreach (SimilarHit hit in hits)
@@ -114,6 +114,7 @@ public static class LibraryJson
                 }
                 WriteOptional(w, "url", hit.Url);
                 WriteStrings(w, "why", hit.Why);
+                WriteOptional(w, "closestSentence", hit.ClosestSentence);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

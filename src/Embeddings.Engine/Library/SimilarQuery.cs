@@ -68,6 +68,12 @@ public sealed record SimilarQuery
     /// </summary>
     public bool ExcludeDuplicates { get; init; } = true;
 
+    /// <summary>
+    /// Explain each hit (<see cref="SimilarHit.Why"/> or <see cref="SimilarHit.ClosestSentence"/>); false ranks only, for
+    /// callers that run many queries and read ids and scores (the closest sentence costs a model pass over the hits' sentences).
+    /// </summary>
+    public bool Explain { get; init; } = true;
+
     /// <summary>The most hits a query may ask for.</summary>
     internal const int MaxK = 10_000;
 
@@ -108,11 +114,15 @@ public sealed record SimilarQuery
 /// <param name="Title">Paper title.</param>
 /// <param name="Score">
 /// How similar the paper is (higher is more similar): the cosine in vector mode and the lexical match in lexical mode,
-/// both with the same meaning for every query; in hybrid mode, with <see cref="FusionMethod.FixedScale"/>,
-/// (1 - w) x lexical + w x cosine in [0, 1], also comparable across queries, and with the min-max (default) and RRF
-/// fusions a per-query ranking score, not comparable across queries (see <see cref="Lexical"/>, <see cref="Vector"/>).
+/// both with the same meaning for every query; in hybrid mode, with <see cref="FusionMethod.FixedScale"/> (the default),
+/// (1 - w) x lexical + w x cosine in [0, 1], also comparable across queries, and with the min-max and RRF fusions a
+/// per-query ranking score, not comparable across queries (see <see cref="Lexical"/>, <see cref="Vector"/>).
 /// </param>
-/// <param name="Why">The few terms the query and the hit share most strongly (stemmed forms).</param>
+/// <param name="Why">
+/// Lexical evidence, in lexical and hybrid modes for a text or <see cref="SimilarQuery.PaperId"/> query: the few words the
+/// query and the hit share that weigh most in BM25. Empty in vector mode and for like/unlike queries, where words did
+/// not decide (see <see cref="ClosestSentence"/>).
+/// </param>
 public sealed record SimilarHit(string Id, string Title, float Score, IReadOnlyList<string> Why)
 {
     /// <summary>
@@ -135,6 +145,13 @@ public sealed record SimilarHit(string Id, string Title, float Score, IReadOnlyL
 
     /// <summary>A link to the paper (the input's <c>url</c>, or the arXiv page of an arXiv id); null when unknown.</summary>
     public string? Url { get; init; }
+
+    /// <summary>
+    /// In vector mode and for like/unlike queries (where the model's vectors decide): the sentence of the hit's title and
+    /// abstract whose vector is closest to the query's (for like/unlike, to the liked papers' centre moved away from the
+    /// unliked ones); null in the other modes, over PostgreSQL, or when the store's model cannot be loaded.
+    /// </summary>
+    public string? ClosestSentence { get; init; }
 }
 
 /// <summary>The stored paper a query was made from: the <c>--id</c> paper, or a stored paper whose text was pasted.</summary>

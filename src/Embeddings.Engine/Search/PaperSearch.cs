@@ -97,7 +97,12 @@ internal sealed class PaperSearch : IDisposable
         QueryPaper? queryPaper = query.PaperId is not null && parts.Likes.Count == 1 ? Named(parts.Likes[0].Paper) : null;
         bool pasted = parts.Text is not null && parts.Likes.Count == 0 && parts.Unlikes.Count == 0;
         int hidden = CountHashCopies(parts);
+        // Words decide lexical and hybrid rankings of a text or a paper: they explain those. Where vectors decide (vector
+        // mode, a like/unlike centre) the hit's sentence closest to the query vector explains it instead.
+        bool bySentence = query.Explain && queryVector is not null && (query.Mode == RankingMode.Vector || query.Like.Count > 0 || query.Unlike.Count > 0);
+        bool byWords = query.Explain && !bySentence;
         var hits = new List<SimilarHit>(query.K);
+        var hitPapers = new List<Paper>(query.K);
         foreach ((int row, float score) in ranked)
         {
             if (hits.Count == query.K || (query.MinScore is float min && score < min))
@@ -117,11 +122,16 @@ internal sealed class PaperSearch : IDisposable
                     continue;
                 }
             }
-            hits.Add(Hit(paper, score, Why(parts, paper)) with
+            hits.Add(Hit(paper, score, byWords ? Why(parts, paper) : []) with
             {
                 Lexical = lexical is null ? null : LexicalOfRow(lexical, row),
                 Vector = query.Mode == RankingMode.Vector ? score : queryVector is null ? null : Cosine(queryVector, row),
             });
+            hitPapers.Add(paper);
+        }
+        if (bySentence && encoder is not null)
+        {
+            await AddClosestSentencesAsync(hits, hitPapers, queryVector!, encoder, cancellationToken).ConfigureAwait(false);
         }
         List<string> warnings = [];
         if (query.Filter?.Categories is not null && !_indexes.AnyCategories)
@@ -442,6 +452,70 @@ internal sealed class PaperSearch : IDisposable
 
     private float Cosine(float[] queryVector, int row) =>
         TensorPrimitives.Dot(queryVector, _rows.Span.Slice(row * _dimension, _dimension));
+
+    /// <summary>
+    /// Sets each hit's <see cref="SimilarHit.ClosestSentence"/>: its title and abstract sentences are embedded by the
+    /// store's model in one batch and the one with the highest cosine to <paramref name="queryVector"/> is chosen.
+    /// </summary>
+    private static async Task AddClosestSentencesAsync(List<SimilarHit> hits, List<Paper> papers, float[] queryVector, ISentenceEncoder encoder,
+        CancellationToken cancellationToken)
+    {
+        var sentences = new List<string>();
+        var owner = new List<int>();
+        for (int i = 0; i < papers.Count; i++)
+        {
+            foreach (string sentence in Sentences(papers[i]))
+            {
+                sentences.Add(sentence);
+                owner.Add(i);
+            }
+        }
+        if (sentences.Count == 0)
+        {
+            return;
+        }
+        EmbeddingBatch batch = await encoder.EncodeAsync(sentences, cancellationToken).ConfigureAwait(false);
+        var best = new int[hits.Count];
+        var bestScore = new float[hits.Count];
+        Array.Fill(best, -1);
+        for (int j = 0; j < sentences.Count; j++)
+        {
+            ReadOnlySpan<float> v = batch[j];
+            float norm = TensorPrimitives.Norm(v);
+            float cosine = norm > 0 ? TensorPrimitives.Dot(queryVector, v) / norm : float.NegativeInfinity;
+            int i = owner[j];
+            if (best[i] < 0 || cosine > bestScore[i])
+            {
+                (best[i], bestScore[i]) = (j, cosine);
+            }
+        }
+        for (int i = 0; i < hits.Count; i++)
+        {
+            if (best[i] >= 0)
+            {
+                hits[i] = hits[i] with { ClosestSentence = sentences[best[i]] };
+            }
+        }
+    }
+
+    /// <summary>The sentences a hit is explained by: its title and its abstract's sentences (at most <see cref="SearchDefaults.SentencesPerHit"/>).</summary>
+    internal static IEnumerable<string> Sentences(Paper paper)
+    {
+        int count = 0;
+        if (paper.Title.Length > 0)
+        {
+            count++;
+            yield return paper.Title;
+        }
+        foreach (Range range in SentenceSplitter.Split(paper.Abstract))
+        {
+            if (count++ == SearchDefaults.SentencesPerHit)
+            {
+                yield break;
+            }
+            yield return paper.Abstract[range];
+        }
+    }
 
     private IReadOnlyList<string> Why(QueryParts parts, Paper hit)
     {

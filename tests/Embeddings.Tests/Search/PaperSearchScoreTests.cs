@@ -120,7 +120,7 @@ public sealed partial class PaperSearchTests
     }
 
     [Fact]
-    public async Task The_query_paper_is_named_and_its_hidden_copies_are_counted()
+    public async Task The_queryPaper_is_named_and_its_hidden_copies_are_counted()
     {
         using PaperStore store = PaperStore.Open(fixture.StoreDir);
         using PaperSearch search = await fixture.OpenAsync(store);
@@ -148,7 +148,7 @@ public sealed partial class PaperSearchTests
     }
 
     [Fact]
-    public async Task Cli_similar_names_the_query_paper_in_json_in_the_table_and_on_stderr_when_piped()
+    public async Task Cli_similar_names_the_queryPaper_in_json_in_the_table_and_on_stderr_when_piped()
     {
         StoredPaper paper;
         using (PaperStore store = PaperStore.Open(fixture.StoreDir))
@@ -165,8 +165,8 @@ public sealed partial class PaperSearchTests
         {
             JsonElement root = doc.RootElement;
             Assert.Equal((paper.Paper.Id, paper.Paper.Title),
-                (root.GetProperty("query_paper").GetProperty("id").GetString(), root.GetProperty("query_paper").GetProperty("title").GetString()));
-            Assert.True(root.GetProperty("hidden_duplicates").GetInt32() >= 1);
+                (root.GetProperty("queryPaper").GetProperty("id").GetString(), root.GetProperty("queryPaper").GetProperty("title").GetString()));
+            Assert.True(root.GetProperty("hiddenDuplicates").GetInt32() >= 1);
             foreach (JsonElement hit in root.GetProperty("hits").EnumerateArray())
             {
                 Assert.NotEqual(paper.Paper.Id, hit.GetProperty("id").GetString());
@@ -179,7 +179,7 @@ public sealed partial class PaperSearchTests
         using (var doc = JsonDocument.Parse(stdout))
         {
             Assert.Equal(paper.Paper.Id, doc.RootElement.GetProperty("hits")[0].GetProperty("id").GetString());
-            Assert.False(doc.RootElement.TryGetProperty("hidden_duplicates", out _));
+            Assert.False(doc.RootElement.TryGetProperty("hiddenDuplicates", out _));
         }
 
         // A terminal 80 columns wide: the query on a header line, labelled columns, whole titles wrapped between words.

@@ -44,7 +44,7 @@ public sealed partial class PaperSearchTests(SearchFixture fixture) : IClassFixt
         for (int row = 0; row < store.RowCount; row++)
         {
             string id = store.IdOfRow(row);
-            var query = new SimilarQuery { PaperId = id, K = 10, Mode = RankingMode.Vector, ExcludeDuplicates = false };
+            var query = new SimilarQuery { PaperId = id, K = 10, Mode = RankingMode.Vector, ExcludeDuplicates = false, Explain = false };
             IReadOnlyList<SimilarHit> approximate = await search.SearchAsync(query);
             IReadOnlyList<SimilarHit> exact = await search.SearchAsync(query with { Exact = true });
             var truth = exact.Select(h => h.Id).ToHashSet();
