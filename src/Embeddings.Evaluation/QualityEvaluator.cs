@@ -306,15 +306,7 @@ internal sealed class QualityEvaluator
         var fused = new int[lexicalTop.Length][];
         Parallel.For(0, lexicalTop.Length, q =>
         {
-            var candidates = new List<int>(lexicalTop[q]);
-            var seen = new HashSet<int>(candidates);
-            foreach (int i in vectorTop[q])
-            {
-                if (seen.Add(i))
-                {
-                    candidates.Add(i);
-                }
-            }
+            List<int> candidates = Union(lexicalTop[q], vectorTop[q]);
             var a = new float[candidates.Count];
             var b = new float[candidates.Count];
             for (int c = 0; c < candidates.Count; c++)
@@ -329,21 +321,28 @@ internal sealed class QualityEvaluator
         return fused;
     }
 
+    /// <summary>The candidates both fusions score: the lexical top, then the vector top's papers not in it.</summary>
+    private static List<int> Union(int[] lexicalTop, int[] vectorTop)
+    {
+        var candidates = new List<int>(lexicalTop);
+        var seen = new HashSet<int>(candidates);
+        foreach (int i in vectorTop)
+        {
+            if (seen.Add(i))
+            {
+                candidates.Add(i);
+            }
+        }
+        return candidates;
+    }
+
     /// <summary>The fixed-scale fusion the search runs, over the same candidates as <see cref="FuseRows"/>.</summary>
     private static int[][] FixedScaleRows(float[] lexical, float[] lexicalMax, int[][] lexicalTop, float[] vector, int[][] vectorTop, int n, float w)
     {
         var fused = new int[lexicalTop.Length][];
         Parallel.For(0, lexicalTop.Length, q =>
         {
-            var candidates = new List<int>(lexicalTop[q]);
-            var seen = new HashSet<int>(candidates);
-            foreach (int i in vectorTop[q])
-            {
-                if (seen.Add(i))
-                {
-                    candidates.Add(i);
-                }
-            }
+            List<int> candidates = Union(lexicalTop[q], vectorTop[q]);
             float max = lexicalMax[q];
             var scores = new float[candidates.Count];
             for (int c = 0; c < candidates.Count; c++)

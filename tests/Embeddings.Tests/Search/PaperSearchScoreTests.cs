@@ -120,7 +120,7 @@ public sealed partial class PaperSearchTests
     }
 
     [Fact]
-    public async Task The_queryPaper_is_named_and_its_hidden_copies_are_counted()
+    public async Task The_query_paper_is_named_and_its_hidden_copies_are_counted()
     {
         using PaperStore store = PaperStore.Open(fixture.StoreDir);
         using PaperSearch search = await fixture.OpenAsync(store);
@@ -148,7 +148,7 @@ public sealed partial class PaperSearchTests
     }
 
     [Fact]
-    public async Task Cli_similar_names_the_queryPaper_in_json_in_the_table_and_on_stderr_when_piped()
+    public async Task Cli_similar_names_the_query_paper_in_json_in_the_table_and_on_stderr_when_piped()
     {
         StoredPaper paper;
         using (PaperStore store = PaperStore.Open(fixture.StoreDir))
@@ -180,6 +180,22 @@ public sealed partial class PaperSearchTests
         {
             Assert.Equal(paper.Paper.Id, doc.RootElement.GetProperty("hits")[0].GetProperty("id").GetString());
             Assert.False(doc.RootElement.TryGetProperty("hiddenDuplicates", out _));
+        }
+
+        // Vector mode: each hit explained by its sentence closest to the query paper, not by shared words.
+        (exit, stdout, stderr) = await CliHarness.RunAsync("similar", "--store", fixture.StoreDir, "--id", paper.Paper.Id, "--mode", "vector", "-k", "3", "--json", "--quiet");
+        Assert.True(exit == 0, stderr);
+        using (var doc = JsonDocument.Parse(stdout))
+        using (PaperStore store = PaperStore.Open(fixture.StoreDir))
+        {
+            JsonElement hits = doc.RootElement.GetProperty("hits");
+            Assert.Equal(3, hits.GetArrayLength());
+            foreach (JsonElement hit in hits.EnumerateArray())
+            {
+                Assert.Equal(0, hit.GetProperty("why").GetArrayLength());
+                string sentence = hit.GetProperty("closestSentence").GetString()!;
+                Assert.Contains(sentence, PaperSearch.Sentences(store.GetPaper(hit.GetProperty("id").GetString()!)!.Paper));
+            }
         }
 
         // A terminal 80 columns wide: the query on a header line, labelled columns, whole titles wrapped between words.
