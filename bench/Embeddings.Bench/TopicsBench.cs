@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Embeddings.Corpus;
 using Embeddings.Evaluation;
+using Embeddings.Numerics;
 using Embeddings.Topics;
 
 namespace Embeddings.Bench;
@@ -155,18 +156,11 @@ internal static class TopicsBench
             }
             labels[i] = c;
             float spread = 0.9f + 0.4f * (c % 5) / 4f;
-            double norm = 0;
             for (int j = 0; j < dim; j++)
             {
-                float x = centers[c * dim + j] + spread * Gauss(rng);
-                v[(long)i * dim + j] = x;
-                norm += x * x;
+                v[(long)i * dim + j] = centers[c * dim + j] + spread * Gauss(rng);
             }
-            float inv = (float)(1 / Math.Sqrt(norm));
-            for (int j = 0; j < dim; j++)
-            {
-                v[(long)i * dim + j] *= inv;
-            }
+            VectorMath.Normalize(v.AsSpan(i * dim, dim));
         }
         return (v, labels);
     }
