@@ -7,13 +7,33 @@ using System.Text.Unicode;
 namespace Embeddings.Corpus;
 
 /// <summary>
+/// What every input stream here is: readable once, front to back, with no length, position, seeking or writing.
+/// Subclasses implement only <see cref="Read(Span{byte})"/> (and an async read where they have one).
+/// </summary>
+internal abstract class ReadOnlyForwardStream : Stream
+{
+    public sealed override bool CanRead => true;
+    public sealed override bool CanSeek => false;
+    public sealed override bool CanWrite => false;
+    public sealed override long Length => throw new NotSupportedException();
+    public sealed override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public sealed override void Flush() { }
+    public sealed override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public sealed override void SetLength(long value) => throw new NotSupportedException();
+    public sealed override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public sealed override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public abstract override int Read(Span<byte> buffer);
+}
+
+/// <summary>
 /// Decompresses a gzip file (RFC 1952) member by member and checks each member's trailer, its CRC-32 and length, so a
 /// truncated or damaged file is an error instead of papers silently missing (.NET's GZipStream ends a truncated stream
 /// quietly). The gzip framing is read here; the deflate data of each member goes through a <see cref="DeflateStream"/>
 /// fed in small chunks, so that the trailer, which follows the deflate data, is found within the last chunk given.
 /// Concatenated members (<c>cat a.gz b.gz</c>) are read as one stream; anything else after the last member is refused.
 /// </summary>
-internal sealed class VerifiedGzipStream : Stream
+internal sealed class VerifiedGzipStream : ReadOnlyForwardStream
 {
     private const int ChunkBytes = 16 << 10;
 
@@ -36,17 +56,6 @@ internal sealed class VerifiedGzipStream : Stream
         _path = path;
         _inner = inner;
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -257,19 +266,9 @@ internal sealed class VerifiedGzipStream : Stream
         return n;
     }
 
-    private sealed class Feed(VerifiedGzipStream owner) : Stream
+    private sealed class Feed(VerifiedGzipStream owner) : ReadOnlyForwardStream
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => owner.Serve(buffer.AsSpan(offset, count));
         public override int Read(Span<byte> buffer) => owner.Serve(buffer);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
 
@@ -388,20 +387,9 @@ internal static class TextSniffer
     }
 
     /// <summary>The sniffed bytes, then the rest of the stream.</summary>
-    private sealed class PrefixedStream(byte[] prefix, int length, Stream rest) : Stream
+    private sealed class PrefixedStream(byte[] prefix, int length, Stream rest) : ReadOnlyForwardStream
     {
         private int _offset;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
