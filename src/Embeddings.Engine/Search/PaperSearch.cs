@@ -3,6 +3,7 @@ using Embeddings.Corpus;
 using Embeddings.Encoding;
 using Embeddings.Index;
 using Embeddings.Lexical;
+using Embeddings.Numerics;
 using Embeddings.Quality;
 using Embeddings.Store;
 using Embeddings.Tokenization;
@@ -480,9 +481,7 @@ internal sealed class PaperSearch : IDisposable
         Array.Fill(best, -1);
         for (int j = 0; j < sentences.Count; j++)
         {
-            ReadOnlySpan<float> v = batch[j];
-            float norm = TensorPrimitives.Norm(v);
-            float cosine = norm > 0 ? TensorPrimitives.Dot(queryVector, v) / norm : float.NegativeInfinity;
+            float cosine = VectorMath.Cosine(queryVector, batch[j]);
             int i = owner[j];
             if (best[i] < 0 || cosine > bestScore[i])
             {

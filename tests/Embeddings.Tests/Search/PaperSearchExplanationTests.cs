@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Embeddings.Corpus;
 using Embeddings.Encoding;
+using Embeddings.Numerics;
 using Embeddings.Search;
 using Embeddings.Store;
 using Embeddings.Tests.Encoding;
@@ -103,7 +104,7 @@ public sealed class PaperSearchExplanationTests(SearchFixture fixture) : IClassF
     private static float[] Normalised(ReadOnlySpan<float> v)
     {
         float[] copy = v.ToArray();
-        TensorPrimitives.Divide(copy, TensorPrimitives.Norm(copy), copy);
+        VectorMath.Normalize(copy);
         return copy;
     }
 }
