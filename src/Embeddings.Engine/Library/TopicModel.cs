@@ -37,6 +37,16 @@ public enum TopicMethod
     Communities,
 }
 
+/// <summary>What a topic's label is made of.</summary>
+public enum TopicLabelKind
+{
+    /// <summary>Its best keywords, two that share no word ("in-context learning / transformers"): the default.</summary>
+    Keywords,
+
+    /// <summary>The title of the paper that stands for it: the one that uses most of the topic's best keywords.</summary>
+    Title,
+}
+
 /// <summary>Which vectors papers are clustered on.</summary>
 public enum RepresentationKind
 {
@@ -62,7 +72,10 @@ public sealed record Topic
     /// <summary>Short human label from the top terms ("graph neural / molecules").</summary>
     public required string Label { get; init; }
 
-    /// <summary>Diverse keywords (MMR over c-TF-IDF candidates), best first.</summary>
+    /// <summary>
+    /// Diverse keywords (MMR over c-TF-IDF candidates), best first: by c-TF-IDF weight, and over a store also by how near
+    /// each keyword's embedding is to the topic's centre.
+    /// </summary>
     public required IReadOnlyList<TopicKeyword> Keywords { get; init; }
 
     /// <summary>Number of papers.</summary>
