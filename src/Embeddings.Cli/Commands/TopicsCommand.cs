@@ -71,7 +71,7 @@ internal sealed class TopicOptionSet
     {
         _label = new Option<string>("--label")
         {
-            Description = "Topic labels: keywords (default: the two best keywords, ranked by c-TF-IDF and the model's embeddings) or title (the title of the paper that uses most of them).",
+            Description = "Topic labels: keywords (default: the two best c-TF-IDF keywords that share no word) or title (the title of the paper that uses most of them).",
             DefaultValueFactory = _ => "keywords",
         };
         _label.AcceptOnlyFromAmong("keywords", "title");

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Embeddings.Corpus;
-using Embeddings.Encoding;
 using Embeddings.Index;
 using Embeddings.Numerics;
 using Embeddings.Store;
@@ -23,12 +22,10 @@ internal static class StoreTopics
     /// Topics of every stored paper, ids from the configuration's history. With <see cref="TopicHistoryMode.Record"/>
     /// (<c>topics --save</c>) this run, keyed by the store's papers, becomes what the next run compares with.
     /// </summary>
-    /// <paramref name="encoder"/>, the store's model when it loads, ranks the keywords by their embeddings too.
-    public static async Task<TopicModel> FitAsync(PaperStore store, TopicsRequest request, TopicHistoryMode history, ISentenceEncoder? encoder,
-        CancellationToken cancellationToken)
+    public static async Task<TopicModel> FitAsync(PaperStore store, TopicsRequest request, TopicHistoryMode history, CancellationToken cancellationToken)
     {
         List<StoredPaper> papers = await ReadAllAsync(store, cancellationToken).ConfigureAwait(false);
-        StoreFit fit = await FitStoreAsync(store, papers, request, StoreRunKey(papers), history, encoder, cancellationToken).ConfigureAwait(false);
+        StoreFit fit = await FitStoreAsync(store, papers, request, StoreRunKey(papers), history, cancellationToken).ConfigureAwait(false);
         return fit.Model;
     }
 
@@ -36,8 +33,7 @@ internal static class StoreTopics
     /// The digest of the papers <paramref name="request"/> selects: the store's topics (fitted on every stored paper,
     /// ids from the history), listing the selected papers under them, with similar earlier papers.
     /// </summary>
-    public static async Task<Digest> DigestAsync(PaperStore store, DigestRequest request, TopicHistoryMode history, ISentenceEncoder? encoder,
-        CancellationToken cancellationToken)
+    public static async Task<Digest> DigestAsync(PaperStore store, DigestRequest request, TopicHistoryMode history, CancellationToken cancellationToken)
     {
         if (request.Since is not null && request.Dump is not null)
         {
@@ -72,7 +68,7 @@ internal static class StoreTopics
         {
             (selected(all[i]) ? chosenRows : earlierRows).Add(i);
         }
-        StoreFit fit = await FitStoreAsync(store, all, request.Topics, run, history, encoder, cancellationToken).ConfigureAwait(false);
+        StoreFit fit = await FitStoreAsync(store, all, request.Topics, run, history, cancellationToken).ConfigureAwait(false);
         TopicModel model = fit.Model;
         var finder = new StoreSimilarFinder(all, fit.Neural, store.Dimension, earlierRows);
         Digest digest = DigestBuilder.Build(model, all.Select(p => p.Paper).ToArray(), fit.Vectors,
@@ -88,7 +84,7 @@ internal static class StoreTopics
     /// keep their papers), aligns ids with that run, and records this run under <paramref name="run"/> when asked.
     /// </summary>
     private static async Task<StoreFit> FitStoreAsync(PaperStore store, List<StoredPaper> papers, TopicsRequest request, string run,
-        TopicHistoryMode mode, ISentenceEncoder? encoder, CancellationToken cancellationToken)
+        TopicHistoryMode mode, CancellationToken cancellationToken)
     {
         string path = HistoryPath(store.Directory, request);
         TopicHistoryLog? log = mode == TopicHistoryMode.Ignore ? null
@@ -100,12 +96,6 @@ internal static class StoreTopics
         TopicOptions options = Options(request) with { PreviousTopics = previous?.Topics.Select(t => t.PaperIds).ToArray() };
         TopicModel model = TopicPipeline.Fit(papers.Select(p => p.Paper).ToArray(), vectors, dimension, options, request.Progress, cancellationToken);
         model = WithNeuralCentres(model, neural, store.Dimension);
-        // The keywords ranked by the store's own model too, when it is the model that made the store's vectors (the
-        // centres are in its space); labels from papers' titles when asked.
-        if (encoder is not null && encoder.Fingerprint == store.ModelFingerprint && encoder.Dimension == store.Dimension)
-        {
-            model = await TopicLabeling.RerankAsync(model, encoder, Quality.QualityDefaults.LabelEmbeddingWeight, cancellationToken).ConfigureAwait(false);
-        }
         if (request.Label == TopicLabelKind.Title)
         {
             model = TopicLabeling.WithTitleLabels(model, papers.Select(p => p.Paper).ToArray());

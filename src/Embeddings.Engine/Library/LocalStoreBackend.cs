@@ -148,41 +148,24 @@ internal sealed class LocalStoreBackend : IPaperBackend
     }
 
     /// <summary>Topics of every stored paper.</summary>
-    public async Task<TopicModel> TopicsAsync(TopicsRequest request, EmbeddingModel embeddings, CancellationToken cancellationToken)
+    public async Task<TopicModel> TopicsAsync(TopicsRequest request, CancellationToken cancellationToken)
     {
         using SnapshotLease lease = Acquire();
         PaperStore store = RequireStore(lease).Store;
-        TopicModel model = await StoreTopics.FitAsync(store, request, Writable(request.History), LabelEncoder(embeddings), cancellationToken).ConfigureAwait(false);
+        TopicModel model = await StoreTopics.FitAsync(store, request, Writable(request.History), cancellationToken).ConfigureAwait(false);
         PaperLibraryLog.TopicsFitted(_logger, Location, model.Topics.Count, model.Method, model.PaperIds.Count);
         return model;
-    }
-
-    /// <summary>
-    /// The store's model, which ranks topic keywords by their embeddings; null when it cannot be loaded (topics need only
-    /// the stored vectors, so the labels then come from c-TF-IDF alone and a warning says why).
-    /// </summary>
-    private ISentenceEncoder? LabelEncoder(EmbeddingModel embeddings)
-    {
-        try
-        {
-            return embeddings.Encoder();
-        }
-        catch (EmbeddingsException e)
-        {
-            PaperLibraryLog.LabelsWithoutModel(_logger, Location, e.Message);
-            return null;
-        }
     }
 
     /// <summary>A read-only library compares with the topic history but never records a run.</summary>
     private TopicHistoryMode Writable(TopicHistoryMode mode) => _options.ReadOnly && mode == TopicHistoryMode.Record ? TopicHistoryMode.Compare : mode;
 
     /// <summary>The digest of the selected papers.</summary>
-    public async Task<Digest> DigestAsync(DigestRequest request, EmbeddingModel embeddings, CancellationToken cancellationToken)
+    public async Task<Digest> DigestAsync(DigestRequest request, CancellationToken cancellationToken)
     {
         using SnapshotLease lease = Acquire();
         PaperStore store = RequireStore(lease).Store;
-        Digest digest = await StoreTopics.DigestAsync(store, request, Writable(request.History), LabelEncoder(embeddings), cancellationToken).ConfigureAwait(false);
+        Digest digest = await StoreTopics.DigestAsync(store, request, Writable(request.History), cancellationToken).ConfigureAwait(false);
         PaperLibraryLog.DigestBuilt(_logger, digest.Selection, digest.PaperCount, digest.Topics.Count);
         return digest;
     }

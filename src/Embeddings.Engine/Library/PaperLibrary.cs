@@ -239,7 +239,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         ThrowIfDisposed();
         TopicsRequest topics = request ?? new TopicsRequest();
         topics.Validate();
-        return LibraryErrors.Guard(() => Local("topics").TopicsAsync(topics, Embeddings, cancellationToken));
+        return LibraryErrors.Guard(() => Local("topics").TopicsAsync(topics, cancellationToken));
     }
 
     /// <summary>
@@ -255,7 +255,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         ThrowIfDisposed();
         DigestRequest digest = request ?? new DigestRequest();
         digest.Topics.Validate();
-        return LibraryErrors.Guard(() => Local("digests").DigestAsync(digest, Embeddings, cancellationToken));
+        return LibraryErrors.Guard(() => Local("digests").DigestAsync(digest, cancellationToken));
     }
 
     /// <summary>Writes every stored paper's latest vector as JSONL, the binary vector file, or a numpy matrix.</summary>

@@ -41,7 +41,4 @@ internal static partial class PaperLibraryLog
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "The writer lock of {Store} was taken over from a dead writer: {Holder}")]
     public static partial void StaleLockTakenOver(ILogger logger, string store, string holder);
-
-    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Topic labels of {Store} are ranked without the model, which did not load: {Reason}")]
-    public static partial void LabelsWithoutModel(ILogger logger, string store, string reason);
 }

@@ -72,10 +72,7 @@ public sealed record Topic
     /// <summary>Short human label from the top terms ("graph neural / molecules").</summary>
     public required string Label { get; init; }
 
-    /// <summary>
-    /// Diverse keywords (MMR over c-TF-IDF candidates), best first: by c-TF-IDF weight, and over a store also by how near
-    /// each keyword's embedding is to the topic's centre.
-    /// </summary>
+    /// <summary>Diverse keywords (MMR over c-TF-IDF candidates), best first.</summary>
     public required IReadOnlyList<TopicKeyword> Keywords { get; init; }
 
     /// <summary>Number of papers.</summary>

@@ -19,12 +19,6 @@ internal static class QualityDefaults
     /// <summary>LSA dimensions for retrieval/similar-paper vectors.</summary>
     public const int LsaDimensions = 384;
 
-    /// <summary>
-    /// Share of a topic keyword's rank that comes from the cosine of its embedding to the topic's centre (the rest from
-    /// its c-TF-IDF weight): KeyBERT-style re-ranking of the labels (QUALITY.md, topic labels).
-    /// </summary>
-    public const double LabelEmbeddingWeight = 0.25;
-
     /// <summary>LSA dimensions for the clustering representation.</summary>
     public const int ClusteringLsaDimensions = 128;
 

@@ -1,76 +1,14 @@
-using System.Numerics.Tensors;
 using Embeddings.Corpus;
-using Embeddings.Encoding;
 using Embeddings.Tokenization;
 
 namespace Embeddings.Topics;
 
 /// <summary>
-/// What turns a topic's c-TF-IDF keywords into the label a reader sees: re-ranking them by the model's own embeddings
-/// (KeyBERT-style: a keyword whose embedding is near the topic's centre names the topic; "hard" or "distribution" in a
-/// topic about generative models does not), and the representative-title label.
+/// The representative-title label (<see cref="TopicLabelKind.Title"/>): the title of the paper that stands for a topic,
+/// chosen by the topic's own keywords.
 /// </summary>
 internal static class TopicLabeling
 {
-    /// <summary>
-    /// Re-ranks every topic's keywords by (1 - <paramref name="embeddingWeight"/>) x c-TF-IDF weight +
-    /// <paramref name="embeddingWeight"/> x cosine of the keyword's embedding to the topic's centre (each scaled to 0..1
-    /// within the topic), and labels the topic from the new order. The keywords stay those MMR chose (so no inflection
-    /// or sub-phrase pairs come back); only their order and the label change. Topic centres must be in the encoder's
-    /// space (the store's own vectors).
-    /// </summary>
-    public static async Task<TopicModel> RerankAsync(TopicModel model, ISentenceEncoder encoder, double embeddingWeight, CancellationToken ct)
-    {
-        var terms = model.Topics.SelectMany(t => t.Keywords.Select(k => k.Term)).Distinct(StringComparer.Ordinal).ToList();
-        if (terms.Count == 0 || embeddingWeight <= 0)
-        {
-            return model;
-        }
-        EmbeddingBatch batch = await encoder.EncodeAsync(terms, ct).ConfigureAwait(false);
-        var row = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < terms.Count; i++)
-        {
-            row[terms[i]] = i;
-        }
-        int d = batch.Dimension;
-        var topics = model.Topics.Select(t =>
-        {
-            if (t.Keywords.Count < 2 || t.Centroid.Count != d)
-            {
-                return t;
-            }
-            float[] centre = [.. t.Centroid];
-            var cosines = t.Keywords.Select(k =>
-            {
-                ReadOnlySpan<float> v = batch.Vectors.AsSpan(row[k.Term] * d, d);
-                return (double)TensorPrimitives.CosineSimilarity(v, centre);
-            }).ToArray();
-            var weights = t.Keywords.Select(k => k.Score).ToArray();
-            var reordered = Rerank(t.Keywords, weights, cosines, embeddingWeight);
-            return t with { Keywords = reordered, Label = ClassTfidf.Label(reordered) };
-        }).ToArray();
-        return model with { Topics = topics };
-    }
-
-    /// <summary>
-    /// The keywords ordered by the mixed relevance of <see cref="RerankAsync"/>; ties keep the c-TF-IDF order.
-    /// <paramref name="weights"/> and <paramref name="cosines"/> are per keyword.
-    /// </summary>
-    internal static IReadOnlyList<TopicKeyword> Rerank(IReadOnlyList<TopicKeyword> keywords, double[] weights, double[] cosines, double embeddingWeight)
-    {
-        double[] w = Scaled(weights), c = Scaled(cosines);
-        var order = Enumerable.Range(0, keywords.Count)
-            .OrderByDescending(i => (1 - embeddingWeight) * w[i] + embeddingWeight * c[i])
-            .ThenBy(i => i);
-        return order.Select(i => keywords[i]).ToArray();
-    }
-
-    private static double[] Scaled(double[] values)
-    {
-        double lo = values.Min(), hi = values.Max();
-        return values.Select(v => hi > lo ? (v - lo) / (hi - lo) : 1).ToArray();
-    }
-
     /// <summary>
     /// The title of the paper that stands for the topic: among its papers, the title that uses the most of the topic's
     /// best keywords (the first counts most: weight 1 / rank), ties to the paper closer to the centre; the closest

@@ -124,20 +124,6 @@ public sealed class TopicLabelTests
     }
 
     [Fact]
-    public void Embedding_rerank_mixes_the_two_rankings_and_keeps_the_keywords()
-    {
-        TopicKeyword[] keywords = [new("distribution", 0.9), new("generative models", 0.6), new("hard", 0.5), new("bayes", 0.1)];
-        double[] weights = keywords.Select(k => k.Score).ToArray();
-        double[] cosines = [0.11, 0.52, 0.11, 0.32];
-        // c-TF-IDF alone keeps the order; the embeddings alone put the keyword nearest the centre first.
-        Assert.Equal(keywords, TopicLabeling.Rerank(keywords, weights, cosines, 0));
-        Assert.Equal(["generative models", "bayes", "distribution", "hard"], TopicLabeling.Rerank(keywords, weights, cosines, 1).Select(k => k.Term));
-        // Half and half: distribution 0.5 x 1 + 0 = 0.5, generative models 0.5 x 0.625 + 0.5 x 1 = 0.8125,
-        // hard 0.5 x 0.5 = 0.25, bayes 0 + 0.5 x 0.51 = 0.256.
-        Assert.Equal(["generative models", "distribution", "bayes", "hard"], TopicLabeling.Rerank(keywords, weights, cosines, 0.5).Select(k => k.Term));
-    }
-
-    [Fact]
     public void Representative_title_is_the_title_that_uses_most_of_the_best_keywords()
     {
         var (papers, labels, _) = Seeded.Value;
