@@ -39,7 +39,7 @@ internal sealed record TermOptions
     public int Candidates { get; init; } = 30;
 
     /// <summary>
-    /// A word written as the first word of a phrase at least this often ("deep", "neural", "hard") is half a phrase:
+    /// A word written as the first word of a phrase at least this often ("deep", "neural", "large") is half a phrase:
     /// never a keyword alone (unless most of its papers write one phrase with it, which then stands in its place).
     /// </summary>
     public double ModifierShare { get; init; } = 0.75;
