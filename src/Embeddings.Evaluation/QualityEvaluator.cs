@@ -248,7 +248,7 @@ internal sealed class QualityEvaluator
             results.Add(new EvalResult(data.Name, "clustering", config, "homogeneity", h / seeds, isDefault));
             results.Add(new EvalResult(data.Name, "clustering", config, "completeness", c / seeds, isDefault));
             // The spread over seeds says whether a difference between two models is larger than the clusterer's own
-            // noise; the per-seed values (seed s is the same k-means start for every model) allow paired differences.
+            // noise; the per-seed values (seed s is the same seed for every model) allow paired differences.
             results.Add(new EvalResult(data.Name, "clustering", config, "v-measure-sd", SampleStandardDeviation(vPerSeed), isDefault));
             results.Add(new EvalResult(data.Name, "clustering", config, "ari-sd", SampleStandardDeviation(ariPerSeed), isDefault));
             for (int s = 0; s < seeds; s++)
