@@ -17,7 +17,8 @@ namespace Embeddings.Bench;
 /// wall and CPU seconds, alternating; best of N.</item>
 /// </list>
 /// Usage: int8 [--float DIR] [--int8 DIR] [--rounds 3] [--threads 2] [--out FILE];
-/// embed-process [--model DIR] [--rounds 3] [--threads 2] [--ort-node DIR] [--out FILE] [--variant NAME=ENV=VALUE ...]
+/// embed-process [--model DIR] [--rounds 3] [--threads 2] [--ort-node DIR] [--out FILE] [--variant NAME:ENV=VALUE,...]
+/// [--baseline-cli NAME:PATH/embeddings.dll ...]
 /// </summary>
 internal static class QuantizedEncoderBench
 {
@@ -109,6 +110,7 @@ internal static class QuantizedEncoderBench
         string ortNode = Path.Combine(Path.GetTempPath(), "embeddings-ort-node-1.31.1");
         string outFile = Path.Combine(repo, "bench", "results", "embed-process.json");
         var variants = new List<(string Name, Dictionary<string, string> Env)> { ("ours", []) };
+        var baselines = new List<(string Name, string Cli)>();
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -118,6 +120,12 @@ internal static class QuantizedEncoderBench
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--ort-node": ortNode = args[++i]; break;
                 case "--out": outFile = args[++i]; break;
+                case "--baseline-cli":
+                    // NAME:PATH of another build's embeddings.dll (e.g. a copy of the build before a change), run as
+                    // one more side of the same alternated rounds.
+                    string[] named = args[++i].Split(':', 2);
+                    baselines.Add((named[0], Path.GetFullPath(named[1])));
+                    break;
                 case "--variant":
                     // NAME:VAR=VALUE,VAR=VALUE (environment of the embed process), e.g. nospin:EMBEDDINGS_ORT_SPINNING=0
                     string[] parts = args[++i].Split(':', 2);
@@ -160,6 +168,11 @@ internal static class QuantizedEncoderBench
             {
                 sides.Add((v.Name, ["dotnet", cli, "embed", input, "-o", Path.Combine(work, "out.bin"), "--model", model,
                     "--threads", threads.ToString(CultureInfo.InvariantCulture), "--quiet"], v.Env));
+            }
+            foreach (var (name, baselineCli) in baselines)
+            {
+                sides.Add((name, ["dotnet", baselineCli, "embed", input, "-o", Path.Combine(work, "out.bin"), "--model", model,
+                    "--threads", threads.ToString(CultureInfo.InvariantCulture), "--quiet"], []));
             }
             sides.Add(("node", ["node", script, ortNode, spec], []));
             double load1 = BenchHost.LoadAverage();

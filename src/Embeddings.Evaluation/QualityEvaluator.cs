@@ -228,23 +228,33 @@ internal sealed class QualityEvaluator
 
         void Score(string config, EmbeddingBatch batch)
         {
-            double v = 0, ari = 0, h = 0, c = 0;
-            for (int s = 0; s < _options.ClusteringSeeds; s++)
+            int seeds = _options.ClusteringSeeds;
+            var vPerSeed = new double[seeds];
+            var ariPerSeed = new double[seeds];
+            double h = 0, c = 0;
+            for (int s = 0; s < seeds; s++)
             {
-                _progress?.Report(new WorkProgress("clustering " + config, s, _options.ClusteringSeeds, "seeds"));
+                _progress?.Report(new WorkProgress("clustering " + config, s, seeds, "seeds"));
                 int[] predicted = _options.Clusterer.Cluster(batch.Vectors, batch.Count, batch.Dimension, k, s, cancellationToken);
                 VMeasureResult vm = ClusteringMetrics.VMeasure(gold, predicted);
-                v += vm.VMeasure;
+                vPerSeed[s] = vm.VMeasure;
                 h += vm.Homogeneity;
                 c += vm.Completeness;
-                ari += ClusteringMetrics.AdjustedRandIndex(gold, predicted);
+                ariPerSeed[s] = ClusteringMetrics.AdjustedRandIndex(gold, predicted);
             }
-            int seeds = _options.ClusteringSeeds;
             bool isDefault = config == defaultConfig;
-            results.Add(new EvalResult(data.Name, "clustering", config, "v-measure", v / seeds, isDefault));
-            results.Add(new EvalResult(data.Name, "clustering", config, "ari", ari / seeds, isDefault));
+            results.Add(new EvalResult(data.Name, "clustering", config, "v-measure", vPerSeed.Average(), isDefault));
+            results.Add(new EvalResult(data.Name, "clustering", config, "ari", ariPerSeed.Average(), isDefault));
             results.Add(new EvalResult(data.Name, "clustering", config, "homogeneity", h / seeds, isDefault));
             results.Add(new EvalResult(data.Name, "clustering", config, "completeness", c / seeds, isDefault));
+            // The spread over seeds says whether a difference between two models is larger than the clusterer's own
+            // noise; the per-seed values (seed s is the same seed for every model) allow paired differences.
+            results.Add(new EvalResult(data.Name, "clustering", config, "v-measure-sd", SampleStandardDeviation(vPerSeed), isDefault));
+            results.Add(new EvalResult(data.Name, "clustering", config, "ari-sd", SampleStandardDeviation(ariPerSeed), isDefault));
+            for (int s = 0; s < seeds; s++)
+            {
+                results.Add(new EvalResult(data.Name, "clustering", config, "v-measure@seed" + s.ToString(CultureInfo.InvariantCulture), vPerSeed[s], isDefault));
+            }
         }
         EmbeddingBatch lsa = await FitLsaAsync(texts, _options.ClusteringLsaDimensions, _options.ClusteringLsaAnalyzer, cancellationToken).ConfigureAwait(false);
         Score("LSA", lsa);
@@ -258,6 +268,21 @@ internal sealed class QualityEvaluator
             }
         }
         return results;
+    }
+
+    /// <summary>Sample standard deviation (n - 1); NaN for fewer than two values.</summary>
+    private static double SampleStandardDeviation(double[] values)
+    {
+        if (values.Length < 2)
+        {
+            return double.NaN;
+        }
+        double mean = values.Average(), sum = 0;
+        foreach (double v in values)
+        {
+            sum += (v - mean) * (v - mean);
+        }
+        return Math.Sqrt(sum / (values.Length - 1));
     }
 
     private async Task<EmbeddingBatch> FitLsaAsync(IReadOnlyList<string> texts, int dims, TextAnalyzerOptions analyzer, CancellationToken cancellationToken)

@@ -107,7 +107,7 @@ internal static class EvalTable
     {
         ["sts"] = ["spearman"],
         ["retrieval"] = ["ndcg@10", "recall@100", "mrr@10"],
-        ["clustering"] = ["v-measure", "ari"],
+        ["clustering"] = ["v-measure", "v-measure-sd", "ari"],
     };
 
     public static string Format(IReadOnlyList<EvalResult> results)

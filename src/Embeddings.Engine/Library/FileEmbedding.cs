@@ -60,8 +60,16 @@ public sealed record EmbedSummary(long Embedded, long Truncated, long Empty, lon
 /// <summary>The encode loop of <see cref="EmbeddingModel.EmbedFilesAsync"/>: read, deduplicate ids, encode in chunks, write.</summary>
 internal static class FileEmbedding
 {
-    /// <summary>Papers encoded per call: large enough for full batches over all cores, small enough to stream.</summary>
-    private const int ChunkSize = 512;
+    /// <summary>
+    /// Most papers encoded per call. The encoder sorts a call's windows by length before it packs batches, so the larger
+    /// the call the less padding: 512-paper calls ran 3,000 short texts as six separately sorted sets, with wider
+    /// length ranges per batch than one sorted set has (BENCHMARKS.md, whole-process embed). Large enough that
+    /// typical dumps are one call, small enough to stream (vectors are written after each call).
+    /// </summary>
+    private const int ChunkSize = 8192;
+
+    /// <summary>Most characters of embedding text per call, which bounds the memory a call holds (texts and word pieces).</summary>
+    private const long ChunkCharacters = 8L << 20;
 
     public static async Task<EmbedSummary> RunAsync(EmbeddingModel model, ISentenceEncoder encoder, IReadOnlyList<string> files,
         EmbedOptions options, CancellationToken cancellationToken)
@@ -99,18 +107,18 @@ internal static class FileEmbedding
             var clock = Stopwatch.StartNew();
             long truncated = 0, empty = 0, duplicates = 0;
             using IEmbeddingWriter writer = EmbeddingWriter.Create(format, path, encoder.Dimension, encoder.Fingerprint);
-            var chunk = new List<Paper>(ChunkSize);
-            var texts = new List<string>(ChunkSize);
+            var chunk = new List<Paper>();
+            var texts = new List<string>();
+            long chunkCharacters = 0;
             // The same paper is often listed on several daily pages: each id is embedded once (the first record wins).
             var seenIds = new HashSet<string>(StringComparer.Ordinal);
             async Task FlushAsync()
             {
-                texts.Clear();
-                foreach (Paper paper in chunk)
-                {
-                    texts.Add(paper.EmbeddingText);
-                }
-                EmbeddingBatch batch = await encoder.EncodeAsync(texts, cancellationToken).ConfigureAwait(false);
+                // Progress inside a call (a call can take minutes): the encoder reports windows, shown as papers.
+                IProgress<WorkProgress>? windowProgress = options.Progress is { } papers ? new ChunkProgress(papers, writer.Count, chunk.Count) : null;
+                EmbeddingBatch batch = encoder is OnnxSentenceEncoder onnx
+                    ? await onnx.EncodeAsync(texts, windowProgress, cancellationToken).ConfigureAwait(false)
+                    : await encoder.EncodeAsync(texts, cancellationToken).ConfigureAwait(false);
                 for (int i = 0; i < chunk.Count; i++)
                 {
                     writer.Write(chunk[i].Id, batch[i], batch.Truncated[i], batch.IsEmpty[i]);
@@ -118,6 +126,8 @@ internal static class FileEmbedding
                     empty += batch.IsEmpty[i] ? 1 : 0;
                 }
                 chunk.Clear();
+                texts.Clear();
+                chunkCharacters = 0;
             }
             await foreach (SourcedPaper sourced in PaperReader.ReadAllAsync(files, readerOptions, cancellationToken).ConfigureAwait(false))
             {
@@ -127,7 +137,9 @@ internal static class FileEmbedding
                     continue;
                 }
                 chunk.Add(sourced.Paper);
-                if (chunk.Count == ChunkSize)
+                texts.Add(sourced.Paper.EmbeddingText);
+                chunkCharacters += texts[^1].Length;
+                if (chunk.Count == ChunkSize || chunkCharacters >= ChunkCharacters)
                 {
                     await FlushAsync().ConfigureAwait(false);
                     options.Progress?.Report(new WorkProgress("embedding", writer.Count, null, "papers"));
@@ -143,6 +155,13 @@ internal static class FileEmbedding
                 encoder.Dimension, encoder.Fingerprint, model.Info.Provider);
         }, cancellationToken).ConfigureAwait(false);
     }
+}
+
+/// <summary>Window progress of one encoder call, reported as papers: those written before it plus its share done.</summary>
+internal sealed class ChunkProgress(IProgress<WorkProgress> papers, long before, int count) : IProgress<WorkProgress>
+{
+    public void Report(WorkProgress value) =>
+        papers.Report(new WorkProgress("embedding", before + (value.Total is > 0 ? count * value.Done / value.Total.Value : 0), null, "papers"));
 }
 
 /// <summary>

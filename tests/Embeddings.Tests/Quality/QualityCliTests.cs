@@ -73,6 +73,15 @@ public sealed class QualityCliTests
         Assert.Equal(1.0, bm25, 6); // the judged documents share the query's words and nothing else does
         double v = rows.Single(r => r.GetProperty("configuration").GetString() == "LSA" && r.GetProperty("metric").GetString() == "v-measure").GetProperty("value").GetDouble();
         Assert.Equal(1.0, v, 6);
+        // The 3 default seeds each have their V-measure; the mean is theirs and the spread is their sample deviation.
+        double[] perSeed = rows.Where(r => r.GetProperty("configuration").GetString() == "LSA"
+                && r.GetProperty("metric").GetString()!.StartsWith("v-measure@seed", StringComparison.Ordinal))
+            .Select(r => r.GetProperty("value").GetDouble()).ToArray();
+        Assert.Equal(3, perSeed.Length);
+        Assert.Equal(v, perSeed.Average(), 9);
+        double sd = rows.Single(r => r.GetProperty("configuration").GetString() == "LSA" && r.GetProperty("metric").GetString() == "v-measure-sd").GetProperty("value").GetDouble();
+        double mean = perSeed.Average();
+        Assert.Equal(Math.Sqrt(perSeed.Sum(x => (x - mean) * (x - mean)) / 2), sd, 9);
     }
 
     [Fact]
