@@ -28,8 +28,39 @@ internal static class PaperReader
         ArgumentNullException.ThrowIfNull(path);
         options ??= PaperReaderOptions.Default;
         PaperFormat format = options.Format == PaperFormat.Auto ? DetectFormat(path) : options.Format;
-        var context = new ReadContext(path, options);
         await using Stream stream = OpenInput(path);
+        await foreach (SourcedPaper paper in ReadCoreAsync(stream, path, format, options, cancellationToken).ConfigureAwait(false))
+        {
+            yield return paper;
+        }
+    }
+
+    /// <summary>
+    /// Reads the papers of a stream (an upload, a pipe) as if it were the file <paramref name="name"/>: its extension
+    /// picks the format unless <see cref="PaperReaderOptions.Format"/> says it (a trailing <c>.gz</c> means the stream
+    /// is gzip-compressed), errors name it with the line, and <see cref="SourcedPaper.File"/> is it. The stream is not disposed.
+    /// </summary>
+    public static async IAsyncEnumerable<SourcedPaper> ReadAsync(
+        Stream stream,
+        string name,
+        PaperReaderOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(name);
+        options ??= PaperReaderOptions.Default;
+        PaperFormat format = options.Format == PaperFormat.Auto ? DetectFormat(name) : options.Format;
+        Stream input = name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipReadStream(name, stream) : stream;
+        await foreach (SourcedPaper paper in ReadCoreAsync(input, name, format, options, cancellationToken).ConfigureAwait(false))
+        {
+            yield return paper;
+        }
+    }
+
+    private static async IAsyncEnumerable<SourcedPaper> ReadCoreAsync(
+        Stream stream, string path, PaperFormat format, PaperReaderOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var context = new ReadContext(path, options);
         var lines = new Utf8LineReader(stream, options.MaxRecordBytes);
         IAsyncEnumerable<SourcedPaper> records = format switch
         {
