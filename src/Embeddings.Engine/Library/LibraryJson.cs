@@ -177,7 +177,7 @@ public static class LibraryJson
     }
 
     /// <summary>
-    /// A library's state: <c>{"store", "exists", "papers", "vectorRows", "modelFingerprint"?, "dimension", "hnsw"?: {"path",
+    /// A library's state: <c>{"store", "exists", "papers", "vectorRows", "modelFingerprint"?, "dimension", "commits", "hnsw"?: {"path",
     /// "bytes", "m", "efConstruction", "efSearch", "dimension", "coveredRows", "live", "deleted"}}</c>.
     /// </summary>
     public static string Status(LibraryStatus status)
@@ -195,6 +195,7 @@ public static class LibraryJson
                 w.WriteString("modelFingerprint", fingerprint);
             }
             w.WriteNumber("dimension", status.Dimension);
+            w.WriteNumber("commits", status.Commits);
             if (status.Hnsw is { } h)
             {
                 w.WriteStartObject("hnsw");

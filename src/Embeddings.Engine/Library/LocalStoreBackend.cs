@@ -99,6 +99,7 @@ internal sealed class LocalStoreBackend : IPaperBackend
             VectorRows = store.RowCount,
             ModelFingerprint = store.ModelFingerprint,
             Dimension = store.Dimension,
+            Commits = store.SegmentCount,
             Hnsw = hnsw,
         };
     }

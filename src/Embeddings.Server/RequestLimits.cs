@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Logging;
+
+namespace Embeddings.Server;
+
+/// <summary>
+/// The limits of the endpoints that do model or search work, with ASP.NET Core's own machinery: one concurrency
+/// limiter shared by all of them (429 with <c>Retry-After</c> past its queue), request timeouts (504), and the body
+/// limit (413).
+/// </summary>
+internal static class RequestLimits
+{
+    /// <summary>The rate-limiter policy of every model or search endpoint.</summary>
+    public const string ComputePolicy = "embeddings-compute";
+
+    /// <summary>The request-timeout policy of reads and embeddings.</summary>
+    public const string ReadPolicy = "embeddings-read";
+
+    /// <summary>The request-timeout policy of topics and digests (clustering).</summary>
+    public const string TopicsPolicy = "embeddings-topics";
+
+    /// <summary>The partition every compute request shares: one limit for the whole server.</summary>
+    private const string Partition = "compute";
+
+    /// <summary>Applies the shared concurrency limit, a timeout policy and a body limit, and documents their answers.</summary>
+    public static RouteHandlerBuilder WithComputeLimits(this RouteHandlerBuilder endpoint, string timeoutPolicy = ReadPolicy, BodyLimit body = BodyLimit.Json)
+    {
+        endpoint.RequireRateLimiting(ComputePolicy);
+        endpoint.WithRequestTimeout(timeoutPolicy);
+        return endpoint
+            .WithMetadata(new BodyLimitMetadata(body))
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+    }
+
+    /// <summary>The limiter: <see cref="PaperLibraryServerOptions.MaxConcurrentRequests"/> at once, the queue behind, 429 past it.</summary>
+    public static void Configure(RateLimiterOptions limiter, PaperLibraryServerOptions options)
+    {
+        limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        limiter.AddPolicy(ComputePolicy, _ => RateLimitPartition.GetConcurrencyLimiter(Partition, _ => new ConcurrencyLimiterOptions
+        {
+            PermitLimit = options.MaxConcurrentRequests,
+            QueueLimit = options.QueueLimit,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        }));
+        limiter.OnRejected = (rejected, cancellationToken) =>
+        {
+            HttpContext context = rejected.HttpContext;
+            ServerLog.Overloaded(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Embeddings.Server"),
+                context.Request.Method, context.Request.Path, options.MaxConcurrentRequests, options.QueueLimit);
+            context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            return new ValueTask(HttpProblem.WriteAsync(context, StatusCodes.Status429TooManyRequests, string.Create(CultureInfo.InvariantCulture,
+                $"The server is busy: {options.MaxConcurrentRequests} requests are being answered and {options.QueueLimit} are waiting (--max-concurrent-requests). Retry after {options.RetryAfterSeconds} s.")));
+        };
+    }
+
+    /// <summary>The timeouts: <see cref="PaperLibraryServerOptions.RequestTimeout"/> for reads, <see cref="PaperLibraryServerOptions.TopicsTimeout"/> for clustering.</summary>
+    public static void Configure(RequestTimeoutOptions timeouts, PaperLibraryServerOptions options)
+    {
+        timeouts.AddPolicy(ReadPolicy, Policy(options.RequestTimeout, "--request-timeout"));
+        timeouts.AddPolicy(TopicsPolicy, Policy(options.TopicsTimeout, "the topics timeout"));
+    }
+
+    private static RequestTimeoutPolicy Policy(TimeSpan timeout, string setting) => new()
+    {
+        Timeout = timeout,
+        TimeoutStatusCode = StatusCodes.Status504GatewayTimeout,
+        WriteTimeoutResponse = context => HttpProblem.WriteAsync(context, StatusCodes.Status504GatewayTimeout, string.Create(CultureInfo.InvariantCulture,
+            $"The request took longer than {timeout.TotalSeconds:0.###} s ({setting}) and was stopped. Send less per request, or retry when the server is less busy.")),
+    };
+}
