@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Embeddings.Server;
 
@@ -74,18 +73,4 @@ public static class PaperLibraryServer
     public static bool LoopbackOnly(IEnumerable<string> addresses) => addresses.All(address =>
         Uri.TryCreate(address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out Uri? uri)
         && (uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out IPAddress? ip) && IPAddress.IsLoopback(ip))));
-
-    /// <summary>Logs what is served where, and warns when the server can be reached from other machines with open reads.</summary>
-    internal static void LogServing(WebApplication app)
-    {
-        ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Embeddings.Server");
-        PaperLibrary library = app.Services.GetRequiredService<PaperLibrary>();
-        IReadOnlyList<string> addresses = Addresses(app);
-        ServerLog.Serving(logger, library.StoreDirectory, library.Embeddings.IsLoaded ? library.Embeddings.Info.Name : "(not loaded)", string.Join(", ", addresses));
-        PaperLibraryServerOptions options = app.Services.GetRequiredService<IOptions<PaperLibraryServerOptions>>().Value;
-        if (!LoopbackOnly(addresses) && !options.RequireTokenForReads)
-        {
-            ServerLog.OpenToNetwork(logger, string.Join(", ", addresses));
-        }
-    }
 }
