@@ -24,7 +24,7 @@ internal static class EmbeddingEndpoints
             .WithDescription("OpenAI's embeddings API: input as a string or an array of strings, encoding_format float or base64 " +
                 "(little-endian float32), dimensions honoured where the model allows. Vectors equal `embeddings embed` of the same texts. " +
                 "Too many inputs or over-long texts answer 413, empty ones 422.")
-            .Accepts<OpenAiEmbeddingRequest>("application/json")
+            .WithBody<OpenAiEmbeddingRequest>("application/json", "OpenAI's embeddings request.")
             .Produces<OpenAiEmbeddingList>()
             .WithComputeLimits();
         reads.MapGet("/v1/models", ModelsAsync)
@@ -38,7 +38,7 @@ internal static class EmbeddingEndpoints
             .WithSummary("Embeds texts (Text Embeddings Inference-compatible).")
             .WithDescription("TEI's embed API: inputs as a string or an array of strings; answers a bare array of vectors. " +
                 "truncate=false (default) refuses a text longer than the model reads with 413; normalize=false is refused (the vectors are unit length).")
-            .Accepts<TeiEmbedRequest>("application/json")
+            .WithBody<TeiEmbedRequest>("application/json", "TEI's embed request.")
             .Produces<float[][]>()
             .WithComputeLimits();
     }

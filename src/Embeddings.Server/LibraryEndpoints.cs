@@ -33,7 +33,7 @@ internal static class LibraryEndpoints
             .WithName("SimilarPapersPost")
             .WithTags("Papers")
             .WithSummary("Similar papers, the query as a JSON body (long abstracts, like/unlike lists).")
-            .Accepts<SimilarRequest>(Json)
+            .WithBody<SimilarRequest>(Json, "A similar-paper query.")
             .Produces(StatusCodes.Status200OK, contentType: Json)
             .WithComputeLimits();
         reads.MapGet("/api/papers/{id}", PaperAsync)
@@ -67,7 +67,7 @@ internal static class LibraryEndpoints
             .WithDescription("Needs Authorization: Bearer TOKEN. Only new or changed papers are embedded. source names the upload as a dump " +
                 "(default api-YYYY-MM-DD.jsonl, today's date); skipBad=true reports bad lines instead of stopping. Answers LibraryJson.Ingest. " +
                 "Searches keep answering from the last committed state while it runs.")
-            .Accepts<string>(JsonLines)
+            .WithBody<string>(JsonLines, "JSON Lines: one paper per line, {\"id\"?, \"title\", \"abstract\", \"authors\"?, \"date\"?, \"categories\"?} as `embeddings ingest` reads .jsonl files.")
             .Produces(StatusCodes.Status200OK, contentType: Json)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)

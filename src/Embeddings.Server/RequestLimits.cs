@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Logging;
+using Microsoft.OpenApi;
 
 namespace Embeddings.Server;
 
@@ -39,6 +40,29 @@ internal static class RequestLimits
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+    }
+
+    /// <summary>
+    /// Documents the request body as <typeparamref name="T"/>'s schema under <paramref name="contentType"/> (null
+    /// <typeparamref name="T"/> = a string: JSON Lines). Only in the OpenAPI document: ASP.NET Core's
+    /// <c>Accepts</c> would also make routing refuse other content types before the handler, which then could not
+    /// say what to send.
+    /// </summary>
+    public static RouteHandlerBuilder WithBody<T>(this RouteHandlerBuilder endpoint, string contentType, string description)
+    {
+        endpoint.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+        {
+            OpenApiSchema schema = typeof(T) == typeof(string)
+                ? new OpenApiSchema { Type = JsonSchemaType.String }
+                : await context.GetOrCreateSchemaAsync(typeof(T), null, cancellationToken).ConfigureAwait(false);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Description = description,
+                Content = new Dictionary<string, OpenApiMediaType> { [contentType] = new() { Schema = schema } },
+            };
+        });
+        return endpoint;
     }
 
     /// <summary>The limiter: <see cref="PaperLibraryServerOptions.MaxConcurrentRequests"/> at once, the queue behind, 429 past it.</summary>
