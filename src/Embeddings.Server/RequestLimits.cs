@@ -75,11 +75,11 @@ internal static class RequestLimits
             QueueLimit = options.QueueLimit,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         }));
+        var report = new OverloadReport();
         limiter.OnRejected = (rejected, cancellationToken) =>
         {
             HttpContext context = rejected.HttpContext;
-            ServerLog.Overloaded(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Embeddings.Server"),
-                context.Request.Method, context.Request.Path, options.MaxConcurrentRequests, options.QueueLimit);
+            report.Refused(context, options);
             context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             return new ValueTask(HttpProblem.WriteAsync(context, StatusCodes.Status429TooManyRequests, string.Create(CultureInfo.InvariantCulture,
                 $"The server is busy: {options.MaxConcurrentRequests} requests are being answered and {options.QueueLimit} are waiting (--max-concurrent-requests). Retry after {options.RetryAfterSeconds} s.")));
@@ -100,4 +100,29 @@ internal static class RequestLimits
         WriteTimeoutResponse = context => HttpProblem.WriteAsync(context, StatusCodes.Status504GatewayTimeout, string.Create(CultureInfo.InvariantCulture,
             $"The request took longer than {timeout.TotalSeconds:0.###} s ({setting}) and was stopped. Send less per request, or retry when the server is less busy.")),
     };
+}
+
+/// <summary>
+/// The log of 429s: under overload thousands of requests a second are refused, so one warning line at most every
+/// <see cref="Seconds"/> s says how many were refused since the previous line (a flood of lines would cost the CPU
+/// the limiter saves, and fill the disk).
+/// </summary>
+internal sealed class OverloadReport
+{
+    public const int Seconds = 10;
+
+    private long _refused;
+    private long _lastReport = Environment.TickCount64 - Seconds * 1000L;
+
+    public void Refused(HttpContext context, PaperLibraryServerOptions options)
+    {
+        Interlocked.Increment(ref _refused);
+        long now = Environment.TickCount64, last = Volatile.Read(ref _lastReport);
+        if (now - last < Seconds * 1000L || Interlocked.CompareExchange(ref _lastReport, now, last) != last)
+        {
+            return;
+        }
+        ServerLog.Overloaded(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Embeddings.Server"),
+            context.Request.Method, context.Request.Path, options.MaxConcurrentRequests, options.QueueLimit, Interlocked.Exchange(ref _refused, 0), Seconds);
+    }
 }

@@ -88,7 +88,12 @@ internal static class ServeCommand
                     server.RequestTimeout = TimeSpan.FromSeconds(seconds);
                 },
                 addresses,
-                logging => logging.AddProvider(new CliLoggerProvider(console)));
+                logging =>
+                {
+                    logging.AddProvider(new CliLoggerProvider(console));
+                    // A start that fails is reported by StartAsync below as one line; the host's own "Hosting failed to start" would be a second.
+                    logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+                });
             await using (app.ConfigureAwait(false))
             {
                 await StartAsync(app, addresses, ct).ConfigureAwait(false);
