@@ -70,8 +70,11 @@ let windows = 0;
 let tokens = 0;
 for (const b of spec.batches) { windows += b.length; for (const ids of b) tokens += ids.length; }
 
-// Warm-up: the first run pays one-off allocations in the runtime (the C# side warms up too).
-await session.run(feeds[feeds.length - 1], [spec.output]);
+// Warm-up: the first run pays one-off allocations in the runtime (the C# side warms up too). Off (spec.warmup false)
+// for the whole-process comparison (bench embed-process), where start-up is part of what is measured.
+if (spec.warmup !== false) {
+  await session.run(feeds[feeds.length - 1], [spec.output]);
+}
 
 const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();

@@ -179,20 +179,8 @@ internal static class EncoderBench
 
     private static (double Wall, double Cpu) RunNode(string ortNode, OnnxSentenceEncoder encoder, List<List<int[]>> batches, int threads)
     {
-        ModelManifest m = encoder.Manifest;
         string specPath = Path.Combine(Path.GetTempPath(), $"embeddings-encoder-bench-{Environment.ProcessId}.json");
-        var spec = new Dictionary<string, object>
-        {
-            ["kind"] = m.KindName,
-            ["model"] = m.ModelPath,
-            ["threads"] = threads,
-            ["output"] = m.Output,
-            ["inputs"] = m.Inputs,
-            ["cls"] = encoder.Tokenizer.ClsId,
-            ["sep"] = encoder.Tokenizer.SepId,
-            ["batches"] = batches,
-        };
-        File.WriteAllText(specPath, JsonSerializer.Serialize(spec));
+        File.WriteAllText(specPath, JsonSerializer.Serialize(NodeSpec(encoder, batches, threads, warmup: true)));
         try
         {
             string script = Path.Combine(FindRepoRoot(), "bench", "encoder_node_loop.mjs");
@@ -212,6 +200,24 @@ internal static class EncoderBench
         {
             File.Delete(specPath);
         }
+    }
+
+    /// <summary>The input of bench/encoder_node_loop.mjs: the model, its graph names and exactly our batches of ids.</summary>
+    internal static Dictionary<string, object> NodeSpec(OnnxSentenceEncoder encoder, List<List<int[]>> batches, int threads, bool warmup)
+    {
+        ModelManifest m = encoder.Manifest;
+        return new Dictionary<string, object>
+        {
+            ["kind"] = m.KindName,
+            ["model"] = m.ModelPath,
+            ["threads"] = threads,
+            ["output"] = m.Output,
+            ["inputs"] = m.Inputs,
+            ["cls"] = encoder.Tokenizer.ClsId,
+            ["sep"] = encoder.Tokenizer.SepId,
+            ["warmup"] = warmup,
+            ["batches"] = batches,
+        };
     }
 
     /// <summary>onnxruntime-node 1.31.1 in a scratch folder, installed with --ignore-scripts (its postinstall must never run).</summary>
@@ -240,7 +246,7 @@ internal static class EncoderBench
         return true;
     }
 
-    private static List<string> LoadDumps(string dir)
+    internal static List<string> LoadDumps(string dir)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var texts = new List<string>();

@@ -60,13 +60,13 @@ internal static class PostgresBench
         string connection = cluster.ConnectionString(0, "postgres");
 
         var report = new Dictionary<string, object>();
-        PostgresSyncSummary sync;
+        SyncSummary sync;
         double noopSeconds;
         using (PaperStore store = PaperStore.Open(storeDir))
         {
             sync = await PostgresSync.SyncAsync(store, new PostgresSyncOptions { ConnectionString = connection, HnswM = m, HnswEfConstruction = efc });
             Console.WriteLine($"sync: {sync.Written} papers in {sync.Seconds:F1} s = {sync.PapersPerSecond:F0} papers/s (rows, tsvector, HNSW + GIN build)");
-            PostgresSyncSummary again = await PostgresSync.SyncAsync(store, new PostgresSyncOptions { ConnectionString = connection });
+            SyncSummary again = await PostgresSync.SyncAsync(store, new PostgresSyncOptions { ConnectionString = connection });
             Console.WriteLine($"no-op re-sync: written {again.Written} in {again.Seconds:F1} s");
             noopSeconds = again.Seconds;
             report["sync"] = new { papers = sync.Written, seconds = sync.Seconds, papersPerSecond = sync.PapersPerSecond, noopResyncSeconds = again.Seconds };

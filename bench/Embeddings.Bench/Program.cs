@@ -12,10 +12,18 @@ internal static class Program
                 return TokenizerBench.Run(rest);
             case "encoder":
                 return EncoderBench.Run(rest);
+            case "int8":
+                return QuantizedEncoderBench.RunInt8(rest);
+            case "embed-process":
+                return QuantizedEncoderBench.RunEmbedProcess(rest);
             case "ingest":
                 return IngestBench.Run(rest);
             case "hnsw":
                 return HnswBench.Run(rest);
+            case "hnsw-data":
+                return HnswData.RunAsync(rest).GetAwaiter().GetResult();
+            case "hnsw-peer":
+                return HnswPeer.Run(rest);
             case "topics":
                 return TopicsBench.Run(rest);
             case "digest-demo":
@@ -34,8 +42,11 @@ internal static class Program
         Console.Error.WriteLine("usage: Embeddings.Bench <benchmark> [options]");
         Console.Error.WriteLine("  tokenizers");
         Console.Error.WriteLine("  encoder [--limit N]");
+        Console.Error.WriteLine("  int8 [--float DIR] [--int8 DIR] [--rounds 3] [--threads 2]");
+        Console.Error.WriteLine("  embed-process [--model DIR] [--rounds 3] [--threads 2] [--variant NAME:VAR=VALUE,...]");
         Console.Error.WriteLine("  ingest");
-        Console.Error.WriteLine("  hnsw [--n 100000] [--dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--threads 0] [--spread 1.0] [--vectors FILE] [--no-hnswlib]");
+        Console.Error.WriteLine("  hnsw [--data glove-100 | --vectors FILE --dim D | --n 100000 --dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--ef 16,32,...] [--engines float,int8,native,python] [--rounds 3] [--passes 2] [--threads 0]");
+        Console.Error.WriteLine("  hnsw-data glove [--tarball FILE] | real [--model DIR]   (writes bench/data/NAME.f32 + NAME.json)");
         Console.Error.WriteLine("  topics [--sizes 10000,100000] [--dim 512] [--k 50] [--no-sklearn]");
         Console.Error.WriteLine("  digest-demo [--dumps DIR] [--out DIR] [--k N]");
         Console.Error.WriteLine("  postgres [--n 100000] [--dim 384] [--queries 1000] [--m 16] [--ef-construction 200] [--rounds 2]");

@@ -12,8 +12,9 @@ internal sealed class CliConsole
     private readonly Func<Stream> _openStandardOutput;
 
     public CliConsole(TextWriter output, TextWriter error, bool outputIsTerminal = false, bool errorIsTerminal = false,
-        int width = 100, Func<Stream>? openStandardOutput = null)
+        int width = 100, Func<Stream>? openStandardOutput = null, TextReader? input = null)
     {
+        In = input ?? TextReader.Null;
         Out = output;
         Error = error;
         OutputIsTerminal = outputIsTerminal;
@@ -27,7 +28,11 @@ internal sealed class CliConsole
         outputIsTerminal: !Console.IsOutputRedirected,
         errorIsTerminal: !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb",
         width: Console.IsOutputRedirected ? 100 : Math.Max(60, SafeWindowWidth()),
-        openStandardOutput: Console.OpenStandardOutput);
+        openStandardOutput: Console.OpenStandardOutput,
+        input: Console.In);
+
+    /// <summary>Standard input (lists of input files given as <c>--from-file -</c>).</summary>
+    public TextReader In { get; }
 
     /// <summary>Standard output.</summary>
     public TextWriter Out { get; }

@@ -1,8 +1,9 @@
 namespace Embeddings.Cli;
 
 /// <summary>
-/// Runs a command body and turns the engine's typed errors into one clear line on stderr and a non-zero exit code,
-/// never a stack trace. Exit codes: 0 ok, 1 failed, 2 bad usage or input, 130 cancelled.
+/// Runs a command body and turns every failure into one clear line on stderr and an exit code, never a stack trace.
+/// Exit codes: 0 ok; 2 a user error (bad usage, a bad input or request: the line says what to change); 1 an
+/// environment error (the machine, the store's files, the model: the line says what failed); 130 cancelled.
 /// </summary>
 internal static class CliRunner
 {
@@ -10,6 +11,9 @@ internal static class CliRunner
     public const int Failed = 1;
     public const int BadInput = 2;
     public const int Cancelled = 130;
+
+    /// <summary>Set to 1 to print the stack trace of an internal error (a bug) after its one-line message.</summary>
+    public const string DebugVariable = "EMBEDDINGS_DEBUG";
 
     public static async Task<int> RunAsync(CliConsole console, Func<CancellationToken, Task<int>> body, CancellationToken cancellationToken)
     {
@@ -22,22 +26,53 @@ internal static class CliRunner
             console.Report("cancelled");
             return Cancelled;
         }
-        catch (Exception e) when (e is InputFormatException or InvalidRequestException or UsageException)
+        catch (Exception e)
         {
-            console.Report(e.Message);
-            return BadInput;
-        }
-        catch (EmbeddingsException e)
-        {
-            console.Report(e.Message);
-            return Failed;
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
-        {
-            console.Report(e.Message);
-            return BadInput;
+            return Report(console, e);
         }
     }
+
+    /// <summary>Writes the one line for <paramref name="e"/> and returns its exit code.</summary>
+    public static int Report(CliConsole console, Exception e)
+    {
+        (int code, string message) = Describe(e);
+        console.Report(message);
+        if (code == Failed && IsInternal(e) && Environment.GetEnvironmentVariable(DebugVariable) == "1")
+        {
+            console.Error.WriteLine(e.ToString());
+        }
+        return code;
+    }
+
+    /// <summary>The exit code and the one-line message of a failure.</summary>
+    internal static (int Code, string Message) Describe(Exception e)
+    {
+        if (e is AggregateException { InnerExceptions.Count: 1 } aggregate)
+        {
+            return Describe(aggregate.InnerExceptions[0]);
+        }
+        string message = OneLine(e.Message);
+        return e switch
+        {
+            UsageException or InputFormatException or InvalidRequestException or PaperNotFoundException
+                or ModelMismatchException or DimensionsNotSupportedException => (BadInput, message),
+            EmbeddingsException => (Failed, message),
+            FileNotFoundException or DirectoryNotFoundException or PathTooLongException => (BadInput, message + ": check the path"),
+            ArgumentException => (BadInput, OneLine(e.Message.Split(" (Parameter", 2)[0])),
+            UnauthorizedAccessException => (Failed, $"permission denied: {message}"),
+            IOException when message.Contains("No space left", StringComparison.OrdinalIgnoreCase) =>
+                (Failed, $"no space left on the device ({message}): free some space and run again"),
+            IOException => (Failed, $"I/O error: {message}"),
+            OutOfMemoryException => (Failed, "out of memory: use smaller batches (--batch) or fewer threads, or a machine with more memory"),
+            OperationCanceledException => (Failed, "the operation was cancelled (timed out?)"),
+            _ => (Failed, $"internal error ({e.GetType().Name}: {message}); please report it, with {DebugVariable}=1 for the stack trace"),
+        };
+    }
+
+    private static bool IsInternal(Exception e) => Describe(e).Message.StartsWith("internal error", StringComparison.Ordinal);
+
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
 
 /// <summary>A command line that parses but asks for something impossible (two exclusive options, a bad value).</summary>

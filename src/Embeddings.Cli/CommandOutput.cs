@@ -3,20 +3,19 @@ using System.Text;
 namespace Embeddings.Cli;
 
 /// <summary>
-/// The text a command prints, sent to stdout or, with <c>-o FILE</c>, to a file that appears only when the command
-/// succeeds (written beside it under a temporary name and renamed at the end, so a failed run leaves no torn file).
+/// The text a command prints, sent to stdout or, with <c>-o FILE</c>, to an <see cref="OutputFile"/>: it appears only
+/// when the command succeeds and never torn, a symbolic link is followed, a pipe or device is written through, and a
+/// directory, a block device or a path inside a store folder is refused.
 /// </summary>
 internal sealed class CommandOutput : IAsyncDisposable
 {
-    private readonly string? _path;
-    private readonly string? _temp;
+    private readonly OutputFile? _file;
     private bool _completed;
 
-    private CommandOutput(TextWriter text, string? path, string? temp)
+    private CommandOutput(TextWriter text, OutputFile? file)
     {
         Text = text;
-        _path = path;
-        _temp = temp;
+        _file = file;
     }
 
     public TextWriter Text { get; }
@@ -26,12 +25,10 @@ internal sealed class CommandOutput : IAsyncDisposable
     {
         if (output is null || output == CommonOptions.Stdout)
         {
-            return new CommandOutput(console.Out, null, null);
+            return new CommandOutput(console.Out, null);
         }
-        string full = Path.GetFullPath(output);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        return new CommandOutput(new StreamWriter(temp, append: false, new UTF8Encoding(false)), full, temp);
+        OutputFile file = OutputFile.Create(output);
+        return new CommandOutput(new StreamWriter(file.Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true), file);
     }
 
     /// <summary>Marks the output complete: the file is published when disposed.</summary>
@@ -39,19 +36,25 @@ internal sealed class CommandOutput : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_path is null)
+        if (_file is null)
         {
             await Text.FlushAsync().ConfigureAwait(false);
             return;
         }
-        await Text.DisposeAsync().ConfigureAwait(false);
-        if (_completed)
+        using (_file)
         {
-            File.Move(_temp!, _path, overwrite: true);
-        }
-        else
-        {
-            File.Delete(_temp!);
+            try
+            {
+                await Text.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (IOException) when (!_completed)
+            {
+                // The output is thrown away anyway (a full disk fails the flush too).
+            }
+            if (_completed)
+            {
+                _file.Commit();
+            }
         }
     }
 }

@@ -22,7 +22,10 @@ public sealed class ModelLoadException : EmbeddingsException
     public ModelLoadException(string message, Exception inner) : base(message, inner) { }
 }
 
-/// <summary>An input record is malformed; names the file, the line and the field.</summary>
+/// <summary>
+/// An input file or one of its records cannot be used (missing, a directory, binary, truncated, malformed); names the
+/// file and, for a record, the line and the field.
+/// </summary>
 public sealed class InputFormatException : EmbeddingsException
 {
     /// <summary>Creates the error for one record.</summary>
@@ -38,7 +41,7 @@ public sealed class InputFormatException : EmbeddingsException
     /// <summary>The input file.</summary>
     public string File { get; }
 
-    /// <summary>The 1-based line where the bad record starts.</summary>
+    /// <summary>The 1-based line where the bad record starts; 0 when the problem is the whole file.</summary>
     public long Line { get; }
 
     /// <summary>The field at fault, when one is.</summary>
@@ -47,8 +50,11 @@ public sealed class InputFormatException : EmbeddingsException
     /// <summary>What is wrong, without the location.</summary>
     public string Problem { get; }
 
-    private static string Describe(string file, long line, string? field, string problem) =>
-        field is null ? $"{file}:{line}: {problem}" : $"{file}:{line}: field '{field}': {problem}";
+    private static string Describe(string file, long line, string? field, string problem)
+    {
+        string where = line > 0 ? $"{file}:{line}" : file;
+        return field is null ? $"{where}: {problem}" : $"{where}: field '{field}': {problem}";
+    }
 }
 
 /// <summary>
@@ -65,6 +71,19 @@ public sealed class DataFormatException : EmbeddingsException
 
     /// <summary>The file at fault.</summary>
     public string Path { get; }
+}
+
+/// <summary>
+/// The machine refused a read or a write (no space left on the device, permission denied, an I/O error). What was
+/// committed before stays readable; the message names the file and says what to do.
+/// </summary>
+public sealed class StorageException : EmbeddingsException
+{
+    /// <summary>Wraps the operating system's error; the message says what to do.</summary>
+    public StorageException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>Whether the device is full (free space and run again).</summary>
+    public bool IsDiskFull => LibraryErrors.IsDiskFull(InnerException);
 }
 
 /// <summary>Another process is writing to the store.</summary>

@@ -58,14 +58,29 @@ internal static partial class PostgresConnection
         {
             return await body().ConfigureAwait(false);
         }
-        catch (PostgresException e)
-        {
-            throw new PostgresBackendException($"PostgreSQL at {Describe(server)}: {e.MessageText}" + (e.Hint is { Length: > 0 } hint ? $" ({hint})" : "") + Advice(e), e);
-        }
         catch (NpgsqlException e)
         {
-            throw new PostgresBackendException($"cannot use PostgreSQL at {Describe(server)}: {e.Message}. Check that the server runs and the --postgres connection string.", e);
+            throw Translate(server, e);
         }
+    }
+
+    /// <summary>
+    /// A driver error as a one-line <see cref="PostgresBackendException"/> naming the server and what to do: an error the
+    /// server reported (with its hint), or a connection that could not be made or was lost (refused, unknown host,
+    /// timeout, TLS, reset).
+    /// </summary>
+    public static PostgresBackendException Translate(NpgsqlConnectionStringBuilder server, NpgsqlException e)
+    {
+        if (e is PostgresException reported)
+        {
+            return new PostgresBackendException(
+                $"PostgreSQL at {Describe(server)}: {reported.MessageText}" + (reported.Hint is { Length: > 0 } hint ? $" ({hint})" : "") + Advice(reported), e);
+        }
+        string detail = e.InnerException is { Message: { Length: > 0 } inner } && !e.Message.Contains(inner, StringComparison.Ordinal)
+            ? $"{e.Message.TrimEnd('.')} ({inner.TrimEnd('.')})"
+            : e.Message.TrimEnd('.');
+        return new PostgresBackendException(
+            $"cannot connect to PostgreSQL at {Describe(server)}: {detail}; check that the server runs and accepts connections there, and the connection string (--postgres).", e);
     }
 
     /// <inheritdoc cref="Guard{T}(NpgsqlConnectionStringBuilder, Func{Task{T}})"/>
@@ -82,6 +97,8 @@ internal static partial class PostgresConnection
             ". Install pgvector on that server (scripts/setup-postgres.sh does it on Debian)",
         PostgresErrorCodes.InsufficientPrivilege => ". Connect as a user that may create tables and extensions, or create them once as a superuser",
         PostgresErrorCodes.InvalidCatalogName => ". Create the database first (createdb)",
+        PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification =>
+            ". Check the user and password of the connection string (--postgres)",
         _ => "",
     };
 

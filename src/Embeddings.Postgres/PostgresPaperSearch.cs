@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Text;
 using Embeddings.Encoding;
 using Embeddings.Lexical;
@@ -9,46 +8,22 @@ using Pgvector;
 
 namespace Embeddings.Postgres;
 
-/// <summary>How <see cref="PostgresPaperSearch.OpenAsync"/> connects.</summary>
-public sealed record PostgresSearchOptions
-{
-    /// <summary>The PostgreSQL server holding the table (the coordinator of a sharded table).</summary>
-    public required string ConnectionString { get; init; }
-
-    /// <summary>The table made by <see cref="PostgresSync"/>. Default <c>papers</c>.</summary>
-    public string Table { get; init; } = "papers";
-
-    /// <summary>
-    /// Connection strings of shards whose credentials differ from the coordinator's (matched to partitions by host,
-    /// port and database). Shards not named are reached with the coordinator's user and password.
-    /// </summary>
-    public IReadOnlyList<string> Shards { get; init; } = [];
-
-    /// <summary>
-    /// The model for free-text queries; its fingerprint must be the table's. When null, <see cref="ModelDirectory"/> is
-    /// loaded, else the local model folder whose fingerprint is the table's, on the first text query.
-    /// </summary>
-    internal ISentenceEncoder? Encoder { get; init; }
-
-    /// <summary>The model folder for free-text queries (it must be the table's model); null finds it by the table's fingerprint.</summary>
-    public string? ModelDirectory { get; init; }
-}
-
 /// <summary>Rows one endpoint (the table, or one shard) sent for the last query.</summary>
 /// <param name="Endpoint">host:port/database and table.</param>
 /// <param name="Rows">Candidate rows read (vector and lexical candidates, and scores looked up for fusion).</param>
-public readonly record struct EndpointRows(string Endpoint, long Rows);
+internal readonly record struct EndpointRows(string Endpoint, long Rows);
 
 /// <summary>
-/// Similar-paper search answered by PostgreSQL alone, with the same queries, exclusions, fusion and JSON as the
-/// local search: pgvector HNSW (cosine) for vector candidates with <c>hnsw.ef_search</c> from
-/// <see cref="SimilarQuery.Ef"/> (a sequential scan when <see cref="SimilarQuery.Exact"/>), PostgreSQL full-text ranking
-/// (<c>ts_rank(tsv, q, 1)</c> over the <c>tsv</c> column, a query's lexemes OR-ed) for lexical candidates, fused by
-/// <see cref="ScoreFusion.Fuse"/> exactly as the local hybrid, filters as SQL. On a sharded table each shard is asked
+/// Similar-paper search answered by PostgreSQL alone (behind <see cref="PostgresPaperBackend"/>), with the same
+/// queries, exclusions, Rocchio query vector (<see cref="QueryVector"/>), fusion and JSON as the local search:
+/// pgvector HNSW (cosine) for vector candidates with <c>hnsw.ef_search</c> from <see cref="SimilarQuery.Ef"/> (a
+/// sequential scan when <see cref="SimilarQuery.Exact"/>), PostgreSQL full-text ranking (<c>ts_rank(tsv, q, 1)</c>
+/// over the <c>tsv</c> column, a query's lexemes OR-ed) for lexical candidates, fused by <see cref="ScoreFusion.Fuse"/>
+/// exactly as the local hybrid, filters as SQL. On a sharded table each shard is asked
 /// for its own top candidates at once and the caller merges them, so a shard streams at most as many rows as the
 /// query needs. Thread-safe: queries may run concurrently.
 /// </summary>
-public sealed class PostgresPaperSearch : IAsyncDisposable
+internal sealed class PostgresPaperSearch : IAsyncDisposable
 {
     private const string Config = PostgresTable.TextSearchConfig;
 
@@ -59,47 +34,20 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
     private const int DefaultEfSearch = 40;
 
     private readonly PostgresTable _table;
-    private readonly PostgresSearchOptions _options;
-    private readonly Lazy<ISentenceEncoder> _encoder;
-    private readonly bool _ownsEncoder;
     private Task<LexemeStatistics>? _statistics;
     private readonly Lock _gate = new();
     private EndpointRows[] _lastRows = [];
 
-    private PostgresPaperSearch(PostgresTable table, PostgresSearchOptions options)
+    private PostgresPaperSearch(PostgresTable table)
     {
         _table = table;
-        _options = options;
-        _ownsEncoder = options.Encoder is null;
-        _encoder = new Lazy<ISentenceEncoder>(() => options.Encoder ?? LoadModel(table, options.ModelDirectory));
     }
-
-    /// <summary>
-    /// The model for free-text queries: <paramref name="modelDirectory"/> when given (it must be the table's model), else
-    /// the local model folder whose fingerprint is the table's (<see cref="ModelFolders.FindByFingerprint"/>, the same
-    /// lookup a store that did not record its model uses).
-    /// </summary>
-    private static ISentenceEncoder LoadModel(PostgresTable table, string? modelDirectory)
-    {
-        string fingerprint = table.Info!.ModelFingerprint;
-        string directory = modelDirectory ?? ModelFolders.FindByFingerprint(fingerprint) ?? throw new ModelLoadException(
-            $"no local model folder has the model fingerprint {fingerprint} of {table.Describe}: pass --model with the folder the store " +
-            "was ingested with, or use --id/--like or --mode lexical, which need no model.");
-        ISentenceEncoder encoder = ModelFolders.Load(directory, new EncoderOptions());
-        if (encoder.Fingerprint != fingerprint)
-        {
-            string actual = encoder.Fingerprint;
-            encoder.Dispose();
-            throw ModelMismatch(table, actual);
-        }
-        return encoder;
-    }
-
-    private static PostgresBackendException ModelMismatch(PostgresTable table, string fingerprint) => new(
-        $"the model given (fingerprint {fingerprint}) is not the model of {table.Describe} ({table.Info!.ModelFingerprint}); pass the --model the table was synced from.");
 
     /// <summary>The table's catalog entry (model fingerprint, dimension, shards).</summary>
     public PostgresTableInfo Info => _table.Info!;
+
+    /// <summary>The table searched (its coordinator, name and endpoints).</summary>
+    public PostgresTable Table => _table;
 
     /// <summary>Rows each endpoint sent for the most recent query (the measure that stays bounded when sharded).</summary>
     public IReadOnlyList<EndpointRows> LastQueryRows
@@ -114,8 +62,8 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
     }
 
     /// <summary>Connects to the table made by <see cref="PostgresSync"/> and finds its shards.</summary>
-    /// <exception cref="PostgresBackendException">No such table, an unreachable server, or an encoder of another model.</exception>
-    public static async Task<PostgresPaperSearch> OpenAsync(PostgresSearchOptions options, CancellationToken cancellationToken = default)
+    /// <exception cref="PostgresBackendException">No such table, or an unreachable server.</exception>
+    public static async Task<PostgresPaperSearch> OpenAsync(PostgresLibraryOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         PostgresTable table = await PostgresTable.ConnectAsync(options.ConnectionString, options.Table, cancellationToken).ConfigureAwait(false);
@@ -126,12 +74,8 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
                 throw new PostgresBackendException(
                     $"no {table.Describe} made by `embeddings sync`; create it with `embeddings sync --store DIR --postgres CONN --table {table.Table.Display}`.");
             }
-            if (options.Encoder is { } encoder && encoder.Fingerprint != table.Info.ModelFingerprint)
-            {
-                throw ModelMismatch(table, encoder.Fingerprint);
-            }
             await table.ResolveEndpointsAsync(options.Shards, cancellationToken).ConfigureAwait(false);
-            return new PostgresPaperSearch(table, options);
+            return new PostgresPaperSearch(table);
         }
         catch
         {
@@ -140,14 +84,26 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         }
     }
 
-    /// <summary>Answers one query; hits best first, as <see cref="PaperLibrary.SimilarAsync"/> over a store of the same papers.</summary>
-    public async Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, CancellationToken cancellationToken = default)
+    /// <summary>Answers a query that has no free text to embed (an id, liked papers, or lexical mode).</summary>
+    public Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, CancellationToken cancellationToken = default) =>
+        SearchAsync(query, null, cancellationToken);
+
+    /// <summary>
+    /// Answers one query; hits best first, as <see cref="PaperLibrary.SimilarAsync"/> over a store of the same papers.
+    /// <paramref name="encoder"/> (the table's model) embeds the free text of a vector or hybrid query.
+    /// </summary>
+    /// <exception cref="PaperNotFoundException">A paper id of the query is not in the table.</exception>
+    public async Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, ISentenceEncoder? encoder, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         query.Validate();
+        if (encoder is not null && encoder.Fingerprint != Info.ModelFingerprint)
+        {
+            throw ModelMismatchException.ForLocation(_table.Describe, Info.ModelFingerprint, encoder.Fingerprint);
+        }
         var rows = new long[_table.Endpoints.Count];
         QueryParts parts = await ResolveQueryAsync(query, cancellationToken).ConfigureAwait(false);
-        float[]? queryVector = query.Mode == RankingMode.Lexical ? null : await QueryVectorAsync(parts, cancellationToken).ConfigureAwait(false);
+        float[]? queryVector = query.Mode == RankingMode.Lexical ? null : await QueryVectorAsync(parts, encoder, Info.Dimension, cancellationToken).ConfigureAwait(false);
         // Fusion needs each ranking's top FusionCandidates (from every shard, so the merge is the whole table's). A
         // vector ranking alone needs only the top K: ask for a few more than K plus the excluded papers, and again
         // for twice as many in the rare case near-duplicates leave fewer than K (the answer is then the local one).
@@ -171,22 +127,6 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
             _lastRows = [.. _table.Endpoints.Select((e, i) => new EndpointRows(e.Describe, rows[i]))];
         }
         return hits;
-    }
-
-    /// <summary>
-    /// Answers every query of a JSONL file of <c>{"id", "text"}</c> objects with <paramref name="template"/>'s settings,
-    /// streamed in file order (as <see cref="PaperLibrary.SimilarForQueriesAsync"/> over a store).
-    /// </summary>
-    /// <exception cref="InputFormatException">A line is not such an object (file, line and field named).</exception>
-    public async IAsyncEnumerable<SimilarAnswer> SearchQueriesAsync(string queriesPath, SimilarQuery template,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(queriesPath);
-        ArgumentNullException.ThrowIfNull(template);
-        foreach ((string id, string text) in PaperLibrary.ReadQueries(queriesPath))
-        {
-            yield return new SimilarAnswer(id, await SearchAsync(template with { PaperId = null, Text = text }, cancellationToken).ConfigureAwait(false));
-        }
     }
 
     /// <summary>Candidates from the database, ranked (fused in hybrid mode), cut to K without near-duplicates of the query.</summary>
@@ -238,14 +178,7 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        if (_ownsEncoder && _encoder.IsValueCreated)
-        {
-            _encoder.Value.Dispose();
-        }
-        await _table.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _table.DisposeAsync();
 
     // ------------------------------------------------------------------ query parts
 
@@ -270,8 +203,8 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         List<string> likeIds = [.. (query.PaperId is null ? Array.Empty<string>() : [query.PaperId]).Concat(query.Like)];
         string[] wanted = [.. likeIds.Concat(query.Unlike).Distinct(StringComparer.Ordinal)];
         Dictionary<string, QueryPaper> found = wanted.Length == 0 ? [] : await FetchPapersAsync(wanted, cancellationToken).ConfigureAwait(false);
-        QueryPaper Require(string id) => found.TryGetValue(id, out QueryPaper? p) ? p : throw new PostgresBackendException(
-            $"no paper with id '{id}' in {_table.Describe}; `embeddings sync` it from its store first.");
+        QueryPaper Require(string id) => found.TryGetValue(id, out QueryPaper? p) ? p : throw new PaperNotFoundException(
+            id, _table.Describe, "`embeddings sync` it from its store first.");
         parts.Likes.AddRange(likeIds.Select(Require));
         parts.Unlikes.AddRange(query.Unlike.Select(Require));
         foreach (QueryPaper p in parts.Likes.Concat(parts.Unlikes))
@@ -335,43 +268,28 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         return (lexemes.ToArray(), frequencies.ToArray());
     });
 
-    /// <summary>Rocchio, as the local search: the centre of the liked papers and the text, minus half the centre of the unliked ones.</summary>
-    private async Task<float[]> QueryVectorAsync(QueryParts parts, CancellationToken cancellationToken)
+    /// <summary>Rocchio, as the local search (<see cref="QueryVector"/>): the liked papers and the text, minus a share of the unliked ones.</summary>
+    private static async Task<float[]> QueryVectorAsync(QueryParts parts, ISentenceEncoder? encoder, int dimension, CancellationToken cancellationToken)
     {
-        int dimension = Info.Dimension;
-        var vector = new float[dimension];
-        int likes = 0;
+        var vector = new QueryVector(dimension);
         foreach (QueryPaper p in parts.Likes)
         {
-            TensorPrimitives.Add(vector, p.Vector, vector);
-            likes++;
+            vector.AddLike(p.Vector);
         }
         if (parts.Text is not null)
         {
-            ISentenceEncoder encoder = _encoder.Value;
-            EmbeddingBatch batch = await encoder.EncodeAsync([parts.Text], cancellationToken).ConfigureAwait(false);
-            TensorPrimitives.Add(vector, batch[0], vector);
-            likes++;
-        }
-        if (likes > 1)
-        {
-            TensorPrimitives.Divide(vector, likes, vector);
-        }
-        if (parts.Unlikes.Count > 0)
-        {
-            var unlike = new float[dimension];
-            foreach (QueryPaper p in parts.Unlikes)
+            if (encoder is null)
             {
-                TensorPrimitives.Add(unlike, p.Vector, unlike);
+                throw new EmbeddingsException("A free-text query in vector or hybrid mode needs the table's model; pass --model DIR, or use --mode lexical.");
             }
-            TensorPrimitives.MultiplyAdd(unlike, -SearchDefaults.UnlikeWeight / parts.Unlikes.Count, vector, vector);
+            EmbeddingBatch batch = await encoder.EncodeAsync([encoder.QueryText(parts.Text)], cancellationToken).ConfigureAwait(false);
+            vector.AddLike(batch[0]);
         }
-        float norm = TensorPrimitives.Norm(vector);
-        if (norm > 0)
+        foreach (QueryPaper p in parts.Unlikes)
         {
-            TensorPrimitives.Divide(vector, norm, vector);
+            vector.AddUnlike(p.Vector);
         }
-        return vector;
+        return vector.Build();
     }
 
     // ------------------------------------------------------------------ SQL pieces
@@ -392,29 +310,42 @@ public sealed class PostgresPaperSearch : IAsyncDisposable
         }
         if (parts.Filter is { } filter)
         {
-            if (filter.DateFrom is not null)
-            {
-                sql.Append(" AND p.date >= @date_from");
-                parameters.AddWithValue("date_from", filter.DateFrom);
-            }
-            if (filter.DateTo is not null)
-            {
-                // A prefix bound ("2025-03") includes every date that starts with it, as PaperFilter.Matches.
-                sql.Append(" AND (p.date <= @date_to OR starts_with(p.date, @date_to))");
-                parameters.AddWithValue("date_to", filter.DateTo);
-            }
-            if (filter.Categories is not null)
-            {
-                sql.Append(" AND p.categories && @categories");
-                parameters.AddWithValue("categories", filter.Categories.ToArray());
-            }
-            if (filter.Ids is not null)
-            {
-                sql.Append(" AND p.id = ANY(@filter_ids)");
-                parameters.AddWithValue("filter_ids", filter.Ids.ToArray());
-            }
+            AppendFilter(sql, filter, parameters);
         }
         return sql.ToString();
+    }
+
+    /// <summary>
+    /// <paramref name="filter"/> as SQL conditions on the papers table aliased <c>p</c> (each appended as <c> AND ...</c>),
+    /// letting through exactly the papers <c>PaperFilter.Matches</c> lets through locally.
+    /// </summary>
+    public static void AppendFilter(StringBuilder sql, PaperFilter filter, NpgsqlParameterCollection parameters)
+    {
+        if (filter.DateFrom is not null || filter.DateTo is not null)
+        {
+            sql.Append(" AND p.date <> ''"); // an undated paper never passes a date bound
+        }
+        if (filter.DateFrom is not null)
+        {
+            sql.Append(" AND p.date >= @date_from");
+            parameters.AddWithValue("date_from", filter.DateFrom);
+        }
+        if (filter.DateTo is not null)
+        {
+            // A prefix bound ("2025-03") includes every date that starts with it, as PaperFilter.Matches.
+            sql.Append(" AND (p.date <= @date_to OR starts_with(p.date, @date_to))");
+            parameters.AddWithValue("date_to", filter.DateTo);
+        }
+        if (filter.Categories is not null)
+        {
+            sql.Append(" AND p.categories && @categories");
+            parameters.AddWithValue("categories", filter.Categories.ToArray());
+        }
+        if (filter.Ids is not null)
+        {
+            sql.Append(" AND p.id = ANY(@filter_ids)");
+            parameters.AddWithValue("filter_ids", filter.Ids.ToArray());
+        }
     }
 
     /// <summary>Runs <paramref name="body"/> on every endpoint at once, each with its own connection; results in endpoint order.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.IO.Hashing;
 using System.Text.RegularExpressions;
 using Embeddings.Store;
 using Npgsql;
@@ -8,7 +9,7 @@ using Pgvector;
 
 namespace Embeddings.Postgres;
 
-/// <summary>How <see cref="PostgresSync.SyncAsync(string, PostgresSyncOptions, CancellationToken)"/> works.</summary>
+/// <summary>How <see cref="PostgresPaperLibrary.SyncToPostgresAsync"/> (<c>embeddings sync</c>) works.</summary>
 public sealed record PostgresSyncOptions
 {
     /// <summary>The PostgreSQL server (the coordinator of a sharded table): Npgsql <c>Host=...</c> form or a <c>postgresql://</c> URI.</summary>
@@ -36,46 +37,29 @@ public sealed record PostgresSyncOptions
     public IProgress<WorkProgress>? Progress { get; init; }
 }
 
-/// <summary>What a sync did.</summary>
-/// <param name="Written">Papers inserted or replaced (new in the store, or changed since the last sync).</param>
-/// <param name="Deleted">Rows removed because the store no longer holds their paper.</param>
-/// <param name="Unchanged">Papers already in the table with the same content hash.</param>
-/// <param name="Seconds">Wall time.</param>
-public sealed record PostgresSyncSummary(long Written, long Deleted, long Unchanged, double Seconds)
-{
-    /// <summary>Papers written per second.</summary>
-    public double PapersPerSecond => Seconds > 0 ? Written / Seconds : 0;
-}
-
 /// <summary>
-/// Mirrors a paper store into a PostgreSQL table with pgvector: creates the schema when missing, then
-/// compares content hashes and writes only what changed, in batches, each one transaction (delete the old rows, copy
-/// the new ones in binary, compute the tsvector in the database), then deletes the rows whose paper the store no
-/// longer has. The comparison is made against what the table really holds, so a sync killed at any point resumes
-/// where the last committed batch ended, and a second sync of an unchanged store writes nothing.
+/// Mirrors a paper store into a PostgreSQL table with pgvector: creates the schema when missing (or upgrades an older
+/// layout), then compares record hashes (the content hash with the paper's dumps, revision and flags) and writes only
+/// what changed, in batches, each one transaction (delete the old rows, copy the new ones in binary, compute the
+/// tsvector in the database), then deletes the rows whose paper the store no longer has. The comparison is made
+/// against what the table really holds, so a sync killed at any point resumes where the last committed batch ended,
+/// and a second sync of an unchanged store writes nothing.
 /// </summary>
-public static partial class PostgresSync
+internal static partial class PostgresSync
 {
     /// <summary>Crash point for the tests (see <c>CrashPoints</c>): reached after each committed batch.</summary>
     internal const string BatchCommittedPoint = "postgres-batch-committed";
 
-    /// <summary>Syncs the store in <paramref name="storeDirectory"/> into the table of <paramref name="options"/>.</summary>
-    /// <exception cref="PostgresBackendException">The server cannot be used, or the table holds another model's vectors.</exception>
-    /// <exception cref="DataFormatException">The folder holds no store, or a damaged one.</exception>
-    public static async Task<PostgresSyncSummary> SyncAsync(string storeDirectory, PostgresSyncOptions options, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(storeDirectory);
-        using PaperStore store = PaperStore.Open(storeDirectory);
-        return await SyncAsync(store, options, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>Syncs <paramref name="store"/> into the table of <paramref name="options"/>.</summary>
     /// <exception cref="PostgresBackendException">The server cannot be used, or the table holds another model's vectors.</exception>
-    internal static async Task<PostgresSyncSummary> SyncAsync(PaperStore store, PostgresSyncOptions options, CancellationToken cancellationToken = default)
+    public static async Task<SyncSummary> SyncAsync(PaperStore store, PostgresSyncOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
+        if (options.BatchSize < 1)
+        {
+            throw new InvalidRequestException($"The papers per transaction of a sync ({nameof(PostgresSyncOptions.BatchSize)}, --batch-size) must be at least 1, not {options.BatchSize}.");
+        }
         var clock = Stopwatch.StartNew();
         await using PostgresTable table = await PostgresTable.ConnectAsync(options.ConnectionString, options.Table, cancellationToken).ConfigureAwait(false);
         await using NpgsqlConnection writer = await table.Guard(() => table.Coordinator.OpenConnectionAsync(cancellationToken).AsTask()).ConfigureAwait(false);
@@ -102,6 +86,11 @@ public static partial class PostgresSync
                 $"{table.Describe} already exists with {info.ShardCount} shards, not {options.Shards.Count}; resharding is not done by sync: sync into a new --table.");
         }
         await table.ResolveEndpointsAsync(options.Shards, cancellationToken).ConfigureAwait(false);
+        if (info.FormatVersion < PostgresTable.FormatVersion)
+        {
+            // The new columns are added empty: every row's record hash then differs, so this sync rewrites them all.
+            await table.UpgradeAsync(cancellationToken).ConfigureAwait(false);
+        }
 
         Dictionary<string, UInt128> inTable = await ReadTableHashesAsync(table, cancellationToken).ConfigureAwait(false);
         long toDo = inTable.Count == 0 ? store.Count : -1; // unknown until the store has been read
@@ -115,7 +104,7 @@ public static partial class PostgresSync
         await foreach (StoredPaper paper in store.ReadPapersAsync(cancellationToken).ConfigureAwait(false))
         {
             storeIds.Add(paper.Paper.Id);
-            if (inTable.TryGetValue(paper.Paper.Id, out UInt128 hash) && hash == paper.ContentHash)
+            if (inTable.TryGetValue(paper.Paper.Id, out UInt128 hash) && hash == RecordHash(paper))
             {
                 unchanged++;
                 continue;
@@ -165,7 +154,7 @@ public static partial class PostgresSync
             update.Parameters.AddWithValue((long)storeIds.Count);
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
-        return new PostgresSyncSummary(written, deleted, unchanged, clock.Elapsed.TotalSeconds);
+        return new SyncSummary(written, deleted, unchanged, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>One sync per table at a time: a session advisory lock on the coordinator, released when the connection closes.</summary>
@@ -179,18 +168,18 @@ public static partial class PostgresSync
         }
     });
 
-    /// <summary>Every (id, content hash) the table holds, read from each endpoint at once.</summary>
+    /// <summary>Every (id, record hash) the table holds, read from each endpoint at once (zero for a row of an older layout).</summary>
     private static async Task<Dictionary<string, UInt128>> ReadTableHashesAsync(PostgresTable table, CancellationToken cancellationToken)
     {
         var parts = await Task.WhenAll(table.Endpoints.Select(endpoint => endpoint.Guard(async () =>
         {
             var result = new List<(string, UInt128)>();
             await using NpgsqlConnection c = await endpoint.Source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand($"SELECT id, content_hash FROM {endpoint.Table.Sql}", c);
+            await using var command = new NpgsqlCommand($"SELECT id, record_hash FROM {endpoint.Table.Sql}", c);
             await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                result.Add((reader.GetString(0), HashFromBytes(reader.GetFieldValue<byte[]>(1))));
+                result.Add((reader.GetString(0), reader.IsDBNull(1) ? UInt128.Zero : HashFromBytes(reader.GetFieldValue<byte[]>(1))));
             }
             return result;
         }))).ConfigureAwait(false);
@@ -209,7 +198,8 @@ public static partial class PostgresSync
         $"""
         CREATE TEMP TABLE IF NOT EXISTS embeddings_stage (
             id text, title text, abstract text, authors text[], author_count integer, date text, categories text[], url text,
-            content_hash bytea, embedding vector({dimension})
+            content_hash bytea, embedding vector({dimension}),
+            sources text[], first_seen timestamptz, revision integer, truncated boolean, empty boolean, record_hash bytea
         ) ON COMMIT DELETE ROWS
         """;
 
@@ -227,7 +217,8 @@ public static partial class PostgresSync
         {
             await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (NpgsqlBinaryImporter copy = await connection.BeginBinaryImportAsync(
-                "COPY embeddings_stage (id, title, abstract, authors, author_count, date, categories, url, content_hash, embedding) FROM STDIN (FORMAT BINARY)",
+                "COPY embeddings_stage (id, title, abstract, authors, author_count, date, categories, url, content_hash, embedding, " +
+                "sources, first_seen, revision, truncated, empty, record_hash) FROM STDIN (FORMAT BINARY)",
                 cancellationToken).ConfigureAwait(false))
             {
                 foreach (StoredPaper stored in batch)
@@ -245,6 +236,12 @@ public static partial class PostgresSync
                     await WriteNullable(copy, UrlOf(p.Id), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
                     await copy.WriteAsync(HashToBytes(stored.ContentHash), NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
                     await copy.WriteAsync(new Vector(vector.ToArray()), "vector", cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(stored.Sources.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(stored.FirstSeen.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(stored.Revision, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync((stored.Flags & StoredPaperFlags.Truncated) != 0, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync((stored.Flags & StoredPaperFlags.Empty) != 0, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(HashToBytes(RecordHash(stored)), NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
                 }
                 await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -255,9 +252,11 @@ public static partial class PostgresSync
             }
             await using (var insert = new NpgsqlCommand(
                 $"""
-                INSERT INTO {table.Table.Sql} (id, title, abstract, authors, author_count, date, categories, url, content_hash, model_fingerprint, embedding, tsv)
+                INSERT INTO {table.Table.Sql} (id, title, abstract, authors, author_count, date, categories, url, content_hash, model_fingerprint, embedding, tsv,
+                                               sources, first_seen, revision, truncated, empty, record_hash)
                 SELECT id, title, abstract, authors, author_count, date, categories, url, content_hash, $1, embedding,
-                       to_tsvector('{PostgresTable.TextSearchConfig}', title || E'.\n' || abstract)
+                       to_tsvector('{PostgresTable.TextSearchConfig}', title || E'.\n' || abstract),
+                       sources, first_seen, revision, truncated, empty, record_hash
                 FROM embeddings_stage
                 """, connection, transaction))
             {
@@ -275,6 +274,28 @@ public static partial class PostgresSync
 
     /// <summary>The abstract page of an arXiv id (new style 2505.01234, old style math/0601001); null for other ids.</summary>
     internal static string? UrlOf(string id) => ArxivId().IsMatch(id) ? "https://arxiv.org/abs/" + id : null;
+
+    /// <summary>
+    /// XxHash128 of everything the row holds from the store that can change: the content hash (title and abstract), the
+    /// revision, when the paper was first seen, its flags and its dumps (a known text met in a new dump gains a source
+    /// without a new revision). Equal record hashes mean the row is up to date.
+    /// </summary>
+    internal static UInt128 RecordHash(StoredPaper paper)
+    {
+        var hash = new XxHash128();
+        Span<byte> fixedPart = stackalloc byte[16 + 4 + 8 + 4];
+        BinaryPrimitives.WriteUInt128BigEndian(fixedPart, paper.ContentHash);
+        BinaryPrimitives.WriteInt32BigEndian(fixedPart[16..], paper.Revision);
+        BinaryPrimitives.WriteInt64BigEndian(fixedPart[20..], paper.FirstSeen.ToUnixTimeMilliseconds());
+        BinaryPrimitives.WriteInt32BigEndian(fixedPart[28..], (int)paper.Flags);
+        hash.Append(fixedPart);
+        foreach (string source in paper.Sources)
+        {
+            hash.Append(System.Text.Encoding.UTF8.GetBytes(source));
+            hash.Append([0]); // cannot occur in a file name: keeps ("ab", "c") and ("a", "bc") apart
+        }
+        return hash.GetCurrentHashAsUInt128();
+    }
 
     /// <summary>The content hash as 16 big-endian bytes (bytea sorts and prints in the same order as the number).</summary>
     internal static byte[] HashToBytes(UInt128 hash)

@@ -11,7 +11,7 @@ namespace Embeddings.Postgres;
 /// <param name="ShardCount">0 for a plain table; otherwise the number of hash partitions (foreign tables on the shards).</param>
 /// <param name="LastSync">End of the last complete sync, or null.</param>
 /// <param name="Papers">Rows after the last complete sync.</param>
-public sealed record PostgresTableInfo(int FormatVersion, string ModelFingerprint, int Dimension, string TextSearchConfig, int ShardCount,
+internal sealed record PostgresTableInfo(int FormatVersion, string ModelFingerprint, int Dimension, string TextSearchConfig, int ShardCount,
     DateTimeOffset? LastSync, long Papers);
 
 /// <summary>One place a share of the table's rows lives: the table itself on a single node, or one shard.</summary>
@@ -38,8 +38,22 @@ internal sealed class TableEndpoint(NpgsqlConnectionStringBuilder server, Npgsql
 /// </summary>
 internal sealed class PostgresTable : IAsyncDisposable
 {
-    /// <summary>Version of the table layout this build writes and reads.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>
+    /// Version of the table layout this build writes. 2 added what a library shows of a stored paper (its dumps, when
+    /// first seen, revision, flags) and the record hash sync compares; a version 1 table is searchable and is upgraded
+    /// in place by the next sync (<see cref="UpgradeAsync"/>).
+    /// </summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The columns version 2 added, with the values a version 1 row gets until it is rewritten.</summary>
+    private const string Version2Columns = """
+        ADD COLUMN IF NOT EXISTS sources text[] NOT NULL DEFAULT '{}',
+        ADD COLUMN IF NOT EXISTS first_seen timestamptz,
+        ADD COLUMN IF NOT EXISTS revision integer NOT NULL DEFAULT 1,
+        ADD COLUMN IF NOT EXISTS truncated boolean NOT NULL DEFAULT false,
+        ADD COLUMN IF NOT EXISTS empty boolean NOT NULL DEFAULT false,
+        ADD COLUMN IF NOT EXISTS record_hash bytea
+        """;
 
     /// <summary>Name of the catalog table, beside the papers tables on the coordinator.</summary>
     public const string CatalogTable = "embeddings_tables";
@@ -215,7 +229,7 @@ internal sealed class PostgresTable : IAsyncDisposable
     private static string ParentTableSql(TableName table, int dimension) =>
         $"CREATE TABLE {table.Sql} (id text NOT NULL, {OtherColumns(dimension)}) PARTITION BY HASH (id)";
 
-    private static string OtherColumns(int dimension) => $"""
+    private static string OtherColumns(int dimension) => $$"""
         title text NOT NULL,
         abstract text NOT NULL,
         authors text[],
@@ -225,9 +239,15 @@ internal sealed class PostgresTable : IAsyncDisposable
         url text,
         content_hash bytea NOT NULL,
         model_fingerprint text NOT NULL,
-        embedding vector({dimension.ToString(CultureInfo.InvariantCulture)}) NOT NULL,
+        embedding vector({{dimension.ToString(CultureInfo.InvariantCulture)}}) NOT NULL,
         tsv tsvector NOT NULL,
-        synced timestamptz NOT NULL DEFAULT now()
+        synced timestamptz NOT NULL DEFAULT now(),
+        sources text[] NOT NULL DEFAULT '{}',
+        first_seen timestamptz,
+        revision integer NOT NULL DEFAULT 1,
+        truncated boolean NOT NULL DEFAULT false,
+        empty boolean NOT NULL DEFAULT false,
+        record_hash bytea
         """;
 
     private const string CatalogSql = """
@@ -333,6 +353,41 @@ internal sealed class PostgresTable : IAsyncDisposable
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         await ReadInfoAsync(cancellationToken).ConfigureAwait(false);
     });
+
+    /// <summary>
+    /// Brings a table of an older layout to <see cref="FormatVersion"/>: the new columns on every shard's table, then on
+    /// the coordinator's parent (which passes them to its foreign partitions), then the catalog. Call after
+    /// <see cref="ResolveEndpointsAsync"/>; the caller holds the sync lock.
+    /// </summary>
+    public async Task UpgradeAsync(CancellationToken cancellationToken)
+    {
+        foreach (TableEndpoint endpoint in _endpoints)
+        {
+            if (Info!.ShardCount > 0 && ReferenceEquals(endpoint.Source, Coordinator))
+            {
+                continue; // a local partition: it takes the columns from its parent below
+            }
+            await endpoint.Guard(async () =>
+            {
+                await using NpgsqlConnection c = await endpoint.Source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(c, $"ALTER TABLE {endpoint.Table.Sql} {Version2Columns}", cancellationToken).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
+        }
+        await Guard(async () =>
+        {
+            await using NpgsqlConnection c = await Coordinator.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            if (Info!.ShardCount > 0)
+            {
+                await ExecuteAsync(c, $"ALTER TABLE {Table.Sql} {Version2Columns}", cancellationToken).ConfigureAwait(false);
+            }
+            await using var update = new NpgsqlCommand($"UPDATE public.{CatalogTable} SET format_version = $2 WHERE table_name = $1", c);
+            update.Parameters.AddWithValue(Table.Display);
+            update.Parameters.AddWithValue(FormatVersion);
+            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        await ReadInfoAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>HNSW (cosine), GIN over tsv and categories, and a date index, on one endpoint; those that exist are kept.</summary>
     public static Task CreateIndexesAsync(TableEndpoint endpoint, int m, int efConstruction, CancellationToken cancellationToken) => endpoint.Guard(async () =>

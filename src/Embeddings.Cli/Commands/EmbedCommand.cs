@@ -8,11 +8,7 @@ internal static class EmbedCommand
 {
     internal static Command Create(CliConsole console)
     {
-        var files = new Argument<string[]>("files")
-        {
-            Description = "Input files: daily-papers dumps (.txt), JSONL or CSV, optionally .gz.",
-            Arity = ArgumentArity.OneOrMore,
-        };
+        var files = new InputList("files", "Input files: daily-papers dumps (.txt), JSONL or CSV, optionally .gz.");
         var output = CommonOptions.Output("Output file.");
         var model = new ModelOptionSet();
         var format = new Option<string?>("--format")
@@ -27,11 +23,13 @@ internal static class EmbedCommand
 
         var command = new Command("embed", "Embed the papers of the input files (title + abstract) with a sentence encoder.")
         {
-            files, output, format, skipBad, noWindowing, json, quiet,
+            output, format, skipBad, noWindowing, json, quiet,
         };
+        files.AddTo(command);
         model.AddTo(command);
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
+            IReadOnlyList<string> inputs = files.Read(parse, console);
             var target = new OutputTarget(parse.GetValue(output)!);
             if (target.IsStdout && parse.GetValue(json))
             {
@@ -41,7 +39,7 @@ internal static class EmbedCommand
             using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
             using EmbeddingModel encoder = await EmbeddingModel.LoadAsync(options, new CliLogger(console), ct).ConfigureAwait(false);
             await using Stream? stdout = target.IsStdout ? console.OpenStandardOutput() : null;
-            EmbedSummary s = await encoder.EmbedFilesAsync(parse.GetValue(files)!, new EmbedOptions
+            EmbedSummary s = await encoder.EmbedFilesAsync(inputs, new EmbedOptions
             {
                 OutputPath = target.Path,
                 OutputStream = stdout,

@@ -20,13 +20,19 @@ internal static class IndexCommand
         var store = CommonOptions.Store();
         var m = new Option<int>("--m") { Description = "HNSW links per node (M).", DefaultValueFactory = _ => 16 };
         var efConstruction = new Option<int>("--ef-construction") { Description = "HNSW build breadth.", DefaultValueFactory = _ => 200 };
+        var storage = new Option<string?>("--storage")
+        {
+            Description = "How the HNSW graph holds vectors: int8 (one byte per dimension, exact re-scoring against the store's rows) or float32. "
+                + "Default: int8 for a new index; an existing index keeps its own. Changing it rebuilds the index.",
+        };
+        storage.AcceptOnlyFromAmong("int8", "float32");
         var threads = CommonOptions.Threads("Build threads (default: all cores).");
         var rebuild = new Option<bool>("--rebuild") { Description = "Build from scratch instead of adding the papers the store gained." };
         var json = CommonOptions.Json("Print {\"status\", \"papers\", \"seconds\"} on stdout.");
         var quiet = CommonOptions.Quiet();
         var command = new Command("build", "Bring the indexes up to date with the store (only new papers are added) and save them.")
         {
-            store, m, efConstruction, threads, rebuild, json, quiet,
+            store, m, efConstruction, storage, threads, rebuild, json, quiet,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
@@ -35,6 +41,7 @@ internal static class IndexCommand
                 StoreDirectory = parse.GetValue(store)!,
                 HnswM = parse.GetValue(m),
                 HnswEfConstruction = parse.GetValue(efConstruction),
+                HnswStorage = parse.GetValue(storage) is { } name ? Enum.Parse<HnswStorage>(name, ignoreCase: true) : null,
                 IndexThreads = parse.GetValue(threads),
             };
             using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
@@ -85,6 +92,7 @@ internal static class IndexCommand
         text.Append(inv, $"hnsw index:        {h.Path} ({h.Bytes / (1024.0 * 1024.0):F1} MiB)\n");
         text.Append(inv, $"  M / efConstruction / efSearch: {h.M} / {h.EfConstruction} / {h.EfSearch}\n");
         text.Append(inv, $"  dimension:       {h.Dimension}\n");
+        text.Append(inv, $"  storage:         {(h.Storage == HnswStorage.Int8 ? "int8 (exact re-scoring against the store's rows)" : "float32")}\n");
         text.Append(inv, $"  covers rows:     {h.CoveredRows} of {s.VectorRows}");
         text.Append(h.CoveredRows < s.VectorRows ? " (the next search or index build adds the rest)\n" : "\n");
         text.Append(inv, $"  live / deleted:  {h.Live} / {h.Deleted}\n");

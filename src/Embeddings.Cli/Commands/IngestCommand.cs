@@ -13,11 +13,7 @@ internal static class IngestCommand
     internal static Command Create(CliConsole console)
     {
         var store = CommonOptions.Store("Store folder (created on first use).");
-        var files = new Argument<string[]>("files")
-        {
-            Description = "Input files: daily-papers dumps (.txt), JSONL or CSV, optionally .gz.",
-            Arity = ArgumentArity.OneOrMore,
-        };
+        var files = new InputList("files", "Input files: daily-papers dumps (.txt), JSONL or CSV, optionally .gz.");
         var model = new ModelOptionSet();
         var batch = new Option<int>("--batch", "-b") { Description = "Papers per encoder call.", DefaultValueFactory = _ => 64 };
         var commitEvery = new Option<int>("--commit-every") { Description = "Embedded papers per commit (a crash loses at most this much work).", DefaultValueFactory = _ => 2048 };
@@ -28,11 +24,13 @@ internal static class IngestCommand
         var quiet = CommonOptions.Quiet();
         var command = new Command("ingest", "Add the papers of dumps to a store; only new or changed papers are embedded.")
         {
-            store, files, batch, commitEvery, dryRun, json, skipBad, shard, quiet,
+            store, batch, commitEvery, dryRun, json, skipBad, shard, quiet,
         };
+        files.AddTo(command);
         model.AddTo(command);
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
+            IReadOnlyList<string> inputs = files.Read(parse, console);
             ShardSpec? shardSpec = parse.GetValue(shard) is { } text ? ParseShard(text) : null;
             PaperLibraryOptions options = model.Apply(parse, new PaperLibraryOptions { StoreDirectory = parse.GetValue(store)! });
             using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
@@ -48,7 +46,7 @@ internal static class IngestCommand
             };
 
             await using PaperLibrary library = await PaperLibrary.OpenAsync(options, new CliLogger(console), ct).ConfigureAwait(false);
-            IngestSummary summary = await library.IngestAsync(parse.GetValue(files)!, ingest, ct).ConfigureAwait(false);
+            IngestSummary summary = await library.IngestAsync(inputs, ingest, ct).ConfigureAwait(false);
 
             progress.Dispose();
             console.Out.WriteLine(parse.GetValue(json) ? LibraryJson.Ingest(summary, parse.GetValue(store)!) : Describe(summary, parse.GetValue(store)!));

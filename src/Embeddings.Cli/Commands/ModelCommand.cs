@@ -34,7 +34,7 @@ internal static class ModelCommand
             console.Out.Write(parse.GetValue(json) ? LibraryJson.Model(loaded.Info) + "\n" : Describe(loaded.Info));
             return CliRunner.Ok;
         }, cancellationToken));
-        return new Command("model", "Inspect, install and fit sentence-encoder models.") { info, CreateInstall(console), ModelFitCommand.Create(console) };
+        return new Command("model", "Inspect, install and fit sentence-encoder models.") { info, CreateInstall(console), CreateQuantize(console), ModelFitCommand.Create(console) };
     }
 
     private static Command CreateInstall(CliConsole console)
@@ -65,6 +65,36 @@ internal static class ModelCommand
             return CliRunner.Ok;
         }, cancellationToken));
         return install;
+    }
+
+    private static Command CreateQuantize(CliConsole console)
+    {
+        var model = CommonOptions.Model();
+        var output = new Option<string>("--output", "-o") { Description = "The quantised model folder to write.", Required = true };
+        var bits = new Option<int?>("--weight-bits")
+        {
+            Description = "8, or 7 for x86 CPUs without VNNI (whose int8 kernels can saturate). Default: 8 with VNNI or on Arm, else 7.",
+        };
+        var force = new Option<bool>("--force") { Description = "Replace the output folder when it exists." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress or summary output." };
+        var quantize = new Command("quantize", "Write a dynamically quantised copy of an ONNX model folder: int8 per-channel weights for MatMul/Gemm, activations quantised at run time; embeddings, LayerNorm and pooling stay float.")
+        {
+            model, output, bits, force, quiet,
+        };
+        quantize.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
+        {
+            using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
+            ModelQuantizationResult r = await EmbeddingModel.QuantizeAsync(parse.GetValue(model), parse.GetValue(output)!, parse.GetValue(bits),
+                parse.GetValue(force), progress, ct).ConfigureAwait(false);
+            progress.Dispose();
+            if (!parse.GetValue(quiet))
+            {
+                console.Report(string.Create(CultureInfo.InvariantCulture,
+                    $"wrote {r.Directory} (int{r.WeightBits}: {r.QuantizedMatMuls} MatMul + {r.QuantizedGemms} Gemm quantised, {r.FusedBiases} biases folded, {r.FloatMatMuls} left float; model {r.SourceModelBytes / 1e6:F1} MB -> {r.ModelBytes / 1e6:F1} MB; fingerprint {r.Fingerprint})"));
+            }
+            return CliRunner.Ok;
+        }, cancellationToken));
+        return quantize;
     }
 
     private static string Describe(ModelInfo m)

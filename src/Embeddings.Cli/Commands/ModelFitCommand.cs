@@ -14,6 +14,7 @@ internal static class ModelFitCommand
         var defaults = new LsaFitRequest { OutputDirectory = "" };
         var store = CommonOptions.OptionalStore("Paper store whose papers the model is fitted on.");
         var input = new Option<string[]>("--input", "-i") { Description = "Paper files (daily-papers .txt, JSONL, CSV, optionally .gz) to fit on instead of a store.", AllowMultipleArgumentsPerToken = true };
+        var fromFile = new Option<string?>("--from-file") { Description = "Read the --input files from this file, one per line (or NUL-separated); `-` reads them from stdin." };
         var kind = new Option<string>("--kind") { Description = "Model kind to fit (lsa).", DefaultValueFactory = _ => "lsa" };
         kind.AcceptOnlyFromAmong("lsa");
         var dims = new Option<int>("--dims") { Description = "Output dimensions.", DefaultValueFactory = _ => defaults.Dimensions };
@@ -27,7 +28,7 @@ internal static class ModelFitCommand
         var quiet = CommonOptions.Quiet();
         var command = new Command("fit", "Fit a corpus-fitted encoder (LSA: TF-IDF + truncated SVD) on papers and save it as a model folder.")
         {
-            store, input, kind, dims, output, minDf, maxFeatures, bigrams, stemmer, seed, quiet,
+            store, input, fromFile, kind, dims, output, minDf, maxFeatures, bigrams, stemmer, seed, quiet,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
@@ -36,7 +37,7 @@ internal static class ModelFitCommand
             {
                 OutputDirectory = parse.GetValue(output)!,
                 StoreDirectory = parse.GetValue(store),
-                InputFiles = parse.GetValue(input) ?? [],
+                InputFiles = [.. parse.GetValue(input) ?? [], .. parse.GetValue(fromFile) is { } list ? InputList.ReadList(list, console) : []],
                 Dimensions = parse.GetValue(dims),
                 MinDocumentFrequency = parse.GetValue(minDf),
                 MaxFeatures = parse.GetValue(maxFeatures),

@@ -6,17 +6,17 @@ using Embeddings.Postgres;
 namespace Embeddings.Cli.Commands;
 
 /// <summary>
-/// <c>embeddings similar --store DIR (--id ID | --text TEXT | --file F | --queries Q.jsonl | --like ...)</c>: the papers most
-/// similar to a stored paper, a text, or several examples; a table on a terminal, JSON with <c>--json</c>.
+/// <c>embeddings similar (--store DIR | --postgres CONN) (--id ID | --text TEXT | --file F | --queries Q.jsonl | --like ...)</c>:
+/// the papers most similar to a stored paper, a text, or several examples, from a store or from a PostgreSQL table made
+/// by <c>sync</c> (the same library calls and output either way); a table on a terminal, JSON with <c>--json</c>.
 /// </summary>
 internal static class SimilarCommand
 {
     internal static Command Create(CliConsole console)
     {
         var store = CommonOptions.OptionalStore("Store folder (made by `embeddings ingest`); or --postgres.");
-        var postgres = SyncCommand.PostgresOption(required: false, "Answer from a PostgreSQL table made by `embeddings sync` instead of a store (a connection string, as for sync).");
-        var table = SyncCommand.TableOption();
-        var shards = SyncCommand.ShardsOption("With --postgres on a sharded table: connections of shards whose credentials differ from the coordinator's.");
+        var postgres = new PostgresOptionSet(required: false, "Answer from a PostgreSQL table made by `embeddings sync` instead of a store.",
+            "With --postgres on a sharded table: connections of shards whose credentials differ from the coordinator's.");
         var id = new Option<string?>("--id") { Description = "Id of a stored paper to find neighbours of." };
         var text = new Option<string?>("--text") { Description = "Free text (title and/or abstract)." };
         var file = new Option<string?>("--file") { Description = "A file whose text is the query." };
@@ -46,9 +46,10 @@ internal static class SimilarCommand
 
         var command = new Command("similar", "Find the papers most similar to a stored paper, a text, or several examples.")
         {
-            store, postgres, table, shards, id, text, file, queries, like, unlike, k, minScore, mode, fusion, filter, exact, ef, json, output, quiet,
+            store, id, text, file, queries, like, unlike, k, minScore, mode, fusion, filter, exact, ef, json, output, quiet,
         };
         model.AddTo(command);
+        postgres.AddTo(command);
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
             string? queryText = parse.GetValue(text);
@@ -76,38 +77,18 @@ internal static class SimilarCommand
                 throw new UsageException("give one of --id, --text, --file, --queries or --like.");
             }
             string? storeDir = parse.GetValue(store);
-            string? connection = parse.GetValue(postgres);
-            if ((storeDir is null) == (connection is null))
+            PostgresLibraryOptions? database = postgres.LibraryOptions(parse);
+            if ((storeDir is null) == (database is null))
             {
                 throw new UsageException("give one of --store DIR or --postgres CONN.");
             }
-            await using CommandOutput writer = CommandOutput.Open(console, parse.GetValue(output));
-            if (connection is not null)
+            PaperLibraryOptions options = model.Apply(parse, new PaperLibraryOptions { StoreDirectory = storeDir ?? "" });
+            if (database is not null)
             {
-                await using PostgresPaperSearch database = await PostgresPaperSearch.OpenAsync(new PostgresSearchOptions
-                {
-                    ConnectionString = connection,
-                    Table = parse.GetValue(table)!,
-                    Shards = SyncCommand.SplitShards(parse.GetValue(shards)),
-                    ModelDirectory = parse.GetValue(model.Model),
-                }, ct).ConfigureAwait(false);
-                if (queriesPath is not null)
-                {
-                    await foreach (SimilarAnswer answer in database.SearchQueriesAsync(queriesPath, query, ct).ConfigureAwait(false))
-                    {
-                        await writer.Text.WriteLineAsync(LibraryJson.Hits(answer.Hits, answer.QueryId)).ConfigureAwait(false);
-                    }
-                    writer.Complete();
-                    return CliRunner.Ok;
-                }
-                IReadOnlyList<SimilarHit> databaseHits = await database.SearchAsync(query, ct).ConfigureAwait(false);
-                await writer.Text.WriteAsync(parse.GetValue(json) ? LibraryJson.Hits(databaseHits) + "\n" : Table(databaseHits, console.Width)).ConfigureAwait(false);
-                writer.Complete();
-                return CliRunner.Ok;
+                options.UsePostgres(database);
             }
-
-            PaperLibraryOptions options = model.Apply(parse, new PaperLibraryOptions { StoreDirectory = storeDir! });
             await using PaperLibrary library = await PaperLibrary.OpenAsync(options, new CliLogger(console), ct).ConfigureAwait(false);
+            await using CommandOutput writer = CommandOutput.Open(console, parse.GetValue(output));
 
             if (queriesPath is not null)
             {

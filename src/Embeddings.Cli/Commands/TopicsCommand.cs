@@ -4,7 +4,10 @@ using System.Text;
 
 namespace Embeddings.Cli.Commands;
 
-/// <summary><c>embeddings topics --store DIR [--method ..] [--k N] [--seed S] [--topics N] [--json]</c>: topics of every stored paper.</summary>
+/// <summary>
+/// <c>embeddings topics --store DIR [--method ..] [--k N] [--seed S] [--topics N] [--json] [--save | --no-history]</c>:
+/// topics of every stored paper, ids from the topic history; <c>--save</c> records this run in it.
+/// </summary>
 internal static class TopicsCommand
 {
     internal static Command Create(CliConsole console)
@@ -13,9 +16,11 @@ internal static class TopicsCommand
         var topicOptions = new TopicOptionSet();
         var json = CommonOptions.Json("Print {\"topics\": [{\"id\", \"label\", \"keywords\", \"size\", \"papers\"}], \"outliers\": [...]} instead of a table.");
         var quiet = CommonOptions.Quiet();
-        var command = new Command("topics", "Cluster the store's papers into topics with labels and keywords; topic ids stay stable across runs (kept in the store folder).")
+        var save = new Option<bool>("--save") { Description = "Record this run in the topic history (the next run compares with it). Without it the history is only read." };
+        var noHistory = new Option<bool>("--no-history") { Description = "Neither read nor write the topic history (ids 0..n-1, no trends)." };
+        var command = new Command("topics", "Cluster the store's papers into topics with labels and keywords; topic ids stay stable across runs (history kept in the store folder, one per clustering configuration).")
         {
-            store, json, quiet,
+            store, json, quiet, save, noHistory,
         };
         topicOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
@@ -23,7 +28,12 @@ internal static class TopicsCommand
             using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
             await using PaperLibrary library = await PaperLibrary.OpenAsync(new PaperLibraryOptions { StoreDirectory = parse.GetValue(store)! },
                 new CliLogger(console), ct).ConfigureAwait(false);
-            TopicModel model = await library.TopicsAsync(topicOptions.Request(parse, progress), ct).ConfigureAwait(false);
+            if (parse.GetValue(save) && parse.GetValue(noHistory))
+            {
+                throw new UsageException("--save records the run in the topic history and --no-history ignores it: give one of them");
+            }
+            TopicHistoryMode history = parse.GetValue(noHistory) ? TopicHistoryMode.Ignore : parse.GetValue(save) ? TopicHistoryMode.Record : TopicHistoryMode.Compare;
+            TopicModel model = await library.TopicsAsync(topicOptions.Request(parse, progress) with { History = history }, ct).ConfigureAwait(false);
 
             progress.Dispose();
             console.Out.Write(parse.GetValue(json) ? LibraryJson.Topics(model) + "\n" : Table(model));

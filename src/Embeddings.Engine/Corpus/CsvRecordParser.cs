@@ -17,6 +17,9 @@ internal sealed class CsvRecordParser
     /// <summary>Whether a quoted field is open across lines.</summary>
     public bool InRecord => _inQuotes;
 
+    /// <summary>The 0-based index of the field being read (the one whose quote is open, inside a record).</summary>
+    public int FieldCount => _fields.Count;
+
     /// <summary>Adds one line; true when it completes a record.</summary>
     public bool Feed(string line)
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 
@@ -28,8 +27,7 @@ internal static class PaperReader
         ArgumentNullException.ThrowIfNull(path);
         options ??= PaperReaderOptions.Default;
         PaperFormat format = options.Format == PaperFormat.Auto ? DetectFormat(path) : options.Format;
-        await using Stream stream = OpenInput(path);
-        await foreach (SourcedPaper paper in ReadCoreAsync(stream, path, format, options, cancellationToken).ConfigureAwait(false))
+        await foreach (SourcedPaper paper in ReadCoreAsync(OpenInput(path), path, format, options, cancellationToken).ConfigureAwait(false))
         {
             yield return paper;
         }
@@ -38,7 +36,8 @@ internal static class PaperReader
     /// <summary>
     /// Reads the papers of a stream (an upload, a pipe) as if it were the file <paramref name="name"/>: its extension
     /// picks the format unless <see cref="PaperReaderOptions.Format"/> says it (a trailing <c>.gz</c> means the stream
-    /// is gzip-compressed), errors name it with the line, and <see cref="SourcedPaper.File"/> is it. The stream is not disposed.
+    /// is gzip-compressed, decompressed with synchronous reads of it and its trailer checked), errors name it with the
+    /// line, and <see cref="SourcedPaper.File"/> is it. The stream is disposed when the reading ends.
     /// </summary>
     public static async IAsyncEnumerable<SourcedPaper> ReadAsync(
         Stream stream,
@@ -50,17 +49,27 @@ internal static class PaperReader
         ArgumentNullException.ThrowIfNull(name);
         options ??= PaperReaderOptions.Default;
         PaperFormat format = options.Format == PaperFormat.Auto ? DetectFormat(name) : options.Format;
-        Stream input = name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipReadStream(name, stream) : stream;
+        Stream input = name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new VerifiedGzipStream(name, stream) : stream;
         await foreach (SourcedPaper paper in ReadCoreAsync(input, name, format, options, cancellationToken).ConfigureAwait(false))
         {
             yield return paper;
         }
     }
 
+    /// <summary>The papers of <paramref name="input"/> (disposed at the end), read as the file <paramref name="path"/>.</summary>
     private static async IAsyncEnumerable<SourcedPaper> ReadCoreAsync(
-        Stream stream, string path, PaperFormat format, PaperReaderOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+        Stream input, string path, PaperFormat format, PaperReaderOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await using Stream owned = input;
         var context = new ReadContext(path, options);
+        (Stream? text, string? notText) = await TextSniffer.OpenAsync(input, cancellationToken).ConfigureAwait(false);
+        if (text is null)
+        {
+            // Not a bad record but a bad file: an error, or with SkipBad one issue for the whole file.
+            context.Bad(0, null, notText!);
+            yield break;
+        }
+        await using Stream stream = text;
         var lines = new Utf8LineReader(stream, options.MaxRecordBytes);
         IAsyncEnumerable<SourcedPaper> records = format switch
         {
@@ -117,12 +126,12 @@ internal static class PaperReader
 
     private static Stream OpenInput(string path)
     {
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
         if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
         {
-            return file;
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
         }
-        return new GZipReadStream(path, file);
+        // Decompression is CPU work read synchronously; the trailer of every member is checked (truncation is an error).
+        return new VerifiedGzipStream(path, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan));
     }
 
     // ---------------------------------------------------------------- daily-papers dumps
@@ -322,11 +331,11 @@ internal static class PaperReader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
+            document = JsonDocument.Parse(bytes, JsonInput.LineOptions);
         }
         catch (JsonException e)
         {
-            context.Bad(line, null, "malformed JSON: " + e.Message.Split(" Path:", 2)[0].TrimEnd('.') + " (each line must be one JSON object)");
+            context.Bad(line, DuplicateKey(e), "malformed JSON: " + JsonInput.Describe(e) + " (each line must be one JSON object)");
             return false;
         }
         using (document)
@@ -356,6 +365,20 @@ internal static class PaperReader
         }
     }
 
+    /// <summary>The key a "duplicate property" complaint names, so the message can name the field; else null.</summary>
+    private static string? DuplicateKey(JsonException e)
+    {
+        const string marker = "Duplicate property '";
+        int at = e.Message.IndexOf(marker, StringComparison.OrdinalIgnoreCase);
+        if (at < 0)
+        {
+            return null;
+        }
+        int start = at + marker.Length;
+        int end = e.Message.IndexOf('\'', start);
+        return end > start ? e.Message[start..end] : null;
+    }
+
     private static bool TryGetString(JsonElement root, string name, long line, ReadContext context, bool allowNumber, out string? value)
     {
         value = null;
@@ -365,7 +388,11 @@ internal static class PaperReader
         }
         if (element.ValueKind == JsonValueKind.String)
         {
-            value = element.GetString();
+            if (!JsonInput.TryGetString(element, out value, out string? problem))
+            {
+                context.Bad(line, name, problem);
+                return false;
+            }
             return true;
         }
         if (allowNumber && element.ValueKind == JsonValueKind.Number)
@@ -386,7 +413,12 @@ internal static class PaperReader
         }
         if (element.ValueKind == JsonValueKind.String)
         {
-            value = split(element.GetString()!);
+            if (!JsonInput.TryGetString(element, out string? text, out string? problem))
+            {
+                context.Bad(line, name, problem);
+                return false;
+            }
+            value = split(text);
             return true;
         }
         if (element.ValueKind == JsonValueKind.Array)
@@ -399,7 +431,12 @@ internal static class PaperReader
                     context.Bad(line, name, $"expected an array of strings, found an item of kind {item.ValueKind.ToString().ToLowerInvariant()}");
                     return false;
                 }
-                string s = item.GetString()!.Trim();
+                if (!JsonInput.TryGetString(item, out string? itemText, out string? problem))
+                {
+                    context.Bad(line, name, problem);
+                    return false;
+                }
+                string s = itemText.Trim();
                 if (s.Length > 0)
                 {
                     list.Add(s);
@@ -442,36 +479,84 @@ internal static class PaperReader
         var parser = new CsvRecordParser();
         Dictionary<string, int>? columns = null;
         long headerLine = 0;
-        long recordLine = 0;
+        // The lines of the record being read. A record that spans lines and then turns out bad (its quote never closes,
+        // it grows past the record cap, or its field count is wrong) most likely swallowed the rows after an unclosed
+        // quote: it is reported at its first line and the lines after that one are read again as rows of their own.
+        var record = new List<(long Line, string Text)>();
+        var replay = new Queue<(long Line, string Text)>();
         long recordBytes = 0;
         bool broken = false; // the current record already failed; skip its remaining lines
-        while (await lines.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (true)
         {
+            long lineNumber;
+            string? text;
+            if (replay.Count > 0)
+            {
+                (lineNumber, text) = replay.Dequeue();
+            }
+            else if (await lines.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                lineNumber = lines.LineNumber;
+                text = null;
+                if (lines.Overlong)
+                {
+                    if (!broken)
+                    {
+                        context.Bad(parser.InRecord ? record[0].Line : lineNumber, null,
+                            $"record longer than {context.Options.MaxRecordBytes} bytes (binary data, or an unterminated quote?)");
+                    }
+                    broken = parser.InRecord;
+                    parser.Reset();
+                    record.Clear();
+                    continue;
+                }
+                if (!context.TryDecode(lines.Line, lineNumber, out text))
+                {
+                    broken = parser.InRecord;
+                    parser.Reset();
+                    record.Clear();
+                    continue;
+                }
+            }
+            else
+            {
+                if (parser.InRecord && !broken && record.Count > 0)
+                {
+                    context.Bad(record[0].Line, ColumnName(columns, parser.FieldCount),
+                        $"unterminated quoted field: the quote opened on line {record[0].Line} is never closed{Rereading(record)}");
+                    Replay(record, replay);
+                    parser.Reset();
+                    continue;
+                }
+                break;
+            }
+
             if (!parser.InRecord)
             {
-                recordLine = lines.LineNumber;
-                recordBytes = 0;
                 broken = false;
-                if (!lines.Overlong && lines.Line.Span.Trim(" \t"u8).IsEmpty)
+                recordBytes = 0;
+                record.Clear();
+                if (text.AsSpan().Trim(" \t").IsEmpty)
                 {
                     continue;
                 }
             }
-            recordBytes += lines.Line.Length + 1;
-            if (lines.Overlong || recordBytes > context.Options.MaxRecordBytes)
+            if (broken)
             {
-                if (!broken)
+                if (parser.Feed(text))
                 {
-                    context.Bad(recordLine, null, $"record longer than {context.Options.MaxRecordBytes} bytes (binary data, or an unterminated quote?)");
+                    parser.TakeFields();
                 }
-                broken = true;
-                parser.Reset();
                 continue;
             }
-            if (!context.TryDecode(lines.Line, lines.LineNumber, out string? text))
+            record.Add((lineNumber, text));
+            recordBytes += System.Text.Encoding.UTF8.GetByteCount(text) + 1;
+            if (recordBytes > context.Options.MaxRecordBytes)
             {
-                broken = true;
+                context.Bad(record[0].Line, ColumnName(columns, parser.FieldCount),
+                    $"record longer than {context.Options.MaxRecordBytes} bytes (an unterminated quote opened on line {record[0].Line}?){Rereading(record)}");
                 parser.Reset();
+                Replay(record, replay);
                 continue;
             }
             if (!parser.Feed(text))
@@ -479,10 +564,7 @@ internal static class PaperReader
                 continue; // a quoted field goes on on the next line
             }
             List<string> fields = parser.TakeFields();
-            if (broken)
-            {
-                continue;
-            }
+            long recordLine = record[0].Line;
             if (columns is null)
             {
                 headerLine = recordLine;
@@ -501,7 +583,9 @@ internal static class PaperReader
             }
             if (fields.Count != columns.Count)
             {
-                context.Bad(recordLine, null, $"expected {columns.Count} fields as in the header (line {headerLine}), found {fields.Count}");
+                context.Bad(recordLine, null, $"expected {columns.Count} fields as in the header (line {headerLine}), found {fields.Count}" +
+                    (record.Count > 1 ? $" in a record spanning lines {recordLine}-{record[^1].Line} (an unclosed quote?){Rereading(record)}" : ""));
+                Replay(record, replay);
                 continue;
             }
             if (TryBuildCsvRecord(fields, columns, recordLine, context, out Paper? paper))
@@ -509,10 +593,42 @@ internal static class PaperReader
                 yield return new SourcedPaper(paper, context.File, recordLine);
             }
         }
-        if (parser.InRecord && !broken)
+    }
+
+    /// <summary>What the report says when the lines after a bad record's first are read again.</summary>
+    private static string Rereading(List<(long Line, string Text)> record) =>
+        record.Count > 1 ? $"; lines {record[1].Line}-{record[^1].Line} are read again as rows of their own" : "";
+
+    /// <summary>Queues the lines after the first of a bad multi-line record to be parsed again, before any new line.</summary>
+    private static void Replay(List<(long Line, string Text)> record, Queue<(long Line, string Text)> replay)
+    {
+        if (record.Count > 1)
         {
-            context.Bad(recordLine, null, "unterminated quoted field at the end of the file");
+            var again = new Queue<(long Line, string Text)>(record.Skip(1).Concat(replay));
+            replay.Clear();
+            foreach (var line in again)
+            {
+                replay.Enqueue(line);
+            }
         }
+        record.Clear();
+    }
+
+    /// <summary>The header's name of column <paramref name="index"/>, when known.</summary>
+    private static string? ColumnName(Dictionary<string, int>? columns, int index)
+    {
+        if (columns is null)
+        {
+            return null;
+        }
+        foreach (var (name, i) in columns)
+        {
+            if (i == index && !name.StartsWith('\0'))
+            {
+                return name;
+            }
+        }
+        return null;
     }
 
     private static Dictionary<string, int> ReadHeader(List<string> fields)
@@ -544,43 +660,5 @@ internal static class PaperReader
         return context.TryBuild(line, Get("id"), Get("title"), abstractText ?? text, textField,
             authors is null ? null : SplitAuthors(authors), Get("date"),
             categories is null ? null : SplitCategories(categories), null, out paper);
-    }
-
-    /// <summary>Turns GZip's data errors into an <see cref="InputFormatException"/> naming the file.</summary>
-    private sealed class GZipReadStream(string path, Stream inner) : Stream
-    {
-        private readonly GZipStream _gzip = new(inner, CompressionMode.Decompress);
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            try
-            {
-                return await _gzip.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new InputFormatException(path, 0, null, "not a valid gzip file or truncated: " + e.Message);
-            }
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _gzip.Dispose();
-            }
-            base.Dispose(disposing);
-        }
     }
 }

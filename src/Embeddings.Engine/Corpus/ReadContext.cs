@@ -107,11 +107,14 @@ internal sealed class ReadContext(string file, PaperReaderOptions options)
         {
             return false;
         }
+        // A bad author or category makes the record bad, like a bad title: never "skipped" in the report yet stored.
+        if (!TryCapList(line, "authors", authors, out authors) || !TryCapList(line, "categories", categories, out categories))
+        {
+            return false;
+        }
         title = Cap(line, "title", title);
         abstractText = Cap(line, textField, abstractText);
         date = date is null ? null : Cap(line, "date", date.Trim());
-        authors = CapList(line, "authors", authors);
-        categories = CapList(line, "categories", categories);
         id ??= PaperIdentity.IdFromTitle(title);
 
         if (_seen is not null)
@@ -142,11 +145,18 @@ internal sealed class ReadContext(string file, PaperReaderOptions options)
         {
             return true;
         }
+        // One rule for every control character: C0 (U+0000-U+001F, line breaks and tabs aside, which became spaces),
+        // DEL and C1 (U+0080-U+009F) are refused alike; none belongs in a title or an abstract.
         foreach (char c in value)
         {
             if (c < ' ' || c == '\u007F')
             {
                 Bad(line, field, $"contains control character U+{(int)c:X4} (binary data?)");
+                return false;
+            }
+            if (c is >= '\u0080' and <= '\u009F')
+            {
+                Bad(line, field, $"contains control character U+{(int)c:X4} (C1; text decoded as Latin-1 that was Windows-1252?)");
                 return false;
             }
         }
@@ -169,19 +179,28 @@ internal sealed class ReadContext(string file, PaperReaderOptions options)
         return value[..cut];
     }
 
-    private IReadOnlyList<string>? CapList(long line, string field, IReadOnlyList<string>? values)
+    private bool TryCapList(long line, string field, IReadOnlyList<string>? values, out IReadOnlyList<string>? capped)
     {
+        capped = null;
         if (values is null)
         {
-            return null;
+            return true;
         }
-        string[] result = new string[values.Count];
-        for (int i = 0; i < result.Length; i++)
+        var result = new List<string>(values.Count);
+        foreach (string value in values)
         {
-            string v = CollapseWhitespace(values[i]);
-            result[i] = CheckText(line, field, v) ? Cap(line, field, v) : "";
+            string v = CollapseWhitespace(value);
+            if (!CheckText(line, field, v))
+            {
+                return false;
+            }
+            if (v.Length > 0)
+            {
+                result.Add(Cap(line, field, v));
+            }
         }
-        return Array.FindAll(result, s => s.Length > 0);
+        capped = result;
+        return true;
     }
 
     /// <summary>Trims and turns every run of white space (line breaks included) into one space.</summary>

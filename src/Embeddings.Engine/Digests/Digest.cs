@@ -8,8 +8,11 @@ namespace Embeddings.Digests;
 /// <summary>Finds similar earlier papers (e.g. in the store, excluding the digest's own).</summary>
 internal interface ISimilarPaperFinder
 {
-    /// <summary>Up to <paramref name="k"/> papers nearest to <paramref name="query"/> (a unit vector).</summary>
+    /// <summary>Up to <paramref name="k"/> papers nearest to <paramref name="query"/> (a unit vector in the space topic centres live in).</summary>
     IReadOnlyList<DigestPaper> FindSimilar(ReadOnlySpan<float> query, int k);
+
+    /// <summary>Up to <paramref name="k"/> papers nearest to paper <paramref name="paper"/> (its index in the digest's papers).</summary>
+    IReadOnlyList<DigestPaper> FindSimilarToPaper(int paper, int k);
 }
 
 /// <summary>Options of <see cref="DigestBuilder"/>.</summary>
@@ -21,20 +24,44 @@ internal sealed record DigestOptions
     /// <summary>What was selected, shown under the heading.</summary>
     public string Selection { get; init; } = "all papers";
 
+    /// <summary>
+    /// The papers the digest covers (indices into the model's papers); null: all of them. The model's topics are the
+    /// store's; the digest lists the selected papers under them, and topics without a selected paper are left out.
+    /// </summary>
+    public IReadOnlyList<int>? Selected { get; init; }
+
     /// <summary>Representative papers per topic.</summary>
     public int TopPapers { get; init; } = 5;
 
     /// <summary>Similar earlier papers per topic.</summary>
     public int SimilarEarlier { get; init; } = 3;
 
+    /// <summary>Similar earlier papers per listed paper.</summary>
+    public int SimilarPerPaper { get; init; } = 2;
+
     /// <summary>t-SNE iterations of the map (0 = PCA only).</summary>
     public int MapIterations { get; init; } = 500;
+
+    /// <summary>Whether to mark trends (false when the run ignores the topic history: no new or growing marks at all).</summary>
+    public bool Trends { get; init; } = true;
+
+    /// <summary>A topic is growing when its share of the digest's papers is this factor above its share of the earlier ones (shrinking below).</summary>
+    public double TrendRatio { get; init; } = 1.25;
 }
 
 /// <summary>Builds a <see cref="Digest"/> from a fitted model, its papers and vectors.</summary>
 internal static class DigestBuilder
 {
-    /// <summary>Assembles topics, top papers with first-sentence summaries, similar earlier papers and the map.</summary>
+    /// <summary>
+    /// Assembles the topics of the selected papers, every selected paper under its topic (link, authors, date,
+    /// first-sentence summary, similar earlier papers), similar earlier papers per topic, trends and the map.
+    /// </summary>
+    /// <param name="model">Topics fitted on <paramref name="papers"/>.</param>
+    /// <param name="papers">The papers the model was fitted on, in its order.</param>
+    /// <param name="vectors">Their clustering vectors (row-major, the model's dimension), for the map.</param>
+    /// <param name="options">What to show.</param>
+    /// <param name="earlier">Where similar earlier papers come from.</param>
+    /// <param name="cancellationToken">Cancels the map layout.</param>
     public static Digest Build(
         TopicModel model,
         IReadOnlyList<Paper> papers,
@@ -50,23 +77,46 @@ internal static class DigestBuilder
         {
             throw new ArgumentException($"the model was fitted on {model.PaperIds.Count} papers, {papers.Count} given", nameof(papers));
         }
-        var byId = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < papers.Count; i++)
+        int total = papers.Count;
+        IReadOnlyList<int> selected = options.Selected ?? Enumerable.Range(0, total).ToArray();
+        var isSelected = new bool[total];
+        foreach (int i in selected)
         {
-            byId.TryAdd(papers[i].Id, i);
+            isSelected[i] = true;
         }
-        DigestPaper Show(string id, float score)
+        int earlierCount = total - selected.Count;
+        var rowOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < total; i++)
         {
-            var p = papers[byId[id]];
-            return new DigestPaper(id, p.Title.Length > 0 ? p.Title : SentenceSplitter.FirstSentence(p.Abstract, 100), SentenceSplitter.FirstSentence(p.Abstract), score);
+            rowOf.TryAdd(papers[i].Id, i);
+        }
+        DigestPaper Show(int row, float score, bool withSimilar)
+        {
+            Paper p = papers[row];
+            return new DigestPaper(p.Id, p.Title.Length > 0 ? p.Title : SentenceSplitter.FirstSentence(p.Abstract, 100), SentenceSplitter.FirstSentence(p.Abstract), score)
+            {
+                Url = PaperLinks.UrlOf(p.Id),
+                Authors = p.Authors,
+                AuthorCount = p.AuthorCount ?? p.Authors?.Count,
+                Date = p.Date,
+                SimilarEarlier = withSimilar && earlier is not null && options.SimilarPerPaper > 0 ? earlier.FindSimilarToPaper(row, options.SimilarPerPaper) : [],
+            };
         }
         var topics = new List<DigestTopic>();
         foreach (var t in model.Topics)
         {
-            var top = new List<DigestPaper>();
-            for (int i = 0; i < Math.Min(options.TopPapers, t.Size); i++)
+            var listed = new List<DigestPaper>();
+            for (int i = 0; i < t.PaperIds.Count; i++)
             {
-                top.Add(Show(t.PaperIds[i], t.PaperScores[i]));
+                int row = rowOf[t.PaperIds[i]];
+                if (isSelected[row])
+                {
+                    listed.Add(Show(row, t.PaperScores[i], withSimilar: true));
+                }
+            }
+            if (listed.Count == 0)
+            {
+                continue;
             }
             var similar = earlier is null || options.SimilarEarlier <= 0
                 ? []
@@ -76,29 +126,39 @@ internal static class DigestBuilder
                 Id = t.Id,
                 Label = t.Label,
                 Keywords = t.Keywords.Select(k => k.Term).ToArray(),
-                Size = t.Size,
-                Share = t.Share,
-                Trend = t.Trend,
+                Size = listed.Count,
+                StoreSize = t.Size,
+                Share = selected.Count == 0 ? 0 : (double)listed.Count / selected.Count,
+                Trend = options.Trends ? Trend(t, listed.Count, selected.Count, earlierCount, options.TrendRatio) : TopicTrend.Unknown,
                 PreviousSize = t.PreviousSize,
-                TopPapers = top,
+                TopPapers = listed.Take(options.TopPapers).ToArray(),
+                Papers = listed,
                 SimilarEarlier = similar,
             });
         }
+        // Largest first in the digest's own papers (the store's order breaks ties), so the digest leads with this week's main topics.
+        topics = topics.Select((t, order) => (t, order)).OrderByDescending(x => x.t.Size).ThenBy(x => x.order).Select(x => x.t).ToList();
         var outliers = new List<DigestPaper>();
-        for (int i = 0; i < model.PaperIds.Count; i++)
+        for (int i = 0; i < total; i++)
         {
-            if (model.Assignments[i] < 0)
+            if (model.Assignments[i] < 0 && isSelected[i])
             {
-                outliers.Add(Show(model.PaperIds[i], model.Scores[i]));
+                outliers.Add(Show(i, model.Scores[i], withSimilar: true));
             }
         }
-        // Map: an evenly spread, deterministic sample when there are too many papers.
-        int n = papers.Count;
+        // Map of the selected papers: an evenly spread, deterministic sample when there are too many.
+        int n = selected.Count;
         var rows = n <= MapProjection.MaxPoints
-            ? Enumerable.Range(0, n).ToArray()
-            : Enumerable.Range(0, MapProjection.MaxPoints).Select(i => (int)((long)i * n / MapProjection.MaxPoints)).ToArray();
+            ? selected.ToArray()
+            : Enumerable.Range(0, MapProjection.MaxPoints).Select(i => selected[(int)((long)i * n / MapProjection.MaxPoints)]).ToArray();
         var unit = VectorSet.Normalized(vectors, model.Dimension).Select(rows);
         var xy = MapProjection.Layout(unit, options.MapIterations, cancellationToken);
+        var topicIndex = new Dictionary<int, int>();
+        for (int i = 0; i < topics.Count; i++)
+        {
+            topicIndex[topics[i].Id] = i;
+        }
+        MapProjection.SeparateTopics(xy, rows.Select(i => model.Assignments[i] >= 0 ? topicIndex[model.Assignments[i]] : -1).ToArray(), topics.Count);
         var map = new DigestPoint[rows.Length];
         for (int r = 0; r < rows.Length; r++)
         {
@@ -113,7 +173,88 @@ internal static class DigestBuilder
             Topics = topics,
             Outliers = outliers,
             Map = map,
-            HasHistory = model.Topics.Any(t => t.Trend != TopicTrend.Unknown),
+            HasHistory = topics.Any(t => t.Trend != TopicTrend.Unknown),
         };
+    }
+
+    /// <summary>
+    /// New when no topic of the previous recorded run matched (or, without a history, when none of the earlier papers
+    /// is in it); otherwise, when the store has earlier papers, growing or shrinking by the topic's share of the
+    /// digest's papers against its share of the earlier ones; else the history's trend (share against the previous run's).
+    /// </summary>
+    private static TopicTrend Trend(Topic t, int listed, int selected, int earlierCount, double ratio)
+    {
+        if (t.Trend == TopicTrend.New || earlierCount == 0)
+        {
+            return t.Trend;
+        }
+        int before = t.Size - listed;
+        if (before == 0)
+        {
+            return t.Trend == TopicTrend.Unknown ? TopicTrend.New : TopicTrend.Growing;
+        }
+        double now = (double)listed / selected, then = (double)before / earlierCount;
+        return now >= then * ratio ? TopicTrend.Growing : now * ratio <= then ? TopicTrend.Shrinking : TopicTrend.Stable;
+    }
+}
+
+/// <summary>Where a paper can be read, from what its id says.</summary>
+internal static class PaperLinks
+{
+    /// <summary>
+    /// The arXiv abstract page of an arXiv id ("2403.01234", "2403.01234v2", "arXiv:2403.01234", "math/0601001"); null
+    /// for other ids (the daily-papers dumps carry no id: theirs are derived from titles, and no link is invented).
+    /// </summary>
+    public static string? UrlOf(string id)
+    {
+        ReadOnlySpan<char> s = id.AsSpan();
+        if (s.StartsWith("arxiv:", StringComparison.OrdinalIgnoreCase))
+        {
+            s = s[6..];
+        }
+        return IsNewStyle(s) || IsOldStyle(s) ? "https://arxiv.org/abs/" + s.ToString() : null;
+    }
+
+    // YYMM.NNNN(N)(vN): four digits, a dot, four or five digits, an optional version.
+    private static bool IsNewStyle(ReadOnlySpan<char> s)
+    {
+        if (s.Length < 9 || s[4] != '.' || !IsDigits(s[..4]))
+        {
+            return false;
+        }
+        ReadOnlySpan<char> rest = s[5..];
+        int v = rest.IndexOf('v');
+        ReadOnlySpan<char> number = v < 0 ? rest : rest[..v];
+        return number.Length is 4 or 5 && IsDigits(number) && (v < 0 || (rest.Length > v + 1 && IsDigits(rest[(v + 1)..])));
+    }
+
+    // archive(.XX)/YYMMNNN: "math/0601001", "cs.LG/0102003".
+    private static bool IsOldStyle(ReadOnlySpan<char> s)
+    {
+        int slash = s.IndexOf('/');
+        if (slash <= 0 || s.Length - slash - 1 != 7 || !IsDigits(s[(slash + 1)..]))
+        {
+            return false;
+        }
+        foreach (char c in s[..slash])
+        {
+            if (!(char.IsAsciiLetterLower(c) || c == '-' || c == '.' || char.IsAsciiLetterUpper(c)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool IsDigits(ReadOnlySpan<char> s)
+    {
+        foreach (char c in s)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+        return s.Length > 0;
     }
 }

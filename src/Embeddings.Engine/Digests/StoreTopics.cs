@@ -2,6 +2,7 @@ using System.Globalization;
 using Embeddings.Corpus;
 using Embeddings.Index;
 using Embeddings.Store;
+using Embeddings.Tokenization;
 using Embeddings.Topics;
 
 namespace Embeddings.Digests;
@@ -13,20 +14,25 @@ namespace Embeddings.Digests;
 /// </summary>
 internal static class StoreTopics
 {
-    /// <summary>The digest's own topic history (kept apart from <c>topics</c>, which covers the whole store).</summary>
-    public const string DigestSnapshotFileName = "digest-topics.snapshot";
+    /// <summary>The topic history an earlier version kept for <c>digest</c> (read once into the default configuration's log).</summary>
+    public const string LegacyDigestSnapshotFileName = "digest-topics.snapshot";
 
-    /// <summary>Topics of every stored paper; with <paramref name="saveHistory"/> the aligned topics become the next run's history.</summary>
-    public static async Task<TopicModel> FitAsync(PaperStore store, TopicsRequest request, bool saveHistory, CancellationToken cancellationToken)
+    /// <summary>
+    /// Topics of every stored paper, ids from the configuration's history. With <see cref="TopicHistoryMode.Record"/>
+    /// (<c>topics --save</c>) this run, keyed by the store's papers, becomes what the next run compares with.
+    /// </summary>
+    public static async Task<TopicModel> FitAsync(PaperStore store, TopicsRequest request, TopicHistoryMode history, CancellationToken cancellationToken)
     {
         List<StoredPaper> papers = await ReadAllAsync(store, cancellationToken).ConfigureAwait(false);
-        (float[] vectors, int dimension) = await RepresentAsync(store, papers, request.Representation, cancellationToken).ConfigureAwait(false);
-        TopicModel model = TopicPipeline.Fit(papers.Select(p => p.Paper).ToArray(), vectors, dimension, Options(request), request.Progress, cancellationToken);
-        return AlignWithHistory(model, Path.Combine(store.Directory, TopicHistory.FileName), saveHistory);
+        StoreFit fit = await FitStoreAsync(store, papers, request, StoreRunKey(papers), history, cancellationToken).ConfigureAwait(false);
+        return fit.Model;
     }
 
-    /// <summary>The digest of the papers <paramref name="request"/> selects, grouped into topics, with similar earlier papers.</summary>
-    public static async Task<Digest> DigestAsync(PaperStore store, DigestRequest request, bool saveHistory, CancellationToken cancellationToken)
+    /// <summary>
+    /// The digest of the papers <paramref name="request"/> selects: the store's topics (fitted on every stored paper,
+    /// ids from the history), listing the selected papers under them, with similar earlier papers.
+    /// </summary>
+    public static async Task<Digest> DigestAsync(PaperStore store, DigestRequest request, TopicHistoryMode history, CancellationToken cancellationToken)
     {
         if (request.Since is not null && request.Dump is not null)
         {
@@ -35,16 +41,25 @@ internal static class StoreTopics
         List<StoredPaper> all = await ReadAllAsync(store, cancellationToken).ConfigureAwait(false);
         Func<StoredPaper, bool> selected = _ => true;
         string selection = "all stored papers";
+        string run = StoreRunKey(all);
         if (request.Since is DateTimeOffset since)
         {
             selected = p => IsSince(p, since);
-            selection = "papers since " + since.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            string day = since.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            selection = "papers since " + day;
+            run = "since:" + day;
         }
         else if (request.Dump is { } dump)
         {
+            // A dump's new papers: those it brought first (a paper repeated from an earlier dump is not this week's).
             string name = Path.GetFileName(dump);
-            selected = p => p.Sources.Contains(name, StringComparer.Ordinal);
-            selection = "papers of " + name;
+            if (!all.Any(p => p.Sources.Contains(name, StringComparer.Ordinal)))
+            {
+                throw new InvalidRequestException($"No stored paper was read from {name}: ingest it first (embeddings ingest --store DIR {dump}), or name a dump as it was ingested.");
+            }
+            selected = p => p.Sources.Count > 0 && string.Equals(p.Sources[0], name, StringComparison.Ordinal);
+            selection = "papers new in " + name;
+            run = "dump:" + name;
         }
         var chosenRows = new List<int>();
         var earlierRows = new List<int>();
@@ -52,26 +67,125 @@ internal static class StoreTopics
         {
             (selected(all[i]) ? chosenRows : earlierRows).Add(i);
         }
-        // One representation for the whole store, so topic centres and earlier papers are compared in one space.
-        (float[] allVectors, int dimension) = await RepresentAsync(store, all, request.Topics.Representation, cancellationToken).ConfigureAwait(false);
-        float[] vectors = Rows(allVectors, dimension, chosenRows);
-        Paper[] papers = chosenRows.Select(i => all[i].Paper).ToArray();
-        TopicModel model = TopicPipeline.Fit(papers, vectors, dimension, Options(request.Topics), request.Topics.Progress, cancellationToken);
-        model = AlignWithHistory(model, Path.Combine(store.Directory, DigestSnapshotFileName), saveHistory);
-        var finder = new StoreSimilarFinder(earlierRows.Select(i => all[i]).ToList(), Rows(allVectors, dimension, earlierRows), dimension);
-        Digest digest = DigestBuilder.Build(model, papers, vectors, new DigestOptions { Title = request.Title, Selection = selection }, finder, cancellationToken);
+        StoreFit fit = await FitStoreAsync(store, all, request.Topics, run, history, cancellationToken).ConfigureAwait(false);
+        TopicModel model = fit.Model;
+        var finder = new StoreSimilarFinder(all, fit.Neural, store.Dimension, earlierRows);
+        Digest digest = DigestBuilder.Build(model, all.Select(p => p.Paper).ToArray(), fit.Vectors,
+            new DigestOptions { Title = request.Title, Selection = selection, Selected = chosenRows, Trends = history != TopicHistoryMode.Ignore }, finder, cancellationToken);
         return digest with { StorePaperCount = all.Count };
     }
 
-    private static TopicModel AlignWithHistory(TopicModel model, string snapshotPath, bool save)
+    /// <summary>The store's neural and clustering vectors, and the topics fitted on them (centres in the neural space, ids from the history).</summary>
+    private sealed record StoreFit(float[] Neural, float[] Vectors, TopicModel Model);
+
+    /// <summary>
+    /// Fits the store's topics, starting k-means from the previous recorded run's topics (so topics that still hold
+    /// keep their papers), aligns ids with that run, and records this run under <paramref name="run"/> when asked.
+    /// </summary>
+    private static async Task<StoreFit> FitStoreAsync(PaperStore store, List<StoredPaper> papers, TopicsRequest request, string run,
+        TopicHistoryMode mode, CancellationToken cancellationToken)
     {
-        TopicSnapshot? previous = TopicHistory.Load(snapshotPath);
-        model = TopicHistory.Align(model, previous);
-        if (save)
+        string path = HistoryPath(store.Directory, request);
+        TopicHistoryLog? log = mode == TopicHistoryMode.Ignore ? null
+            : TopicHistoryLog.Load(path) ?? new TopicHistoryLog(Path.GetFileNameWithoutExtension(path), 0, LegacyRuns(store.Directory, request));
+        TopicSnapshot? previous = log?.PreviousOf(run);
+        float[] neural = NeuralRows(store, papers);
+        (float[] vectors, int dimension) = await ClusteringRepresentation.BuildAsync(papers.Select(p => p.Paper).ToArray(), neural, store.Dimension,
+            request.Representation, store.Directory, cancellationToken).ConfigureAwait(false);
+        TopicOptions options = Options(request) with { PreviousTopics = previous?.Topics.Select(t => t.PaperIds).ToArray() };
+        TopicModel model = TopicPipeline.Fit(papers.Select(p => p.Paper).ToArray(), vectors, dimension, options, request.Progress, cancellationToken);
+        model = WithNeuralCentres(model, neural, store.Dimension);
+        if (log is not null)
         {
-            TopicHistory.Save(snapshotPath, TopicHistory.Snapshot(model, previous));
+            model = TopicHistory.Align(model, previous);
+            if (mode == TopicHistoryMode.Record)
+            {
+                log.With(run, TopicHistory.Snapshot(model, previous)).Save(path);
+            }
         }
-        return model;
+        return new StoreFit(neural, vectors, model);
+    }
+
+    /// <summary>
+    /// The model with each topic's centre measured in the store's own (model) space: it does not change when the
+    /// clustering LSA is refitted or the corpus grows, so history matches and similar-paper search use it.
+    /// </summary>
+    private static TopicModel WithNeuralCentres(TopicModel model, float[] neural, int d)
+    {
+        var rowOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < model.PaperIds.Count; i++)
+        {
+            rowOf.TryAdd(model.PaperIds[i], i);
+        }
+        var topics = model.Topics.Select(t =>
+        {
+            var sum = new double[d];
+            foreach (string id in t.PaperIds)
+            {
+                ReadOnlySpan<float> row = neural.AsSpan(rowOf[id] * d, d);
+                for (int j = 0; j < d; j++)
+                {
+                    sum[j] += row[j];
+                }
+            }
+            double norm = Math.Sqrt(sum.Sum(x => x * x));
+            return t with { Centroid = sum.Select(x => norm > 0 ? (float)(x / norm) : 0f).ToArray() };
+        }).ToArray();
+        return model with { Topics = topics };
+    }
+
+    /// <summary>The history key of a run over every stored paper: their count and a hash of their ids.</summary>
+    private static string StoreRunKey(List<StoredPaper> papers)
+    {
+        var hash = new System.IO.Hashing.XxHash64();
+        foreach (string id in papers.Select(p => p.Paper.Id).Order(StringComparer.Ordinal))
+        {
+            hash.Append(System.Text.Encoding.UTF8.GetBytes(id));
+            hash.Append([0]);
+        }
+        return "store:" + papers.Count.ToString(CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(hash.GetCurrentHash());
+    }
+
+    /// <summary>
+    /// The history log of a configuration: one file per method, representation, k, topic limit and seed, so trying an
+    /// option reads and writes its own history and never the default's.
+    /// </summary>
+    internal static string HistoryPath(string storeDirectory, TopicsRequest request)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string name = string.Join('-',
+            request.Method.ToString().ToLowerInvariant(),
+            request.Representation.ToString().ToLowerInvariant(),
+            request.K is int k ? "k" + k.ToString(inv) : "kauto",
+            request.MaxTopics is int m ? "t" + m.ToString(inv) : "tall",
+            "s" + request.Seed.ToString(inv));
+        return Path.Combine(storeDirectory, TopicHistoryLog.FolderName, name + ".history");
+    }
+
+    private static bool IsDefaultConfiguration(TopicsRequest r)
+    {
+        var d = new TopicsRequest();
+        return r.Method == d.Method && r.Representation == d.Representation && r.K == d.K && r.MaxTopics == d.MaxTopics && r.Seed == d.Seed;
+    }
+
+    /// <summary>
+    /// The history an earlier version kept (one snapshot for <c>topics</c>, one for <c>digest</c>, centres in the
+    /// clustering space): the start of the default configuration's log, matched by papers, so its ids carry on.
+    /// </summary>
+    private static IReadOnlyList<TopicHistoryRun> LegacyRuns(string storeDirectory, TopicsRequest request)
+    {
+        if (!IsDefaultConfiguration(request))
+        {
+            return [];
+        }
+        foreach (string name in new[] { TopicHistory.FileName, LegacyDigestSnapshotFileName })
+        {
+            if (TopicHistory.Load(Path.Combine(storeDirectory, name)) is { } snapshot)
+            {
+                return [new TopicHistoryRun("legacy:" + name, snapshot)];
+            }
+        }
+        return [];
     }
 
     private static TopicOptions Options(TopicsRequest request) => new()
@@ -93,9 +207,8 @@ internal static class StoreTopics
         return list;
     }
 
-    /// <summary>The clustering vectors of <paramref name="papers"/> (all of them share one fitted LSA space).</summary>
-    private static Task<(float[] Vectors, int Dimension)> RepresentAsync(PaperStore store, IReadOnlyList<StoredPaper> papers,
-        RepresentationKind representation, CancellationToken cancellationToken)
+    /// <summary>The store's own (model) vectors of <paramref name="papers"/>, row-major.</summary>
+    private static float[] NeuralRows(PaperStore store, IReadOnlyList<StoredPaper> papers)
     {
         int d = store.Dimension;
         ReadOnlySpan<float> all = store.GetAllRows().Span;
@@ -104,44 +217,54 @@ internal static class StoreTopics
         {
             all.Slice(papers[i].Row * d, d).CopyTo(neural.AsSpan(i * d, d));
         }
-        return ClusteringRepresentation.BuildAsync(papers.Select(p => p.Paper).ToArray(), neural, d, representation, store.Directory, cancellationToken);
+        return neural;
     }
 
-    /// <summary>The rows <paramref name="indices"/> of a row-major matrix.</summary>
-    private static float[] Rows(float[] vectors, int dimension, IReadOnlyList<int> indices)
-    {
-        var rows = new float[indices.Count * dimension];
-        for (int i = 0; i < indices.Count; i++)
-        {
-            vectors.AsSpan(indices[i] * dimension, dimension).CopyTo(rows.AsSpan(i * dimension, dimension));
-        }
-        return rows;
-    }
-
-    /// <summary>Papers dated (or, without a date, first stored) on or after <paramref name="since"/>.</summary>
+    /// <summary>
+    /// Papers dated on or after <paramref name="since"/>; a paper without a full date (none, or a page date without a
+    /// year such as "Mar 14", which is never completed with a guessed year) counts by when it was first stored.
+    /// </summary>
     private static bool IsSince(StoredPaper p, DateTimeOffset since)
     {
-        if (p.Paper.Date is { Length: > 0 } text &&
-            DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset date))
+        if (p.Paper.Date is { Length: >= 10 } text && char.IsAsciiDigit(text[0]) && text[4] == '-' &&
+            DateTimeOffset.TryParseExact(text[..10], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset date))
         {
             return date >= since;
         }
         return p.FirstSeen >= since;
     }
 
-    /// <summary>Similar earlier papers: the exact index (the search oracle) over the store papers outside the digest.</summary>
+    /// <summary>
+    /// Similar earlier papers: the exact index (the search oracle) over the store papers outside the digest, in the
+    /// store's own model space (as <c>similar --mode vector</c> ranks).
+    /// </summary>
     private sealed class StoreSimilarFinder : ISimilarPaperFinder
     {
-        private readonly IReadOnlyList<StoredPaper> _papers;
+        private readonly IReadOnlyList<StoredPaper> _all;
+        private readonly float[] _neural;
+        private readonly int _dimension;
+        private readonly IReadOnlyList<int> _earlier;
         private readonly ExactIndex? _index;
 
-        /// <param name="earlier">The papers to link to.</param>
-        /// <param name="vectors">Their unit vectors, row-major, in the space the topic centres live in.</param>
+        /// <param name="all">Every store paper, in the digest's order.</param>
+        /// <param name="neural">Their unit model vectors, row-major.</param>
         /// <param name="dimension">Vector length.</param>
-        public StoreSimilarFinder(IReadOnlyList<StoredPaper> earlier, float[] vectors, int dimension)
+        /// <param name="earlier">The rows to link to (the papers outside the digest).</param>
+        public StoreSimilarFinder(IReadOnlyList<StoredPaper> all, float[] neural, int dimension, IReadOnlyList<int> earlier)
         {
-            _papers = earlier;
-            _index = earlier.Count == 0 ? null : ExactIndex.Create(vectors, dimension);
+            _all = all;
+            _neural = neural;
+            _dimension = dimension;
+            _earlier = earlier;
+            if (earlier.Count > 0)
+            {
+                var rows = new float[earlier.Count * dimension];
+                for (int i = 0; i < earlier.Count; i++)
+                {
+                    neural.AsSpan(earlier[i] * dimension, dimension).CopyTo(rows.AsSpan(i * dimension, dimension));
+                }
+                _index = ExactIndex.Create(rows, dimension);
+            }
         }
 
         public IReadOnlyList<DigestPaper> FindSimilar(ReadOnlySpan<float> query, int k)
@@ -152,9 +275,11 @@ internal static class StoreTopics
             }
             return _index.Search(query, k).Select(n =>
             {
-                Paper p = _papers[n.Id].Paper;
-                return new DigestPaper(p.Id, p.Title, p.Abstract.Length > 160 ? p.Abstract[..160] + "\u2026" : p.Abstract, n.Score);
+                Paper p = _all[_earlier[n.Id]].Paper;
+                return new DigestPaper(p.Id, p.Title, SentenceSplitter.FirstSentence(p.Abstract), n.Score) { Url = PaperLinks.UrlOf(p.Id), Date = p.Date };
             }).ToArray();
         }
+
+        public IReadOnlyList<DigestPaper> FindSimilarToPaper(int paper, int k) => FindSimilar(_neural.AsSpan(paper * _dimension, _dimension), k);
     }
 }

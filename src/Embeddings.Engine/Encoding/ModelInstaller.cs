@@ -253,8 +253,8 @@ internal static class ModelInstaller
         return reader.ReadToEnd();
     }
 
-    /// <summary>Moves the staging folder into place, replacing an older install.</summary>
-    private static void Publish(string stage, string dest)
+    /// <summary>Moves a staging folder into place, replacing an older model folder (also used by <see cref="ModelQuantizer"/>).</summary>
+    internal static void Publish(string stage, string dest)
     {
         string old = dest + ".old";
         if (Directory.Exists(old))

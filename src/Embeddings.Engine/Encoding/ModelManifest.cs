@@ -111,6 +111,9 @@ internal sealed class ModelManifest
     /// <summary>Every file of the model with its sha256 and size, checked at load.</summary>
     public IReadOnlyList<ModelFile> Files { get; internal init; } = [];
 
+    /// <summary>How the graph was quantised (<c>embeddings model quantize</c>), or null for the model as published.</summary>
+    public ModelQuantization? Quantization { get; internal init; }
+
     /// <summary>True when read from <see cref="FileName"/>; false when derived from a sentence-transformers export.</summary>
     public bool FromManifestFile { get; internal init; }
 
@@ -148,6 +151,12 @@ internal sealed class ModelManifest
         text.Append("dimension=").Append(Dimension.ToString(CultureInfo.InvariantCulture)).Append('\n');
         text.Append("windowing=").Append(windowing ? maxWindowsPerText.ToString(CultureInfo.InvariantCulture) : "off").Append('\n');
         text.Append("window_combine=token-weighted-mean\n");
+        if (Quantization is not null)
+        {
+            // Already implied by the model file's hash; written so the fingerprint text says what it identifies.
+            text.Append("quantization=").Append(Quantization.Method).Append('/')
+                .Append(Quantization.WeightBits.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
         byte[] hash = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
         string name = Kind == ModelKind.UseLite ? "use-lite" : "st";
         return $"{name}-{Dimension.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(hash.AsSpan(0, 12))}";
@@ -291,6 +300,7 @@ internal sealed class ModelManifest
             }
             w.WriteEndObject();
             w.WriteString("output", Output);
+            Quantization?.Write(w);
             w.WriteStartObject("files");
             foreach (ModelFile f in Files)
             {

@@ -50,6 +50,9 @@ internal static class ModelManifestReader
                 ? "module_apply_default/Encoder_en/hidden_layers/l2_normalize"
                 : "last_hidden_state"),
             Files = files,
+            Quantization = root.TryGetProperty("quantization", out JsonElement quantization)
+                ? ModelQuantization.Read(quantization, manifestPath)
+                : null,
             FromManifestFile = true,
         };
     }

@@ -301,6 +301,7 @@ internal static class OnnxRuntimeLibrary
 
     private static void Load(string path, bool isExplicit)
     {
+        OrtTelemetry.DisableBeforeLoad(); // before the library and its environment start: its telemetry crashed on long command lines
         var tried = new List<string> { path };
         if (!File.Exists(path))
         {

@@ -194,6 +194,24 @@ internal static class Container
         }
     }
 
+    /// <summary>
+    /// The payload checksum a container file's header records (read from the 32-byte header only), or null when the file
+    /// is missing or has no such header: what ties another file (the index state) to this exact file.
+    /// </summary>
+    public static ulong? HeaderChecksum(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, HeaderBytes);
+            Span<byte> header = stackalloc byte[HeaderBytes];
+            return stream.Length >= HeaderBytes && stream.Read(header) == HeaderBytes ? BinaryPrimitives.ReadUInt64LittleEndian(header[24..]) : null;
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Hex XxHash64 of a whole file (for manifests that list files).</summary>
     public static string HashFile(string path)
     {

@@ -61,7 +61,7 @@ internal sealed class JsonlEmbeddingWriter : IEmbeddingWriter
     public JsonlEmbeddingWriter(string path, int dimension)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
-        _file = AtomicFile.Begin(path);
+        _file = AtomicFile.BeginOutput(path);
         _dimension = dimension;
         _json = new Utf8JsonWriter(_file.Stream, new JsonWriterOptions { Indented = false, SkipValidation = true });
     }
@@ -393,7 +393,7 @@ internal sealed class BinaryEmbeddingWriter : IEmbeddingWriter
             throw new ArgumentException("fingerprint too long", nameof(fingerprint));
         }
         _dimension = dimension;
-        _file = AtomicFile.Begin(path);
+        _file = AtomicFile.BeginOutput(path);
         _container = Container.Begin(_file.Stream, EmbeddingBinaryFormat.Format);
         BinaryWriter w = _container.Payload;
         w.Write((uint)dimension);

@@ -5,26 +5,32 @@ using Embeddings.IO;
 namespace Embeddings.Index;
 
 /// <summary>
-/// The index file, format version 1, all numbers little-endian:
+/// The index file, format version 2, all numbers little-endian:
 /// <code>
 /// header  (32 bytes): magic "EMBHNSW\0" | u32 version | u32 reserved (0) | u64 payload length | u64 XxHash64 of the payload
 /// payload: i32 dimension, M, maxM0, efConstruction, efSearch, seed, metric
 ///          i32 fingerprint byte count, UTF-8 model fingerprint
 ///          i32 covered count, slot count, live count, level-0 stride (bytes), vector offset (bytes); i64 packed entry point
+///          i32 quantization (0 float32, 1 int8), i32 exact vectors (0 in the records, 1 own copy, 2 the caller's rows),
+///          i32 links offset in the record (bytes)
+///          int8 only: i32 vectors the ranges were fitted on, dimension x f32 low, dimension x f32 step
 ///          slot count x i32 id | slot count x u8 level | slot count x u8 state (0 live, 1 deleted, 2 free)
-///          slot count x stride bytes: the level-0 records as they lie in memory ([count][links][vector], 4-byte words)
+///          slot count x stride bytes: the level-0 records as they lie in memory (float32: [count][links][vector];
+///          int8: [codes][count][links]; counts, links and floats are 4-byte words)
 ///          for each slot with level > 0: level x (1 + M) i32 upper link lists
+///          own copy only: slot count x dimension f32 exact vectors
 /// </code>
-/// Loading reads the big blocks straight into the native block (no parsing), then checks the checksum.
+/// Version 1 (before int8 graphs) is version 2 without the three storage fields and the ranges, float32 only; it
+/// still loads. Loading reads the big blocks straight into the native block (no parsing), then checks the checksum.
 /// </summary>
 internal sealed unsafe partial class HnswIndex
 {
     /// <summary>The format version this build writes and the newest it reads.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     /// <summary>The index file in the checksummed <see cref="Container"/> (version 1 was already this layout).</summary>
     internal static readonly ContainerFormat Format = ContainerFormat.Create("HNSW index", "EMBHNSW\0", FormatVersion, oldestVersion: 1,
-        fix: "rebuild the index with `embeddings index build`");
+        fix: "rebuild the index with `embeddings index build --rebuild --store DIR` (searches rebuild a damaged index by themselves)");
 
     /// <summary>
     /// Writes the index to <paramref name="path"/> atomically (readers see the old file or the complete new one).
@@ -64,6 +70,15 @@ internal sealed unsafe partial class HnswIndex
         writer.Write((int)_stride);
         writer.Write((int)_vectorOffset);
         writer.Write(_entry);
+        writer.Write((int)Quantization);
+        writer.Write((int)_exactStorage);
+        writer.Write((int)_linksOffset);
+        if (_quantizer is not null)
+        {
+            writer.Write(_quantizer.FittedOn);
+            writer.WriteWords<float>(_quantizer.Low);
+            writer.WriteWords<float>(_quantizer.Step);
+        }
         writer.WriteWords<int>(_slotToId.AsSpan(0, slots));
         writer.Write(_levels.AsSpan(0, slots));
         writer.Write(_states.AsSpan(0, slots));
@@ -80,6 +95,16 @@ internal sealed unsafe partial class HnswIndex
             if (level > 0)
             {
                 writer.WriteWords<int>(_upper[slot].AsSpan(0, level * _upperListInts));
+            }
+        }
+        if (_exactStorage == ExactStorage.OwnCopy)
+        {
+            long floats = (long)slots * _dimension;
+            const int ChunkFloats = Chunk / sizeof(float);
+            for (long offset = 0; offset < floats; offset += ChunkFloats)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                writer.WriteWords<float>(new ReadOnlySpan<float>(_exact + offset, (int)Math.Min(ChunkFloats, floats - offset)));
             }
         }
     }
@@ -149,6 +174,36 @@ internal sealed unsafe partial class HnswIndex
         int stride = r.ReadInt32();
         int vectorOffset = r.ReadInt32();
         long entry = r.ReadInt64();
+        int quantization = 0, exactStorage = 0, linksOffset = 0, fittedOn = 0;
+        if (reader.Version >= 2)
+        {
+            quantization = r.ReadInt32();
+            exactStorage = r.ReadInt32();
+            linksOffset = r.ReadInt32();
+            bool valid = quantization == (int)HnswQuantization.None
+                ? exactStorage == (int)ExactStorage.InRecords
+                : quantization == (int)HnswQuantization.Int8 && exactStorage is (int)ExactStorage.OwnCopy or (int)ExactStorage.CallerRows;
+            if (!valid)
+            {
+                ThrowHelper.Format(path, $"unknown vector storage (quantization {quantization}, exact vectors {exactStorage}): the file is corrupt or from a newer build; rebuild the index with `embeddings index build`.");
+            }
+        }
+        float[]? low = null, step = null;
+        if (quantization == (int)HnswQuantization.Int8)
+        {
+            fittedOn = r.ReadInt32();
+            low = new float[dimension];
+            step = new float[dimension];
+            reader.ReadWords<float>(low);
+            reader.ReadWords<float>(step);
+            for (int d = 0; d < dimension; d++)
+            {
+                if (!float.IsFinite(low[d]) || !(step[d] > 0) || !float.IsFinite(step[d]))
+                {
+                    ThrowHelper.Format(path, $"the int8 range of dimension {d} is invalid: the file is corrupt; rebuild the index.");
+                }
+            }
+        }
 
         var index = new HnswIndex(new HnswOptions
         {
@@ -161,9 +216,11 @@ internal sealed unsafe partial class HnswIndex
             ModelFingerprint = fingerprint,
             MaxDegreeOfParallelism = maxDegreeOfParallelism,
             InitialCapacity = 16,
-        });
+            Quantization = (HnswQuantization)quantization,
+        }, (ExactStorage)exactStorage);
         created = index;
-        if (stride != index._stride || vectorOffset != index._vectorOffset || slots < 0 || liveCount < 0 || liveCount > slots
+        index._quantizer?.Restore(low, step, fittedOn);
+        if (stride != index._stride || vectorOffset != index._vectorOffset || linksOffset != index._linksOffset || slots < 0 || liveCount < 0 || liveCount > slots
             || coveredCount < 0 || reader.Position + 6L * slots + (long)slots * stride > reader.Length)
         {
             ThrowHelper.Format(path, "the index layout (slot count, stride) does not match its size: the file is corrupt or truncated; rebuild the index.");
@@ -177,7 +234,8 @@ internal sealed unsafe partial class HnswIndex
         {
             upperInts += (long)index._levels[slot] * index._upperListInts;
         }
-        if (reader.Position + (long)slots * stride + upperInts * 4 != reader.Length)
+        long exactFloats = index._exactStorage == ExactStorage.OwnCopy ? (long)slots * dimension : 0;
+        if (reader.Position + (long)slots * stride + upperInts * 4 + exactFloats * sizeof(float) != reader.Length)
         {
             ThrowHelper.Format(path, "the index payload size does not match its slot levels: the file is corrupt; rebuild the index.");
         }
@@ -198,6 +256,12 @@ internal sealed unsafe partial class HnswIndex
                 index._upper[slot] = upper;
                 index._upperPointers[slot] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(upper));
             }
+        }
+        const int ChunkFloats = Chunk / sizeof(float);
+        for (long offset = 0; offset < exactFloats; offset += ChunkFloats)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            reader.ReadWords<float>(new Span<float>(index._exact + offset, (int)Math.Min(ChunkFloats, exactFloats - offset)));
         }
         return (slots, liveCount, coveredCount, entry);
     }

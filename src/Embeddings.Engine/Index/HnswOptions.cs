@@ -36,6 +36,26 @@ internal sealed class HnswOptions
     /// <summary>... or when it allows at most this fraction of the index (a graph walk would visit too many rejected nodes).</summary>
     public double FilterExactMaxFraction { get; init; } = 0.02;
 
+    /// <summary>
+    /// How the graph stores vectors. <see cref="HnswQuantization.None"/> (default): float32, as the vectors came.
+    /// <see cref="HnswQuantization.Int8"/>: one byte per dimension, per-dimension ranges fitted on the vectors (and
+    /// refitted as the index doubles, up to 65,536 vectors); searches walk the compact graph and re-score their final
+    /// candidates with the exact float vectors, so returned scores are exact and recall stays within a few thousandths
+    /// of the float graph at the same ef. See <see cref="ExactVectors"/> for where the float vectors live.
+    /// </summary>
+    public HnswQuantization Quantization { get; init; }
+
+    /// <summary>
+    /// With <see cref="HnswQuantization.Int8"/>: the caller's float rows (row-major, row <c>i</c> holds id <c>i</c>)
+    /// that final candidates are re-scored against, instead of a copy of every vector kept by the index
+    /// (4 x <see cref="Dimension"/> bytes per vector saved). An index over a store passes the store's
+    /// memory-mapped rows. They must hold every id that is added, unchanged, for as long as the index uses them;
+    /// when they grow, pass the new rows to <see cref="HnswIndex.UseExactVectors"/> before adding. The index file
+    /// then holds the graph and the codes but not the floats: after <see cref="HnswIndex.Load"/>, call
+    /// <see cref="HnswIndex.UseExactVectors"/> before searching. Empty (default): the index keeps its own copy.
+    /// </summary>
+    public ReadOnlyMemory<float> ExactVectors { get; init; }
+
     /// <summary>Slots allocated up front; the index grows by doubling beyond it.</summary>
     public int InitialCapacity { get; init; } = 1024;
 
@@ -53,6 +73,14 @@ internal sealed class HnswOptions
         if (!Enum.IsDefined(Metric))
         {
             throw new ArgumentOutOfRangeException(nameof(Metric), Metric, "Use Cosine or InnerProduct.");
+        }
+        if (!Enum.IsDefined(Quantization))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Quantization), Quantization, "Use None or Int8.");
+        }
+        if (!ExactVectors.IsEmpty && Quantization != HnswQuantization.Int8)
+        {
+            throw new ArgumentException("ExactVectors are for int8 indexes (Quantization = HnswQuantization.Int8): a float index keeps exact vectors in its graph.", nameof(ExactVectors));
         }
     }
 }

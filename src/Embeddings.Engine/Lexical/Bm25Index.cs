@@ -42,7 +42,7 @@ internal sealed class Bm25Index
     /// the earlier trailer layout) is still read.
     /// </summary>
     internal static readonly ContainerFormat Format = ContainerFormat.Create("BM25 index", "EMB-BM25", version: 2, oldestVersion: 1,
-        fix: "delete the index folder and run `embeddings index build` to rebuild it", trailerVersions: 1);
+        fix: "rebuild it with `embeddings index build --rebuild --store DIR` (searches rebuild a damaged index by themselves)", trailerVersions: 1);
 
     private readonly TextAnalyzer _analyzer;
     private readonly TermVocabulary _vocabulary;

@@ -5,7 +5,23 @@ namespace Embeddings;
 /// <param name="Title">Title.</param>
 /// <param name="Summary">One-line summary: the abstract's first sentence.</param>
 /// <param name="Score">Cosine to the topic centre (or to the query for similar papers).</param>
-public sealed record DigestPaper(string Id, string Title, string Summary, float Score);
+public sealed record DigestPaper(string Id, string Title, string Summary, float Score)
+{
+    /// <summary>Where the paper can be read, when known (an arXiv id gives its abs page); null otherwise.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>Author names, when the input listed them.</summary>
+    public IReadOnlyList<string>? Authors { get; init; }
+
+    /// <summary>Number of authors when known (named or only counted, as the daily-papers pages do).</summary>
+    public int? AuthorCount { get; init; }
+
+    /// <summary>The date as the input wrote it ("2024-03-14", or "Mar 14" when the page gave no year: never completed with a guessed year).</summary>
+    public string? Date { get; init; }
+
+    /// <summary>Similar earlier papers of this paper (store papers outside the digest), most similar first.</summary>
+    public IReadOnlyList<DigestPaper> SimilarEarlier { get; init; } = [];
+}
 
 /// <summary>One topic of the digest.</summary>
 public sealed record DigestTopic
@@ -19,20 +35,29 @@ public sealed record DigestTopic
     /// <summary>Keywords, best first.</summary>
     public required IReadOnlyList<string> Keywords { get; init; }
 
-    /// <summary>Papers in the topic.</summary>
+    /// <summary>The digest's papers in the topic.</summary>
     public required int Size { get; init; }
+
+    /// <summary>Papers of the whole store in the topic (the digest's included); equals <see cref="Size"/> for a digest of every paper.</summary>
+    public int StoreSize { get; init; }
 
     /// <summary>Share of the digest's papers.</summary>
     public required double Share { get; init; }
 
-    /// <summary>New / growing / shrinking / stable since the last run.</summary>
+    /// <summary>
+    /// New (no topic of the previous recorded run matches), else growing / shrinking / stable: the topic's share of the
+    /// digest's papers against its share of the earlier papers (or, for a digest of every paper, of the previous run's).
+    /// </summary>
     public required TopicTrend Trend { get; init; }
 
-    /// <summary>Size in the previous run when matched.</summary>
+    /// <summary>Store papers in the topic in the previous recorded run, when matched.</summary>
     public int? PreviousSize { get; init; }
 
-    /// <summary>The most representative papers.</summary>
+    /// <summary>The most representative papers (the first of <see cref="Papers"/>).</summary>
     public required IReadOnlyList<DigestPaper> TopPapers { get; init; }
+
+    /// <summary>Every paper of the digest in the topic, closest to the topic's centre first.</summary>
+    public IReadOnlyList<DigestPaper> Papers { get; init; } = [];
 
     /// <summary>Similar earlier papers from the store (not in this digest).</summary>
     public required IReadOnlyList<DigestPaper> SimilarEarlier { get; init; }
@@ -75,7 +100,7 @@ public enum DigestFormat
     /// <summary>Markdown.</summary>
     Markdown,
 
-    /// <summary>A self-contained HTML page (inline CSS and SVG, no scripts, no network).</summary>
+    /// <summary>A self-contained HTML page (inline CSS, SVG map and a small inline script for zoom and details; no network).</summary>
     Html,
 
     /// <summary>JSON.</summary>

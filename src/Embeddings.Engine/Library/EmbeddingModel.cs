@@ -55,7 +55,7 @@ public sealed partial class EmbeddingModel : IEmbeddingGenerator<string, Embeddi
         cancellationToken.ThrowIfCancellationRequested();
         EmbeddingModelOptions copy = Snapshot(options);
         EmbeddingModel model = Deferred(() => LoadEncoder(copy), null, logger);
-        model.Encoder();
+        LibraryErrors.Guard(() => model.Encoder());
         return Task.FromResult(model);
     }
 
@@ -90,6 +90,12 @@ public sealed partial class EmbeddingModel : IEmbeddingGenerator<string, Embeddi
         EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
+        return await LibraryErrors.Guard(() => GenerateCoreAsync(values, options, cancellationToken)).ConfigureAwait(false);
+    }
+
+    private async Task<GeneratedEmbeddings<Embedding<float>>> GenerateCoreAsync(IEnumerable<string> values,
+        EmbeddingGenerationOptions? options, CancellationToken cancellationToken)
+    {
         ISentenceEncoder encoder = Encoder();
         int dimension = OutputDimension(encoder, options?.Dimensions);
         IReadOnlyList<string> texts = values as IReadOnlyList<string> ?? values.ToList();
@@ -160,7 +166,7 @@ public sealed partial class EmbeddingModel : IEmbeddingGenerator<string, Embeddi
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(options);
-        return FileEmbedding.RunAsync(this, Encoder(), files, options, cancellationToken);
+        return LibraryErrors.Guard(() => FileEmbedding.RunAsync(this, Encoder(), files, options, cancellationToken));
     }
 
     /// <inheritdoc/>

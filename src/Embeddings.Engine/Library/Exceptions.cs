@@ -5,7 +5,13 @@ public sealed class PaperNotFoundException : EmbeddingsException
 {
     /// <summary>Creates the error for <paramref name="id"/> in the store at <paramref name="storeDirectory"/>.</summary>
     public PaperNotFoundException(string id, string storeDirectory)
-        : base($"No paper with id '{id}' in the store '{storeDirectory}'. List the stored ids with `embeddings export --store DIR --format jsonl -o -`.")
+        : this(id, $"the store '{storeDirectory}'", "List the stored ids with `embeddings export --store DIR --format jsonl -o -`.")
+    {
+    }
+
+    /// <summary>Creates the error for <paramref name="id"/> in <paramref name="location"/> (a store, a table), with how to find the ids there.</summary>
+    public PaperNotFoundException(string id, string location, string advice)
+        : base($"No paper with id '{id}' in {location}. {advice}")
     {
         Id = id;
     }
@@ -29,7 +35,20 @@ public sealed class ModelMismatchException : EmbeddingsException
         ModelFingerprint = modelFingerprint;
     }
 
-    /// <summary>Fingerprint of the model the store is bound to.</summary>
+    private ModelMismatchException(string message, (string Stored, string Model) fingerprints)
+        : base(message)
+    {
+        StoreFingerprint = fingerprints.Stored;
+        ModelFingerprint = fingerprints.Model;
+    }
+
+    /// <summary>The error for papers kept elsewhere than a store folder: <paramref name="location"/> names it (a database table).</summary>
+    internal static ModelMismatchException ForLocation(string location, string storedFingerprint, string modelFingerprint) => new(
+        $"The model in use (fingerprint {modelFingerprint}) is not the model of {location} (fingerprint {storedFingerprint}). " +
+        $"Pass the model its vectors were made with (--model DIR, or {nameof(PaperLibraryOptions)}.{nameof(PaperLibraryOptions.ModelDirectory)}), " +
+        "or leave the model out to use the local model folder with that fingerprint.", (storedFingerprint, modelFingerprint));
+
+    /// <summary>Fingerprint of the model the store (or table) is bound to.</summary>
     public string StoreFingerprint { get; }
 
     /// <summary>Fingerprint of the model that was offered.</summary>

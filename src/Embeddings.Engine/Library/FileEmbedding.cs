@@ -71,13 +71,18 @@ internal static class FileEmbedding
         {
             throw new InvalidRequestException("Give the embeddings output as a file path or as a stream (exactly one of them).");
         }
-        foreach (string file in files)
+        InputFiles.Check(files); // a missing file, a directory or an unknown extension fails before any work
+        if (options.OutputPath is { } output)
         {
-            if (!File.Exists(file))
+            OutputFile.CheckNotInStore(output);
+            string target = Path.GetFullPath(output);
+            foreach (string file in files)
             {
-                throw new FileNotFoundException($"input file '{file}' does not exist.", file);
+                if (string.Equals(Path.GetFullPath(file), target, StringComparison.Ordinal))
+                {
+                    throw new InvalidRequestException($"the output '{output}' is also an input; the input would be replaced: write the vectors to another file.");
+                }
             }
-            PaperReader.DetectFormat(file); // an unknown extension fails before any work
         }
         EmbeddingFileFormat format = options.ResolvedFormat;
         return await StreamOutput.WriteAsync(options.OutputPath, options.OutputStream, async path =>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Embeddings;
 
 /// <summary>
@@ -34,4 +36,28 @@ internal interface IPaperBackend : IDisposable
 
     /// <summary>The stored papers <paramref name="filter"/> lets through (all when null), streamed in storage order.</summary>
     IAsyncEnumerable<PaperDetails> ListPapersAsync(PaperFilter? filter, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Loads the model the stored vectors came from, for free-text queries and <see cref="PaperLibrary.Embeddings"/>, with
+    /// the run settings of <paramref name="options"/>; null (the default) lets the library load the model folder the
+    /// options name. A backend that records only a fingerprint (a database table) finds the local folder that has it.
+    /// </summary>
+    (Encoding.ISentenceEncoder Encoder, string? Directory)? LoadModel(EmbeddingModelOptions options) => null;
+}
+
+/// <summary>
+/// Opens a backend other than the store folder for <see cref="PaperLibrary.OpenAsync(PaperLibraryOptions, CancellationToken)"/>;
+/// set on <see cref="PaperLibraryOptions"/> by the backend's own package (<c>options.UsePostgres(...)</c> in
+/// Embeddings.Postgres), which is how the engine opens a backend it does not reference. Immutable: options are copied.
+/// </summary>
+internal interface IPaperBackendProvider
+{
+    /// <summary>The backend's name for messages ("PostgreSQL").</summary>
+    string Name { get; }
+
+    /// <summary>The problems with the backend's settings, one line each; empty when they are valid.</summary>
+    IReadOnlyList<string> Validate();
+
+    /// <summary>Connects to the backend (checking that it holds papers) for a library with <paramref name="options"/>.</summary>
+    Task<IPaperBackend> OpenAsync(PaperLibraryOptions options, ILogger logger, CancellationToken cancellationToken);
 }

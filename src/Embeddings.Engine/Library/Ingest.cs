@@ -19,9 +19,12 @@ public enum PaperIssueKind
 /// <param name="Kind">Whether the record was skipped or a field was capped.</param>
 public sealed record PaperReadIssue(string File, long Line, string? Field, string Problem, PaperIssueKind Kind)
 {
-    /// <summary>The issue as one line: <c>file:line: field 'f': problem</c>.</summary>
-    public override string ToString() =>
-        Field is null ? $"{File}:{Line}: {Problem}" : $"{File}:{Line}: field '{Field}': {Problem}";
+    /// <summary>The issue as one line: <c>file:line: field 'f': problem</c> (<c>file: problem</c> for the whole file, line 0).</summary>
+    public override string ToString()
+    {
+        string where = Line > 0 ? $"{File}:{Line}" : File;
+        return Field is null ? $"{where}: {Problem}" : $"{where}: field '{Field}': {Problem}";
+    }
 }
 
 /// <summary>Which share of the input an ingest run takes: papers whose id hashes to <see cref="Index"/> modulo <see cref="Count"/>.</summary>

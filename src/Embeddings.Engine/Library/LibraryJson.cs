@@ -204,12 +204,28 @@ public static class LibraryJson
                 w.WriteNumber("m", h.M);
                 w.WriteNumber("efConstruction", h.EfConstruction);
                 w.WriteNumber("efSearch", h.EfSearch);
+                w.WriteString("storage", h.Storage == HnswStorage.Int8 ? "int8" : "float32");
                 w.WriteNumber("dimension", h.Dimension);
                 w.WriteNumber("coveredRows", h.CoveredRows);
                 w.WriteNumber("live", h.Live);
                 w.WriteNumber("deleted", h.Deleted);
                 w.WriteEndObject();
             }
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>A sync into a database: <c>{"written", "deleted", "unchanged", "seconds"}</c>.</summary>
+    public static string Sync(SyncSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return Compact(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("written", summary.Written);
+            w.WriteNumber("deleted", summary.Deleted);
+            w.WriteNumber("unchanged", summary.Unchanged);
+            w.WriteNumber("seconds", Math.Round(summary.Seconds, 3));
             w.WriteEndObject();
         });
     }

@@ -80,7 +80,7 @@ internal sealed class LocalStoreBackend : IPaperBackend
         {
             // The index in memory is the one saved (or about to be): no need to read the file again.
             hnsw = new HnswIndexStatus(path, new FileInfo(path).Length, loaded.M, loaded.EfConstruction, loaded.EfSearch, loaded.Dimension,
-                loaded.CoveredCount, loaded.Count, loaded.DeletedCount);
+                loaded.CoveredCount, loaded.Count, loaded.DeletedCount, StorageOf(loaded));
         }
         else if (File.Exists(path))
         {
@@ -88,7 +88,7 @@ internal sealed class LocalStoreBackend : IPaperBackend
             {
                 using HnswIndex index = HnswIndex.Load(path, store.ModelFingerprint, store.Dimension);
                 return new HnswIndexStatus(path, new FileInfo(path).Length, index.M, index.EfConstruction, index.EfSearch, index.Dimension,
-                    index.CoveredCount, index.Count, index.DeletedCount);
+                    index.CoveredCount, index.Count, index.DeletedCount, StorageOf(index));
             }, cancellationToken).ConfigureAwait(false);
         }
         return new LibraryStatus
@@ -141,22 +141,32 @@ internal sealed class LocalStoreBackend : IPaperBackend
         }
     }
 
+    /// <summary>Runs <paramref name="body"/> over the current committed state; it stays open until the body is done.</summary>
+    public async Task<T> ReadStoreAsync<T>(Func<PaperStore, Task<T>> body)
+    {
+        using SnapshotLease lease = Acquire();
+        return await body(RequireStore(lease).Store).ConfigureAwait(false);
+    }
+
     /// <summary>Topics of every stored paper.</summary>
     public async Task<TopicModel> TopicsAsync(TopicsRequest request, CancellationToken cancellationToken)
     {
         using SnapshotLease lease = Acquire();
         PaperStore store = RequireStore(lease).Store;
-        TopicModel model = await StoreTopics.FitAsync(store, request, saveHistory: !_options.ReadOnly, cancellationToken).ConfigureAwait(false);
+        TopicModel model = await StoreTopics.FitAsync(store, request, Writable(request.History), cancellationToken).ConfigureAwait(false);
         PaperLibraryLog.TopicsFitted(_logger, Location, model.Topics.Count, model.Method, model.PaperIds.Count);
         return model;
     }
+
+    /// <summary>A read-only library compares with the topic history but never records a run.</summary>
+    private TopicHistoryMode Writable(TopicHistoryMode mode) => _options.ReadOnly && mode == TopicHistoryMode.Record ? TopicHistoryMode.Compare : mode;
 
     /// <summary>The digest of the selected papers.</summary>
     public async Task<Digest> DigestAsync(DigestRequest request, CancellationToken cancellationToken)
     {
         using SnapshotLease lease = Acquire();
         PaperStore store = RequireStore(lease).Store;
-        Digest digest = await StoreTopics.DigestAsync(store, request, saveHistory: !_options.ReadOnly, cancellationToken).ConfigureAwait(false);
+        Digest digest = await StoreTopics.DigestAsync(store, request, Writable(request.History), cancellationToken).ConfigureAwait(false);
         PaperLibraryLog.DigestBuilt(_logger, digest.Selection, digest.PaperCount, digest.Topics.Count);
         return digest;
     }
@@ -379,10 +389,18 @@ internal sealed class LocalStoreBackend : IPaperBackend
     {
         M = _options.HnswM,
         EfConstruction = _options.HnswEfConstruction,
+        Quantization = _options.HnswStorage switch
+        {
+            HnswStorage.Int8 => HnswQuantization.Int8,
+            HnswStorage.Float32 => HnswQuantization.None,
+            _ => null,
+        },
         Threads = _options.IndexThreads,
         Rebuild = rebuild,
         Persist = !_options.ReadOnly,
     };
+
+    private static HnswStorage StorageOf(HnswIndex index) => index.Quantization == HnswQuantization.Int8 ? HnswStorage.Int8 : HnswStorage.Float32;
 
     private static PaperDetails Details(StoredPaper stored)
     {

@@ -57,13 +57,21 @@ public sealed partial class EmbeddingModel
     /// wherever a model folder is (<c>--model DIR</c>, <see cref="EmbeddingModelOptions.ModelDirectory"/>).
     /// </summary>
     /// <exception cref="InvalidRequestException">Neither or both of a store and input files were given.</exception>
-    public static async Task<LsaFitSummary> FitLsaAsync(LsaFitRequest request, CancellationToken cancellationToken = default)
+    public static Task<LsaFitSummary> FitLsaAsync(LsaFitRequest request, CancellationToken cancellationToken = default) =>
+        LibraryErrors.Guard(() => FitLsaCoreAsync(request, cancellationToken));
+
+    /// <summary>A file name inside the model folder, for the rule that no output lands in a store folder.</summary>
+    private const string LsaModelMarker = "embeddings-model.json";
+
+    private static async Task<LsaFitSummary> FitLsaCoreAsync(LsaFitRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if ((request.StoreDirectory is null) == (request.InputFiles.Count == 0))
         {
             throw new InvalidRequestException("Fit the model on a store or on input files: give either --store DIR or --input FILES.");
         }
+        InputFiles.Check(request.InputFiles);
+        OutputFile.CheckNotInStore(Path.Combine(request.OutputDirectory, LsaModelMarker));
         var clock = Stopwatch.StartNew();
         var texts = new List<string>();
         if (request.StoreDirectory is { } storeDirectory)

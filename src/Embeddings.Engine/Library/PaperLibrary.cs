@@ -40,35 +40,62 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         Embeddings = EmbeddingModel.Deferred(LoadModel, CheckModel, logger);
     }
 
-    /// <summary>The store folder (full path).</summary>
+    /// <summary>The store folder (full path); empty when the library answers from a database (see <see cref="Location"/>).</summary>
     public string StoreDirectory => _options.StoreDirectory;
+
+    /// <summary>Where the papers are, for messages and a host's status page: the store folder, or a database table and its server.</summary>
+    public string Location => _backend.Location;
 
     /// <summary>
     /// The store's model as an embedding generator: vectors equal to those stored for the same texts. Loaded on first use.
     /// </summary>
     public EmbeddingModel Embeddings { get; }
 
-    /// <summary>Opens the library over <see cref="PaperLibraryOptions.StoreDirectory"/> (the store need not exist yet).</summary>
+    /// <summary>
+    /// Opens the library over <see cref="PaperLibraryOptions.StoreDirectory"/> (the store need not exist yet), or over the
+    /// database the options name (<c>UsePostgres</c>), connecting to it.
+    /// </summary>
     /// <exception cref="InvalidRequestException">The options are not valid (the message lists every problem).</exception>
     /// <exception cref="DataFormatException">The store is damaged, of an unknown format version, or not a store.</exception>
+    /// <exception cref="EmbeddingsException">The database cannot be reached or holds no papers table (the backend's error, saying what to do).</exception>
     public static Task<PaperLibrary> OpenAsync(PaperLibraryOptions options, CancellationToken cancellationToken = default) =>
         OpenAsync(options, null, cancellationToken);
 
     /// <summary>Opens the library, logging through <paramref name="logger"/>.</summary>
     /// <inheritdoc cref="OpenAsync(PaperLibraryOptions, CancellationToken)"/>
-    public static Task<PaperLibrary> OpenAsync(PaperLibraryOptions options, ILogger? logger, CancellationToken cancellationToken = default)
+    public static async Task<PaperLibrary> OpenAsync(PaperLibraryOptions options, ILogger? logger, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Open(options, logger));
+        if (options.Backend is null)
+        {
+            return LibraryErrors.Guard(() => Open(options, logger));
+        }
+        return await LibraryErrors.Guard(async () =>
+        {
+            options.ThrowIfInvalid("The library options");
+            PaperLibraryOptions copy = options.Copy();
+            ILogger log = logger ?? NullLogger.Instance;
+            IPaperBackend backend = await copy.Backend!.OpenAsync(copy, log, cancellationToken).ConfigureAwait(false);
+            return new PaperLibrary(copy, backend, log);
+        }).ConfigureAwait(false);
     }
 
-    /// <summary>The synchronous open behind <see cref="OpenAsync(PaperLibraryOptions, ILogger?, CancellationToken)"/> (for DI factories).</summary>
+    /// <summary>
+    /// The synchronous open behind <see cref="OpenAsync(PaperLibraryOptions, ILogger?, CancellationToken)"/> (for DI
+    /// factories, which cannot await: a database backend is connected to on the calling thread).
+    /// </summary>
     internal static PaperLibrary Open(PaperLibraryOptions options, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Backend is not null)
+        {
+            return Task.Run(() => OpenAsync(options, logger, CancellationToken.None)).GetAwaiter().GetResult();
+        }
         options.ThrowIfInvalid("The library options");
         PaperLibraryOptions copy = options.Copy();
         copy.StoreDirectory = Path.GetFullPath(options.StoreDirectory);
+        PaperStore.ThrowIfFile(copy.StoreDirectory);
         logger ??= NullLogger.Instance;
         return new PaperLibrary(copy, LocalStoreBackend.Open(copy, logger), logger);
     }
@@ -90,7 +117,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     public Task<LibraryStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _backend.GetStatusAsync(cancellationToken);
+        return LibraryErrors.Guard(() => _backend.GetStatusAsync(cancellationToken));
     }
 
     /// <summary>
@@ -125,7 +152,8 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     /// Adds the papers read from <paramref name="input"/> (an upload, a pipe) to the store, as
     /// <see cref="IngestAsync(IReadOnlyList{string}, IngestOptions, CancellationToken)"/> does for files. The stream is
     /// read as if it were the file <paramref name="sourceName"/>: its extension picks the format (<c>.jsonl</c> or
-    /// <c>.ndjson</c>, <c>.csv</c>, <c>.txt</c> for a daily-papers dump; a trailing <c>.gz</c> for gzip), the store records
+    /// <c>.ndjson</c>, <c>.csv</c>, <c>.txt</c> for a daily-papers dump; a trailing <c>.gz</c> for gzip, which is read from
+    /// the stream synchronously), the store records
     /// it as the papers' dump (what <see cref="DigestRequest.Dump"/> selects), and errors name it with the line. Read as
     /// it arrives, never held whole; not disposed.
     /// </summary>
@@ -157,7 +185,8 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
                 options.OnIssue?.Invoke(issue);
             },
         };
-        return Local("ingest").IngestAsync(input, Embeddings, logged, cancellationToken);
+        // A failure of the caller's own stream (a client gone, a body over a host's limit) is the caller's exception, not a storage error.
+        return LibraryErrors.Guard(() => Local("ingest").IngestAsync(input, Embeddings, logged, cancellationToken), input.IsSourceFailure);
     }
 
     /// <summary>The stored papers most similar to a paper, a text, or liked and unliked examples; best first.</summary>
@@ -168,7 +197,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(query);
         ThrowIfDisposed();
         Validate(query);
-        return _backend.SimilarAsync(query, Embeddings, cancellationToken);
+        return LibraryErrors.Guard(() => _backend.SimilarAsync(query, Embeddings, cancellationToken));
     }
 
     /// <summary>
@@ -176,12 +205,18 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     /// (k, mode, filter, ...), streamed in file order.
     /// </summary>
     /// <exception cref="InputFormatException">A line is not such an object (file, line and field named).</exception>
-    public async IAsyncEnumerable<SimilarAnswer> SimilarForQueriesAsync(string queriesPath, SimilarQuery template,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<SimilarAnswer> SimilarForQueriesAsync(string queriesPath, SimilarQuery template,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queriesPath);
         ArgumentNullException.ThrowIfNull(template);
         ThrowIfDisposed();
+        return LibraryErrors.Guard(SimilarForQueriesCoreAsync(queriesPath, template, cancellationToken), cancellationToken);
+    }
+
+    private async IAsyncEnumerable<SimilarAnswer> SimilarForQueriesCoreAsync(string queriesPath, SimilarQuery template,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         foreach ((string id, string text) in ReadQueries(queriesPath))
         {
             IReadOnlyList<SimilarHit> hits = await SimilarAsync(template with { PaperId = null, Text = text }, cancellationToken).ConfigureAwait(false);
@@ -193,9 +228,13 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     /// <exception cref="InputFormatException">A line is not a <c>{"id", "text"}</c> object (file, line and field named).</exception>
     internal static IEnumerable<(string Id, string Text)> ReadQueries(string queriesPath)
     {
+        if (Directory.Exists(queriesPath))
+        {
+            throw new InputFormatException(queriesPath, 0, null, "is a directory, not a query file: give a JSONL file of {\"id\", \"text\"} lines");
+        }
         if (!File.Exists(queriesPath))
         {
-            throw new FileNotFoundException($"query file '{queriesPath}' does not exist.", queriesPath);
+            throw new InputFormatException(queriesPath, 0, null, "query file not found");
         }
         long line = 0;
         foreach (string raw in File.ReadLines(queriesPath))
@@ -213,36 +252,43 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(id);
         ThrowIfDisposed();
-        return _backend.GetPaperAsync(id, cancellationToken);
+        return LibraryErrors.Guard(() => _backend.GetPaperAsync(id, cancellationToken));
     }
 
     /// <summary>The stored papers that pass <paramref name="filter"/> (every paper when null), streamed in storage order.</summary>
     public IAsyncEnumerable<PaperDetails> ListPapersAsync(PaperFilter? filter = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _backend.ListPapersAsync(filter, cancellationToken);
+        return LibraryErrors.Guard(_backend.ListPapersAsync(filter, cancellationToken), cancellationToken);
     }
 
     /// <summary>
     /// Clusters every stored paper into labelled topics with keywords. Topic ids stay stable across runs: each run is
-    /// matched to the previous one kept in the store folder (not written by a read-only library).
+    /// matched to the last recorded run of its configuration (<see cref="TopicsRequest.History"/>; only
+    /// <see cref="TopicHistoryMode.Record"/> writes, and never a read-only library).
     /// </summary>
     public Task<TopicModel> TopicsAsync(TopicsRequest? request = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Local("topics").TopicsAsync(request ?? new TopicsRequest(), cancellationToken);
+        TopicsRequest topics = request ?? new TopicsRequest();
+        topics.Validate();
+        return LibraryErrors.Guard(() => Local("topics").TopicsAsync(topics, cancellationToken));
     }
 
     /// <summary>
-    /// A digest of the papers <paramref name="request"/> selects (a dump, papers since a date, or all): their topics with
-    /// labels, keywords, sizes, representative papers, new and growing topics, similar earlier papers, and a map.
+    /// A digest of the papers <paramref name="request"/> selects (the papers new in a dump, papers since a date, or all):
+    /// every one of them under the store's topics (labels, keywords, sizes), with links, authors and dates where known,
+    /// a one-sentence summary and similar earlier papers; new and growing topics; and a map. The digest records its run
+    /// in the topic history (<see cref="DigestRequest.History"/>), so next week's digest marks what is new.
     /// Render it with <see cref="DigestExtensions.Render"/>.
     /// </summary>
-    /// <exception cref="InvalidRequestException">Both a date and a dump were given.</exception>
+    /// <exception cref="InvalidRequestException">Both a date and a dump were given, or no stored paper came from the dump.</exception>
     public Task<Digest> DigestAsync(DigestRequest? request = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Local("digests").DigestAsync(request ?? new DigestRequest(), cancellationToken);
+        DigestRequest digest = request ?? new DigestRequest();
+        digest.Topics.Validate();
+        return LibraryErrors.Guard(() => Local("digests").DigestAsync(digest, cancellationToken));
     }
 
     /// <summary>Writes every stored paper's latest vector as JSONL, the binary vector file, or a numpy matrix.</summary>
@@ -250,7 +296,18 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ThrowIfDisposed();
-        return Local("exports").ExportAsync(request, cancellationToken);
+        return LibraryErrors.Guard(() =>
+        {
+            if (request.OutputPath is { } path)
+            {
+                OutputFile.CheckNotInStore(path);
+                if (request.Format == ExportFormat.Npy)
+                {
+                    OutputFile.CheckNotInStore(Store.StoreExport.IdsPathFor(path));
+                }
+            }
+            return Local("exports").ExportAsync(request, cancellationToken);
+        });
     }
 
     /// <summary>
@@ -260,14 +317,14 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     public Task<IndexSummary> BuildIndexesAsync(IndexBuildOptions? options = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Local("index builds").BuildIndexesAsync(options ?? new IndexBuildOptions(), cancellationToken);
+        return LibraryErrors.Guard(() => Local("index builds").BuildIndexesAsync(options ?? new IndexBuildOptions(), cancellationToken));
     }
 
     /// <summary>Picks up what other processes committed to the store since this library last looked.</summary>
     public Task RefreshAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _backend is LocalStoreBackend local ? local.RefreshAsync(cancellationToken) : Task.CompletedTask;
+        return _backend is LocalStoreBackend local ? LibraryErrors.Guard(() => local.RefreshAsync(cancellationToken)) : Task.CompletedTask;
     }
 
     /// <summary>
@@ -276,8 +333,12 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     /// not re-embedded; resumable after a crash.
     /// </summary>
     /// <exception cref="DataFormatException">The shards are bound to different models.</exception>
-    public static async Task<IngestSummary> MergeAsync(string outputStore, IReadOnlyList<string> shardStores,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static Task<IngestSummary> MergeAsync(string outputStore, IReadOnlyList<string> shardStores,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        LibraryErrors.Guard(() => MergeCoreAsync(outputStore, shardStores, progress, cancellationToken));
+
+    private static async Task<IngestSummary> MergeCoreAsync(string outputStore, IReadOnlyList<string> shardStores,
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(outputStore);
         ArgumentNullException.ThrowIfNull(shardStores);
@@ -310,18 +371,35 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// The library's model: the folder the options name, else the one the store recorded when it was made (so a store
-    /// made with another model needs no <see cref="EmbeddingModelOptions.ModelDirectory"/> later), else the default model.
+    /// made with another model needs no <see cref="EmbeddingModelOptions.ModelDirectory"/> later), else the default model;
+    /// a backend that records only its model's fingerprint (a database table) finds that model itself
+    /// (<see cref="IPaperBackend.LoadModel"/>).
     /// </summary>
     private (Encoding.ISentenceEncoder, string?) LoadModel() =>
         _options.EncoderFactory is { } factory ? (factory(), null)
-            : EmbeddingModel.LoadEncoder(_options, _backend is LocalStoreBackend ? StoreDirectory : null);
+            : _backend.LoadModel(_options) ?? EmbeddingModel.LoadEncoder(_options, _backend is LocalStoreBackend ? StoreDirectory : null);
 
     private void CheckModel(Encoding.ISentenceEncoder encoder)
     {
         if (_backend.ModelFingerprint is { } stored && stored != encoder.Fingerprint)
         {
-            throw new ModelMismatchException(StoreDirectory, stored, encoder.Fingerprint);
+            throw _backend is LocalStoreBackend
+                ? new ModelMismatchException(StoreDirectory, stored, encoder.Fingerprint)
+                : ModelMismatchException.ForLocation(_backend.Location, stored, encoder.Fingerprint);
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> over the last committed state of the local store (kept open for it while an ingest
+    /// publishes a newer one): for engine extensions that read a whole store, such as a sync into a database.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The library answers from another backend.</exception>
+    /// <exception cref="DataFormatException">There is no store yet.</exception>
+    internal Task<T> ReadStoreAsync<T>(string what, Func<PaperStore, Task<T>> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ThrowIfDisposed();
+        return Local(what).ReadStoreAsync(body);
     }
 
     private static void Validate(SimilarQuery query)
@@ -332,7 +410,13 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         }
         catch (ArgumentException e)
         {
-            throw new InvalidRequestException(e.Message.Split(" (Parameter", 2)[0], e);
+            throw new InvalidRequestException(LibraryErrors.OneLine(e.Message.Split(" (Parameter", 2)[0]) + ".", e);
+        }
+        if (query.PaperId is null && query.Like.Count == 0 && query.Text is { } text && Tokenization.TextAnalyzer.Create().Terms(text).Count == 0)
+        {
+            // Every model embeds any string, so "the of and" would return hits that mean nothing.
+            throw new InvalidRequestException(
+                $"The query text has no words to search for (only stop words, single letters or punctuation): '{(text.Length > 60 ? text[..60] + "..." : text)}'; give a few content words.");
         }
     }
 
@@ -345,17 +429,17 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     {
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(raw);
+            using JsonDocument doc = JsonDocument.Parse(raw, Corpus.JsonInput.LineOptions);
             JsonElement root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
                 throw new InputFormatException(path, line, null, "expected a JSON object {\"id\": ..., \"text\": ...}");
             }
             string id = root.TryGetProperty("id", out JsonElement idElement)
-                ? idElement.ValueKind == JsonValueKind.String ? idElement.GetString()! : idElement.GetRawText()
+                ? idElement.ValueKind == JsonValueKind.String ? QueryString(path, line, "id", idElement) : idElement.GetRawText()
                 : throw new InputFormatException(path, line, "id", "missing");
             string text = root.TryGetProperty("text", out JsonElement textElement) && textElement.ValueKind == JsonValueKind.String
-                ? textElement.GetString()!
+                ? QueryString(path, line, "text", textElement)
                 : throw new InputFormatException(path, line, "text", "missing or not a string");
             if (string.IsNullOrWhiteSpace(text))
             {
@@ -365,7 +449,12 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         }
         catch (JsonException e)
         {
-            throw new InputFormatException(path, line, null, "not valid JSON: " + e.Message);
+            throw new InputFormatException(path, line, null, "not valid JSON: " + Corpus.JsonInput.Describe(e));
         }
     }
+
+    private static string QueryString(string path, long line, string field, JsonElement element) =>
+        Corpus.JsonInput.TryGetString(element, out string? value, out string? problem)
+            ? value
+            : throw new InputFormatException(path, line, field, problem);
 }

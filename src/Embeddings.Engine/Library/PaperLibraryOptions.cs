@@ -76,10 +76,15 @@ public class EmbeddingModelOptions
 /// Settings of <see cref="PaperLibrary.OpenAsync(PaperLibraryOptions, CancellationToken)"/>: the store folder, the model
 /// and how search indexes are built. Settable so hosts can bind it from configuration
 /// (<c>services.AddPaperLibrary(o =&gt; ...)</c>); the library copies it when it opens, so later changes have no effect.
+/// A library can answer from a database instead of a store folder: <c>options.UsePostgres(connectionString)</c> (the
+/// Embeddings.Postgres package) needs no <see cref="StoreDirectory"/>.
 /// </summary>
 public sealed class PaperLibraryOptions : EmbeddingModelOptions
 {
-    /// <summary>The store folder (required). It need not exist yet: the first ingest creates it for the model.</summary>
+    /// <summary>
+    /// The store folder (required, unless the library answers from a database). It need not exist yet: the first ingest
+    /// creates it for the model.
+    /// </summary>
     public string StoreDirectory { get; set; } = "";
 
     /// <summary>Never write to the store folder: ingesting is refused and search indexes are kept in memory only.</summary>
@@ -94,17 +99,35 @@ public sealed class PaperLibraryOptions : EmbeddingModelOptions
     /// <summary>HNSW build breadth. Changing it rebuilds the index.</summary>
     public int HnswEfConstruction { get; set; } = 200;
 
+    /// <summary>
+    /// How the HNSW graph holds vectors. Null (default): a new index is <see cref="Embeddings.HnswStorage.Int8"/> and an
+    /// index already on disk keeps the storage it was built with. Set: an index on disk with the other storage is
+    /// rebuilt, as when <see cref="HnswM"/> changes.
+    /// </summary>
+    public HnswStorage? HnswStorage { get; set; }
+
     /// <summary>Threads for building the indexes; 0 (default) uses every core.</summary>
     public int IndexThreads { get; set; }
 
     /// <summary>A test hook: builds the encoder instead of loading <see cref="EmbeddingModelOptions.ModelDirectory"/>.</summary>
     internal Func<Encoding.ISentenceEncoder>? EncoderFactory { get; set; }
 
+    /// <summary>Another backend than the store folder (set by <c>UsePostgres</c>); null for the store folder.</summary>
+    internal IPaperBackendProvider? Backend { get; set; }
+
     /// <inheritdoc/>
     public override IReadOnlyList<string> Validate()
     {
         var problems = new List<string>(base.Validate());
-        if (string.IsNullOrWhiteSpace(StoreDirectory))
+        if (Backend is { } backend)
+        {
+            if (!string.IsNullOrWhiteSpace(StoreDirectory))
+            {
+                problems.Add($"{nameof(StoreDirectory)} and {backend.Name} are exclusive: the library answers from one of them; leave {nameof(StoreDirectory)} empty.");
+            }
+            problems.AddRange(backend.Validate());
+        }
+        else if (string.IsNullOrWhiteSpace(StoreDirectory))
         {
             problems.Add($"{nameof(StoreDirectory)} is required: the folder of the paper store (it is created by the first ingest).");
         }
@@ -115,6 +138,10 @@ public sealed class PaperLibraryOptions : EmbeddingModelOptions
         if (HnswEfConstruction < HnswM)
         {
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(HnswEfConstruction)} ({HnswEfConstruction}) must be at least {nameof(HnswM)} ({HnswM})."));
+        }
+        if (HnswStorage is { } storage && !Enum.IsDefined(storage))
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(HnswStorage)} must be Int8 or Float32, not {(int)storage}."));
         }
         if (IndexThreads < 0)
         {

@@ -46,6 +46,19 @@ public sealed record PaperDetails
 /// <param name="Hits">Its hits, best first.</param>
 public sealed record SimilarAnswer(string QueryId, IReadOnlyList<SimilarHit> Hits);
 
+/// <summary>How a run uses the store's topic history (stable ids, new and growing topics).</summary>
+public enum TopicHistoryMode
+{
+    /// <summary>Compare with the history (ids and trends from the previous run) but write nothing: a dry run.</summary>
+    Compare,
+
+    /// <summary>Compare, then record this run as the one the next run compares with (the digest of a dump or period, <c>topics --save</c>).</summary>
+    Record,
+
+    /// <summary>Neither read nor write the history: ids 0..n-1, no trends.</summary>
+    Ignore,
+}
+
 /// <summary>How topics are fitted (<see cref="PaperLibrary.TopicsAsync"/>, and the topics of <see cref="DigestRequest"/>).</summary>
 public sealed record TopicsRequest
 {
@@ -64,17 +77,47 @@ public sealed record TopicsRequest
     /// <summary>Merge the most similar topics until at most this many remain (null: no limit).</summary>
     public int? MaxTopics { get; init; }
 
+    /// <summary>
+    /// How this run uses the topic history (default <see cref="TopicHistoryMode.Compare"/>: ids and trends from the last
+    /// recorded run, nothing written). Each configuration (method, representation, k, topic limit, seed) has a history
+    /// of its own, so trying another never changes the default's. Ignored inside a <see cref="DigestRequest"/>, which has its own.
+    /// </summary>
+    public TopicHistoryMode History { get; init; } = TopicHistoryMode.Compare;
+
     /// <summary>Receives progress of the clustering.</summary>
     public IProgress<WorkProgress>? Progress { get; init; }
+
+    /// <summary>Refuses settings no clustering can honour (the CLI's --k 0, --topics -1).</summary>
+    internal void Validate()
+    {
+        if (K is < 1)
+        {
+            throw new InvalidRequestException($"The number of topics K must be at least 1, not {K} (--k); leave it unset to pick sqrt(n/2).");
+        }
+        if (MaxTopics is < 1)
+        {
+            throw new InvalidRequestException($"The topic limit must be at least 1, not {MaxTopics} (--topics); leave it unset for no limit.");
+        }
+        if (!Enum.IsDefined(Method) || !Enum.IsDefined(Representation))
+        {
+            throw new InvalidRequestException($"Unknown topic method {Method} or representation {Representation}.");
+        }
+    }
 }
 
 /// <summary>What a digest covers (<see cref="PaperLibrary.DigestAsync"/>).</summary>
 public sealed record DigestRequest
 {
-    /// <summary>Only papers dated (or, undated, first stored) on or after this date. Null with <see cref="Dump"/> null: every stored paper.</summary>
+    /// <summary>
+    /// Only papers dated on or after this date (a date with a year; papers dated without one, as the daily-papers pages
+    /// write "Mar 14", count by when they were first stored). Null with <see cref="Dump"/> null: every stored paper.
+    /// </summary>
     public DateTimeOffset? Since { get; init; }
 
-    /// <summary>Only the papers read from this dump (its file name, as ingested). Exclusive with <see cref="Since"/>.</summary>
+    /// <summary>
+    /// Only the papers new in this dump (its file name, as ingested): those first read from it, not the ones an earlier
+    /// dump already brought. Exclusive with <see cref="Since"/>.
+    /// </summary>
     public string? Dump { get; init; }
 
     /// <summary>How the selected papers are clustered.</summary>
@@ -82,6 +125,12 @@ public sealed record DigestRequest
 
     /// <summary>The digest's heading.</summary>
     public string Title { get; init; } = "Topic digest";
+
+    /// <summary>
+    /// How the digest uses the topic history (default <see cref="TopicHistoryMode.Record"/>: the digest of a dump or
+    /// period owns its entry; writing it again in another format compares with the same earlier run).
+    /// </summary>
+    public TopicHistoryMode History { get; init; } = TopicHistoryMode.Record;
 }
 
 /// <summary>Formats of <see cref="PaperLibrary.ExportAsync"/>.</summary>
@@ -117,6 +166,17 @@ public sealed record ExportRequest
 /// <param name="IdsPath">For <see cref="ExportFormat.Npy"/>: the ids file written beside the matrix.</param>
 public sealed record ExportSummary(long Count, int Dimension, string Fingerprint, string? IdsPath);
 
+/// <summary>What a sync of a library's store into a database did (<c>SyncToPostgresAsync</c> of Embeddings.Postgres, <c>embeddings sync</c>).</summary>
+/// <param name="Written">Papers inserted or rewritten: new in the store, changed since the last sync, or seen in another dump since.</param>
+/// <param name="Deleted">Rows removed because the store no longer holds their paper.</param>
+/// <param name="Unchanged">Papers the table already held as the store does.</param>
+/// <param name="Seconds">Wall time.</param>
+public sealed record SyncSummary(long Written, long Deleted, long Unchanged, double Seconds)
+{
+    /// <summary>Papers written per second.</summary>
+    public double PapersPerSecond => Seconds > 0 ? Written / Seconds : 0;
+}
+
 /// <summary>How <see cref="PaperLibrary.BuildIndexesAsync"/> works.</summary>
 public sealed record IndexBuildOptions
 {
@@ -130,10 +190,10 @@ public sealed record IndexBuildOptions
 /// <summary>The state of a library: its store, model binding and indexes (<see cref="PaperLibrary.GetStatusAsync"/>).</summary>
 public sealed record LibraryStatus
 {
-    /// <summary>The store folder (full path).</summary>
+    /// <summary>The store folder (full path); for a library over a database, the table and its server.</summary>
     public required string StoreDirectory { get; init; }
 
-    /// <summary>Whether a store exists there (false until the first ingest).</summary>
+    /// <summary>Whether a store exists there (false until the first ingest; always true for a database table).</summary>
     public required bool StoreExists { get; init; }
 
     /// <summary>Distinct papers (latest revisions).</summary>
@@ -150,11 +210,12 @@ public sealed record LibraryStatus
 
     /// <summary>
     /// Commits the store holds: grows with every commit (new papers, new revisions, papers seen in another dump), so a
-    /// host can tell whether what it computed from the store (topics, a digest) is still current. 0 without a store.
+    /// host can tell whether what it computed from the store (topics, a digest) is still current. 0 without a store, and
+    /// over a database (which serves no topics or digests).
     /// </summary>
     public int Commits { get; init; }
 
-    /// <summary>The persisted HNSW index, when there is one.</summary>
+    /// <summary>The persisted HNSW index, when there is one (a store's; a database keeps its own index).</summary>
     public HnswIndexStatus? Hnsw { get; init; }
 }
 
@@ -168,7 +229,9 @@ public sealed record LibraryStatus
 /// <param name="CoveredRows">Store rows the index covers (the next search or build adds the rest).</param>
 /// <param name="Live">Vectors searchable.</param>
 /// <param name="Deleted">Vectors of replaced revisions, kept as tombstones.</param>
-public sealed record HnswIndexStatus(string Path, long Bytes, int M, int EfConstruction, int EfSearch, int Dimension, int CoveredRows, int Live, int Deleted);
+/// <param name="Storage">How the graph holds vectors.</param>
+public sealed record HnswIndexStatus(string Path, long Bytes, int M, int EfConstruction, int EfSearch, int Dimension, int CoveredRows, int Live, int Deleted,
+    HnswStorage Storage);
 
 /// <summary>What <see cref="PaperLibrary.BuildIndexesAsync"/> did.</summary>
 /// <param name="Status">What had to be done ("BM25 loaded, 12 papers added; HNSW loaded, 12 vectors added, 0 replaced").</param>

@@ -65,16 +65,37 @@ public sealed record SimilarQuery
     /// <summary>Drop hits that are the same text as a query paper (another dump's copy, another id).</summary>
     public bool ExcludeDuplicates { get; init; } = true;
 
+    /// <summary>The most hits a query may ask for.</summary>
+    internal const int MaxK = 10_000;
+
+    /// <summary>The widest HNSW search breadth a query may ask for.</summary>
+    internal const int MaxEf = 100_000;
+
     internal void Validate()
     {
         if (PaperId is null && string.IsNullOrWhiteSpace(Text) && Like.Count == 0)
         {
             throw new ArgumentException("A similar-paper query needs a paper id, a text, or at least one --like paper.");
         }
-        ArgumentOutOfRangeException.ThrowIfLessThan(K, 1, nameof(K));
-        if (VectorWeight is < 0 or > 1)
+        if (K is < 1 or > MaxK)
         {
-            throw new ArgumentOutOfRangeException(nameof(VectorWeight), VectorWeight, "The vector weight must be between 0 and 1.");
+            throw new ArgumentException($"The number of hits K must be between 1 and {MaxK}, not {K} (-k)");
+        }
+        if (!float.IsFinite(VectorWeight) || VectorWeight is < 0 or > 1)
+        {
+            throw new ArgumentException($"The vector weight must be between 0 and 1, not {VectorWeight}");
+        }
+        if (MinScore is { } min && !float.IsFinite(min))
+        {
+            throw new ArgumentException($"The minimum score must be a finite number, not {min} (--min-score)");
+        }
+        if (Ef is < 0 or > MaxEf)
+        {
+            throw new ArgumentException($"The HNSW search breadth must be between 0 (the index's default) and {MaxEf}, not {Ef} (--ef)");
+        }
+        if (!Enum.IsDefined(Mode) || !Enum.IsDefined(Fusion))
+        {
+            throw new ArgumentException($"Unknown ranking mode {Mode} or fusion {Fusion}");
         }
     }
 }

@@ -159,15 +159,12 @@ internal sealed class PaperSearch : IDisposable
 
     private async Task<float[]> QueryVectorAsync(SimilarQuery query, QueryParts parts, ISentenceEncoder? encoder, CancellationToken cancellationToken)
     {
-        // Rocchio: the centre of the liked papers (and the text), minus a share of the centre of the unliked ones.
-        var vector = new float[_dimension];
+        var vector = new QueryVector(_dimension);
         var row = new float[_dimension];
-        int likes = 0;
         foreach (StoredPaper p in parts.Likes)
         {
             _store.ReadRow(p.Row, row);
-            TensorPrimitives.Add(vector, row, vector);
-            likes++;
+            vector.AddLike(row);
         }
         if (parts.Text is not null)
         {
@@ -176,29 +173,14 @@ internal sealed class PaperSearch : IDisposable
                 throw new EmbeddingsException("A free-text query in vector or hybrid mode needs the store's model; pass --model DIR, or use --mode lexical.");
             }
             EmbeddingBatch batch = await encoder.EncodeAsync([encoder.QueryText(parts.Text)], cancellationToken).ConfigureAwait(false);
-            TensorPrimitives.Add(vector, batch[0], vector);
-            likes++;
+            vector.AddLike(batch[0]);
         }
-        if (likes > 1)
+        foreach (StoredPaper p in parts.Unlikes)
         {
-            TensorPrimitives.Divide(vector, likes, vector);
+            _store.ReadRow(p.Row, row);
+            vector.AddUnlike(row);
         }
-        if (parts.Unlikes.Count > 0)
-        {
-            var unlike = new float[_dimension];
-            foreach (StoredPaper p in parts.Unlikes)
-            {
-                _store.ReadRow(p.Row, row);
-                TensorPrimitives.Add(unlike, row, unlike);
-            }
-            TensorPrimitives.MultiplyAdd(unlike, -SearchDefaults.UnlikeWeight / parts.Unlikes.Count, vector, vector);
-        }
-        float norm = TensorPrimitives.Norm(vector);
-        if (norm > 0)
-        {
-            TensorPrimitives.Divide(vector, norm, vector);
-        }
-        return vector;
+        return vector.Build();
     }
 
     private IdFilter BuildFilter(SimilarQuery query, QueryParts parts)

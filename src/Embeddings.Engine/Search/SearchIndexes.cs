@@ -19,6 +19,15 @@ internal sealed record SearchIndexOptions
     /// <summary>Threads for building; 0 = all cores.</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// How the HNSW graph stores vectors. <see cref="HnswQuantization.Int8"/>: one byte per dimension in the graph,
+    /// final candidates re-scored against the store's memory-mapped rows, so the index holds no second copy of the
+    /// vectors (BENCHMARKS.md: faster searches and less memory at the float graph's recall). Null (default): a new
+    /// graph is int8 and an index already on disk keeps its storage (a reader never rebuilds an older float index
+    /// just because the default changed); set, an index on disk with the other storage is rebuilt, as a change of M is.
+    /// </summary>
+    public HnswQuantization? Quantization { get; init; }
+
     /// <summary>Throw the persisted indexes away and build them again (after changing M, say).</summary>
     public bool Rebuild { get; init; }
 
@@ -71,6 +80,8 @@ internal sealed class SearchIndexes : IDisposable
     /// <summary>Path of the HNSW file of a store.</summary>
     public static string HnswPath(string storeDirectory) => Path.Combine(storeDirectory, FolderName, HnswFile);
 
+    private static string StorageName(HnswQuantization quantization) => quantization == HnswQuantization.Int8 ? "int8" : "float32";
+
     /// <summary>Opens (loads, brings up to date, saves) the indexes of <paramref name="store"/>.</summary>
     public static async Task<SearchIndexes> OpenAsync(PaperStore store, SearchIndexOptions options,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -78,18 +89,51 @@ internal sealed class SearchIndexes : IDisposable
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         string folder = Path.Combine(store.Directory, FolderName);
-        IndexState? state = options.Rebuild ? null : IndexState.TryLoad(folder, store.ModelFingerprint);
+        var status = new List<string>();
+        IndexState? state = null;
+        if (!options.Rebuild)
+        {
+            try
+            {
+                state = IndexState.TryLoad(folder, store.ModelFingerprint);
+                if (state is not null && state.Distrust(store, folder) is { } reason)
+                {
+                    status.Add($"indexes rebuilt: {reason}");
+                    state = null;
+                }
+            }
+            catch (DataFormatException e)
+            {
+                // The indexes are derived from the store: a damaged one is rebuilt, not a reason to refuse searching.
+                status.Add($"indexes rebuilt: {e.Message}");
+                state = null;
+            }
+        }
 
         var indexes = new SearchIndexes(store, Bm25Index.Create());
-        var status = new List<string>();
         await indexes.LoadPapersAsync(progress, cancellationToken).ConfigureAwait(false);
 
         // Lexical index: load, then add papers whose latest row is beyond what it covered (new or changed text).
         int bm25Covered = 0;
         if (state is not null && File.Exists(Path.Combine(folder, Bm25File)))
         {
-            indexes.Bm25 = Bm25Index.Load(Path.Combine(folder, Bm25File));
-            bm25Covered = state.Bm25Rows;
+            try
+            {
+                Bm25Index loaded = Bm25Index.Load(Path.Combine(folder, Bm25File));
+                if (state.StoreTie is null && LegacyCoverageProblem(store, state.Bm25Rows, loaded) is { } problem)
+                {
+                    status.Add($"BM25 rebuilt: {problem}");
+                }
+                else
+                {
+                    indexes.Bm25 = loaded;
+                    bm25Covered = state.Bm25Rows;
+                }
+            }
+            catch (DataFormatException e)
+            {
+                status.Add($"BM25 rebuilt: {e.Message}");
+            }
         }
         int lexicalAdded = indexes.UpdateLexical(bm25Covered, progress, cancellationToken);
         status.Add(bm25Covered == 0 ? $"BM25 built over {indexes.LiveCount} papers" : $"BM25 loaded, {lexicalAdded} papers added");
@@ -102,15 +146,50 @@ internal sealed class SearchIndexes : IDisposable
             HnswIndex? hnsw = null;
             if (state is not null && File.Exists(hnswPath))
             {
-                hnsw = HnswIndex.Load(hnswPath, store.ModelFingerprint, store.Dimension);
-                if (hnsw.M != options.M || hnsw.EfConstruction != options.EfConstruction)
+                try
+                {
+                    hnsw = HnswIndex.Load(hnswPath, store.ModelFingerprint, store.Dimension);
+                }
+                catch (DataFormatException e)
+                {
+                    status.Add($"HNSW rebuilt: {e.Message}");
+                }
+                if (hnsw is not null && hnsw.CoveredCount > rows)
+                {
+                    status.Add($"HNSW covers {hnsw.CoveredCount} rows but the store holds {rows}: rebuilt");
+                    hnsw.Dispose();
+                    hnsw = null;
+                }
+                if (hnsw is not null && (hnsw.M != options.M || hnsw.EfConstruction != options.EfConstruction))
                 {
                     status.Add($"HNSW parameters changed (M {hnsw.M} -> {options.M}, efConstruction {hnsw.EfConstruction} -> {options.EfConstruction}): rebuilt");
                     hnsw.Dispose();
                     hnsw = null;
                 }
+                else if (hnsw is not null && options.Quantization is { } wanted && hnsw.Quantization != wanted)
+                {
+                    status.Add($"HNSW storage changed ({StorageName(hnsw.Quantization)} -> {StorageName(wanted)}): rebuilt");
+                    hnsw.Dispose();
+                    hnsw = null;
+                }
+            }
+            // An int8 graph re-scores against the store's rows (memory-mapped), attached again on every open.
+            ReadOnlyMemory<float> storeRows = store.GetAllRows();
+            if (hnsw is { UsesCallerVectors: true })
+            {
+                try
+                {
+                    hnsw.UseExactVectors(storeRows);
+                }
+                catch (ArgumentException e)
+                {
+                    status.Add($"HNSW does not match the store's vectors ({e.Message}): rebuilt");
+                    hnsw.Dispose();
+                    hnsw = null;
+                }
             }
             int covered = hnsw?.CoveredCount ?? 0;
+            HnswQuantization quantization = options.Quantization ?? HnswQuantization.Int8;
             hnsw ??= HnswIndex.Create(new HnswOptions
             {
                 Dimension = store.Dimension,
@@ -119,10 +198,12 @@ internal sealed class SearchIndexes : IDisposable
                 ModelFingerprint = store.ModelFingerprint,
                 MaxDegreeOfParallelism = options.Threads,
                 InitialCapacity = Math.Max(rows, 1024),
+                Quantization = quantization,
+                ExactVectors = quantization == HnswQuantization.Int8 ? storeRows : default,
             });
             if (covered < rows)
             {
-                hnsw.AddRange(store.GetAllRows()[(covered * store.Dimension)..], covered, progress, cancellationToken);
+                hnsw.AddRange(storeRows[(covered * store.Dimension)..], covered, progress, cancellationToken);
             }
             int dropped = 0;
             for (int row = 0; row < rows; row++)
@@ -158,8 +239,32 @@ internal sealed class SearchIndexes : IDisposable
         Directory.CreateDirectory(folder);
         Hnsw?.Save(Path.Combine(folder, HnswFile));
         Bm25.Save(Path.Combine(folder, Bm25File));
-        // The state file goes last: an index newer than the state only means some rows are re-added next time.
-        new IndexState(IndexState.CurrentVersion, _store.ModelFingerprint, _store.RowCount).Save(folder);
+        // The state file goes last, tied to this store's commits and to the exact index files just written: indexes
+        // copied from another store, left from a re-created one, or restored from another time are rebuilt, not trusted.
+        (int segments, ulong tie) = _store.CommitTie();
+        new IndexState(IndexState.CurrentVersion, _store.ModelFingerprint, _store.RowCount)
+        {
+            Segments = segments,
+            StoreTie = Hex(tie),
+            Bm25Checksum = Container.HeaderChecksum(Path.Combine(folder, Bm25File)) is { } bm25 ? Hex(bm25) : null,
+            HnswChecksum = Hnsw is null ? null : Container.HeaderChecksum(Path.Combine(folder, HnswFile)) is { } hnsw ? Hex(hnsw) : null,
+        }.Save(folder);
+    }
+
+    /// <summary>
+    /// Why an untied (older) index state's row count cannot be right for <paramref name="bm25"/>, or null: the BM25
+    /// index must hold exactly the distinct papers of the rows the state says it covers. A count changed by hand or by
+    /// a fault would otherwise leave the papers after it out of lexical search for good.
+    /// </summary>
+    private static string? LegacyCoverageProblem(PaperStore store, int coveredRows, Bm25Index bm25)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (int row = 0; row < coveredRows; row++)
+        {
+            ids.Add(store.IdOfRow(row));
+        }
+        return ids.Count == bm25.Count ? null
+            : $"the index state says it covers {coveredRows} rows ({ids.Count} papers), but lexical.bm25 holds {bm25.Count} papers";
     }
 
     /// <summary>The paper whose latest revision is in <paramref name="row"/>.</summary>
@@ -238,12 +343,54 @@ internal sealed class SearchIndexes : IDisposable
     /// in the checksummed <see cref="Container"/> (format version 2). Version 1 was the same JSON as a bare
     /// <c>indexes/state.json</c>; it is still read, and replaced by the next save.
     /// </summary>
+    private static string Hex(ulong value) => value.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
     private sealed record IndexState(int Version, string ModelFingerprint, int Bm25Rows)
     {
         public const int CurrentVersion = 2;
 
+        /// <summary>Store segments the indexes were built from (0 in states written before indexes were tied to their store).</summary>
+        public int Segments { get; init; }
+
+        /// <summary>Hex tie of those segments (<see cref="PaperStore.CommitTie"/>); null in older states.</summary>
+        public string? StoreTie { get; init; }
+
+        /// <summary>Hex payload checksum of the BM25 file saved with this state.</summary>
+        public string? Bm25Checksum { get; init; }
+
+        /// <summary>Hex payload checksum of the HNSW file saved with this state (null without vectors).</summary>
+        public string? HnswChecksum { get; init; }
+
+        /// <summary>Why these indexes cannot be trusted for <paramref name="store"/>, or null when they can.</summary>
+        public string? Distrust(PaperStore store, string folder)
+        {
+            if (StoreTie is null)
+            {
+                // Written before indexes were tied to their store (version 1, or version 2 before the tie): still used,
+                // with the row count it claims checked against the BM25 index itself (LegacyCoverageProblem).
+                return Bm25Rows < 0 || Bm25Rows > store.RowCount ? $"the index state says {Bm25Rows} rows, the store holds {store.RowCount}" : null;
+            }
+            if (store.TieAt(Segments) is not { } tie || Hex(tie.Tie) != StoreTie)
+            {
+                return "they were built from another store, or from papers this store no longer holds";
+            }
+            if (tie.Rows != Bm25Rows)
+            {
+                return $"the index state says {Bm25Rows} rows, its store segments hold {tie.Rows}";
+            }
+            if (Bm25Checksum != (Container.HeaderChecksum(Path.Combine(folder, Bm25File)) is { } bm25 ? Hex(bm25) : null))
+            {
+                return "lexical.bm25 is not the file saved with the index state";
+            }
+            if (HnswChecksum is not null && HnswChecksum != (Container.HeaderChecksum(Path.Combine(folder, HnswFile)) is { } hnsw ? Hex(hnsw) : null))
+            {
+                return "vectors.hnsw is not the file saved with the index state";
+            }
+            return null;
+        }
+
         public static readonly ContainerFormat Format = ContainerFormat.Create("index state", "EMBIDXST", CurrentVersion, oldestVersion: 2,
-            fix: $"delete the '{FolderName}' folder in the store to rebuild the indexes");
+            fix: "run `embeddings index build --rebuild --store DIR` (searches also rebuild damaged indexes by themselves)");
 
         public static IndexState? TryLoad(string folder, string fingerprint)
         {

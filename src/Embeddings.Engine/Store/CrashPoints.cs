@@ -14,11 +14,26 @@ internal static class CrashPoints
 {
     public const string EnvironmentVariable = "EMBEDDINGS_CRASH_AT";
 
+    /// <summary>
+    /// <c>EMBEDDINGS_PAUSE_AT=&lt;point&gt;[,&lt;point&gt;...]</c>: at each hit of those points the process writes
+    /// <c>embeddings: paused at POINT:N</c> on stderr and waits for a line on stdin, so a test can read the store in that
+    /// exact window (uncommitted vector rows on disk, say) without sleeping or timing anything.
+    /// </summary>
+    public const string PauseVariable = "EMBEDDINGS_PAUSE_AT";
+
     private static readonly (string Point, int Hit)? Target = Parse(Environment.GetEnvironmentVariable(EnvironmentVariable));
+    private static readonly string[] PausePoints = (Environment.GetEnvironmentVariable(PauseVariable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
     private static int _hits;
+    private static int _pauses;
 
     public static void Hit(string point)
     {
+        if (PausePoints.Length > 0 && Array.IndexOf(PausePoints, point) >= 0)
+        {
+            Console.Error.WriteLine($"embeddings: paused at {point}:{Interlocked.Increment(ref _pauses)}");
+            Console.Error.Flush();
+            Console.In.ReadLine();
+        }
         if (Target is not { } target || target.Point != point)
         {
             return;

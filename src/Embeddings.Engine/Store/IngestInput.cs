@@ -9,10 +9,10 @@ namespace Embeddings.Store;
 internal sealed class IngestInput
 {
     private readonly IReadOnlyList<string>? _files;
-    private readonly Stream? _stream;
+    private readonly BorrowedStream? _stream;
     private readonly string? _name;
 
-    private IngestInput(IReadOnlyList<string>? files, Stream? stream, string? name)
+    private IngestInput(IReadOnlyList<string>? files, BorrowedStream? stream, string? name)
     {
         _files = files;
         _stream = stream;
@@ -26,15 +26,18 @@ internal sealed class IngestInput
         return new IngestInput(files, null, null);
     }
 
-    /// <summary>A stream read as if it were the file <paramref name="name"/> (its extension picks the format).</summary>
+    /// <summary>
+    /// A stream read as if it were the file <paramref name="name"/> (its extension picks the format); the caller keeps
+    /// it (it is not disposed).
+    /// </summary>
     public static IngestInput FromStream(Stream stream, string name)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new IngestInput(null, stream, name);
+        return new IngestInput(null, new BorrowedStream(stream), name);
     }
 
-    /// <summary>Fails on a missing file or an unknown format before any work is done.</summary>
+    /// <summary>Fails on a missing file, a directory or an unknown format before any work is done.</summary>
     public void Check()
     {
         if (_files is null)
@@ -42,15 +45,11 @@ internal sealed class IngestInput
             PaperReader.DetectFormat(_name!);
             return;
         }
-        foreach (string file in _files)
-        {
-            if (!File.Exists(file))
-            {
-                throw new FileNotFoundException($"input file not found: {file}", file);
-            }
-            PaperReader.DetectFormat(file);
-        }
+        InputFiles.Check(_files);
     }
+
+    /// <summary>Whether <paramref name="error"/> is the caller's stream failing (not the library's to translate).</summary>
+    public bool IsSourceFailure(Exception error) => _stream?.Failure is { } failure && ReferenceEquals(failure, error);
 
     /// <summary>The papers of the input, in order.</summary>
     public IAsyncEnumerable<SourcedPaper> ReadAsync(PaperReaderOptions options, CancellationToken cancellationToken) =>

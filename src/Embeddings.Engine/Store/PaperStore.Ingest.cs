@@ -35,7 +35,7 @@ internal sealed partial class PaperStore
                 report?.Invoke(issue);
             },
         };
-        input.Check(); // fail on a missing file or an unknown format before any work
+        input.Check(); // a missing file, a directory or an unknown extension fails before any work
         return await IngestCoreAsync(input.ReadAsync(readerOptions, cancellationToken), encoder, options, issues, cancellationToken).ConfigureAwait(false);
     }
 

@@ -136,6 +136,7 @@ internal sealed partial class PaperStore : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(modelFingerprint);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         string dir = Path.GetFullPath(directory);
+        ThrowIfFile(dir);
         System.IO.Directory.CreateDirectory(dir);
         StoreLock writerLock = StoreLock.Acquire(dir);
         try
@@ -143,6 +144,14 @@ internal sealed partial class PaperStore : IDisposable
             if (File.Exists(StoreManifest.PathIn(dir)))
             {
                 throw new EmbeddingsException($"{dir}: a store already exists here; open it instead, or choose an empty directory");
+            }
+            if (HoldsPapers(dir))
+            {
+                // A lost manifest must not turn into an empty store written over the papers still in the segments.
+                int segments = System.IO.Directory.EnumerateFiles(dir, "seg-*.papers").Count();
+                throw new DataFormatException(dir,
+                    $"the folder holds a store's files ({(File.Exists(VectorFile.PathIn(dir)) ? "vectors.f32, " : "")}{segments} segment file(s)) but no manifest.json, " +
+                    "so it was not opened and nothing was changed: restore manifest.json from a backup, or move these files away to start a new store here");
             }
             foreach (string leftover in System.IO.Directory.EnumerateFiles(dir, ".*.tmp"))
             {
@@ -174,6 +183,7 @@ internal sealed partial class PaperStore : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options ??= StoreOpenOptions.Default;
         string dir = Path.GetFullPath(directory);
+        ThrowIfFile(dir);
         if (!System.IO.Directory.Exists(dir))
         {
             throw new DataFormatException(dir, "no store here (directory missing): create one with `embeddings ingest --store DIR <files>`");
@@ -266,6 +276,80 @@ internal sealed partial class PaperStore : IDisposable
 
     /// <summary>Whether <paramref name="directory"/> holds a store (has a manifest).</summary>
     public static bool Exists(string directory) => File.Exists(StoreManifest.PathIn(Path.GetFullPath(directory)));
+
+    /// <summary>
+    /// Whether <paramref name="directory"/> holds a store's files, with or without its manifest: the manifest, a vector
+    /// file or a segment. No output is ever written into a folder like that.
+    /// </summary>
+    public static bool HasStoreFiles(string directory)
+    {
+        string dir = Path.GetFullPath(directory);
+        try
+        {
+            return System.IO.Directory.Exists(dir)
+                && (File.Exists(StoreManifest.PathIn(dir)) || File.Exists(VectorFile.PathIn(dir)) || System.IO.Directory.EnumerateFiles(dir, "seg-*.papers").Any());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // a folder we cannot list is not one we write a store into either
+        }
+    }
+
+    /// <summary>
+    /// Whether a folder without a manifest still holds papers: a segment, or vector rows after the vector file's header.
+    /// A create killed before its manifest leaves only the bare header, which holds nothing and is written over.
+    /// </summary>
+    private static bool HoldsPapers(string dir)
+    {
+        string vectors = VectorFile.PathIn(dir);
+        return System.IO.Directory.EnumerateFiles(dir, "seg-*.papers").Any()
+            || (File.Exists(vectors) && new FileInfo(vectors).Length > VectorFile.HeaderBytes);
+    }
+
+    /// <summary>
+    /// What ties derived files (the search indexes) to the exact state of this store they were built from: the number
+    /// of committed segments and a hash of their entries (names, rows, checksums of papers and vectors). Another store,
+    /// or this folder re-created with other papers, gives another tie even for the same model.
+    /// </summary>
+    public (int Segments, ulong Tie) CommitTie() => (_manifest.Segments.Count, TieOf(_manifest.Segments, _manifest.Segments.Count));
+
+    /// <summary>The tie of the first <paramref name="segments"/> segments and the rows they hold; null when the store has fewer.</summary>
+    public (ulong Tie, long Rows)? TieAt(int segments)
+    {
+        IReadOnlyList<SegmentEntry> all = _manifest.Segments;
+        if (segments < 0 || segments > all.Count)
+        {
+            return null;
+        }
+        long rows = segments == 0 ? 0 : all[segments - 1].FirstRow + all[segments - 1].Rows;
+        return (TieOf(all, segments), rows);
+    }
+
+    private static ulong TieOf(IReadOnlyList<SegmentEntry> segments, int count)
+    {
+        var hash = new XxHash64();
+        Span<byte> numbers = stackalloc byte[32];
+        for (int i = 0; i < count; i++)
+        {
+            SegmentEntry s = segments[i];
+            hash.Append(System.Text.Encoding.UTF8.GetBytes(s.File));
+            BinaryPrimitives.WriteInt64LittleEndian(numbers, s.FirstRow);
+            BinaryPrimitives.WriteInt64LittleEndian(numbers[8..], s.Rows);
+            BinaryPrimitives.WriteUInt64LittleEndian(numbers[16..], s.XxHash64);
+            BinaryPrimitives.WriteUInt64LittleEndian(numbers[24..], s.VectorsXxHash64);
+            hash.Append(numbers);
+        }
+        return hash.GetCurrentHashAsUInt64();
+    }
+
+    /// <summary>A store is a folder: a path naming a file (its manifest, say) is refused before anything is written.</summary>
+    internal static void ThrowIfFile(string dir)
+    {
+        if (File.Exists(dir))
+        {
+            throw new InvalidRequestException($"the store path '{dir}' is a file, not a folder: give the store's folder (the one holding manifest.json).");
+        }
+    }
 
     private static StoreManifest Migrate(string dir, StoreManifest manifest, bool writable)
     {

@@ -49,8 +49,9 @@ internal static class StoreExport
         ArgumentNullException.ThrowIfNull(store);
         int[] rows = store.GetLiveRows();
         int dim = store.Dimension;
-        AtomicFile.Write(path, stream =>
+        using (PendingFile file = AtomicFile.BeginOutput(path))
         {
+            Stream stream = file.Stream;
             string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows.Length.ToString(CultureInfo.InvariantCulture)}, {dim.ToString(CultureInfo.InvariantCulture)}), }}";
             int unpadded = 10 + dict.Length + 1;
             int padded = (unpadded + 63) / 64 * 64;
@@ -70,13 +71,18 @@ internal static class StoreExport
                 store.ReadRow(row, vector);
                 stream.Write(VectorFile.AsBytes(vector));
             }
-        });
+            file.Publish();
+        }
         var ids = new StringBuilder();
         foreach (int row in rows)
         {
             ids.Append(store.IdOfRow(row)).Append('\n');
         }
-        AtomicFile.WriteAllText(IdsPathFor(path), ids.ToString());
+        using (PendingFile idsFile = AtomicFile.BeginOutput(IdsPathFor(path)))
+        {
+            idsFile.Stream.Write(System.Text.Encoding.UTF8.GetBytes(ids.ToString()));
+            idsFile.Publish();
+        }
         return rows.Length;
     }
 
@@ -101,26 +107,11 @@ internal static class StoreExport
     /// <summary>The ids file written beside an <c>.npy</c> export: <c>vectors.npy</c> → <c>vectors.ids.txt</c>.</summary>
     public static string IdsPathFor(string npyPath) => Path.ChangeExtension(npyPath, ".ids.txt");
 
+    /// <summary>Writes a user-named output through <see cref="AtomicFile.BeginOutput"/> (atomic, links followed, pipes written through).</summary>
     private static async Task WriteAtomicallyAsync(string path, Func<Stream, Task> write)
     {
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-            {
-                await write(stream).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-            AtomicFile.FlushDirectory(dir);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        using PendingFile file = AtomicFile.BeginOutput(path);
+        await write(file.Stream).ConfigureAwait(false);
+        file.Publish();
     }
 }

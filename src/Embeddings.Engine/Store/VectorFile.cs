@@ -154,10 +154,13 @@ internal sealed unsafe class MappedVectors : MemoryManager<float>
             throw new NotSupportedException($"{rows} rows of {dimension} floats exceed one span ({int.MaxValue} floats); read rows one by one with GetVector");
         }
         _length = (int)floats;
-        long capacity = VectorFile.HeaderBytes + floats * 4;
+        long committed = VectorFile.HeaderBytes + floats * 4;
         FileStream stream = VectorFile.OpenRead(path);
-        _file = MemoryMappedFile.CreateFromFile(stream, null, capacity, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-        _view = _file.CreateViewAccessor(0, capacity, MemoryMappedFileAccess.Read);
+        // The file may be longer than the committed rows (a writer is appending the next commit, or one was killed
+        // before its manifest): map the file as it is (capacity 0) and view only the committed bytes. A capacity
+        // below the file's length is refused by the runtime, which made readers fail during every commit.
+        _file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+        _view = _file.CreateViewAccessor(0, committed, MemoryMappedFileAccess.Read);
         byte* p = null;
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
         _pointer = p + _view.PointerOffset + VectorFile.HeaderBytes;

@@ -20,12 +20,69 @@ internal sealed record TextAnalyzerOptions
     /// <summary>Tokens longer than this are dropped (sequences, URLs, noise). Default 40.</summary>
     public int MaxTokenLength { get; init; } = 40;
 
+    /// <summary>
+    /// Also drop the words every abstract uses ("propose", "results", "state-of-the-art": <see cref="AbstractBoilerplate"/>).
+    /// A topic-label setting: never persisted (see <see cref="IsLabelProfile"/>).
+    /// </summary>
+    public bool RemoveBoilerplate { get; init; }
+
+    /// <summary>
+    /// Keep hyphenated words whole ("in-context", "pre-training", "COVID-19") instead of splitting them at the hyphen.
+    /// A topic-label setting: never persisted.
+    /// </summary>
+    public bool JoinHyphenated { get; init; }
+
+    /// <summary>
+    /// Drop what is markup, not words: LaTeX command names (<c>\mathcal</c>, <c>\mathbb</c>), URLs, and tokens without a
+    /// letter ("2024", "4.5"). A topic-label setting: never persisted.
+    /// </summary>
+    public bool SkipMarkup { get; init; }
+
+    /// <summary>
+    /// Bigrams only of words that stand next to each other in the text: never across a dropped stop word or punctuation
+    /// (so "learning of graphs" gives no "learning graphs"). Without it bigrams join consecutive kept terms, as the
+    /// persisted BM25 and LSA analyses do. A topic-label setting: never persisted.
+    /// </summary>
+    public bool AdjacentBigramsOnly { get; init; }
+
+    /// <summary>
+    /// With <see cref="Bigrams"/>, also emit trigrams of words that stand next to each other ("graph neural networks",
+    /// "stochastic gradient descent"). A topic-label setting: never persisted.
+    /// </summary>
+    public bool Trigrams { get; init; }
+
+    /// <summary>
+    /// The profile topic labels use: English stop words and abstract boilerplate dropped, plurals folded ("groups" and
+    /// "group" are one term) but no deeper stemming, so the words shown are real words; hyphenated words kept whole;
+    /// markup skipped; bigrams of adjacent words only, so phrases read as written.
+    /// </summary>
+    public static TextAnalyzerOptions TopicLabels { get; } = new()
+    {
+        Stemmer = StemmerKind.Plural,
+        Bigrams = true,
+        Trigrams = true,
+        RemoveBoilerplate = true,
+        JoinHyphenated = true,
+        SkipMarkup = true,
+        AdjacentBigramsOnly = true,
+    };
+
+    /// <summary>
+    /// Whether a topic-label setting is on. Label profiles are never written into an index or model: the bytes of
+    /// <see cref="WriteTo"/> and the text of <see cref="Describe"/> are part of LSA fingerprints and stay what they were.
+    /// </summary>
+    public bool IsLabelProfile => RemoveBoilerplate || JoinHyphenated || SkipMarkup || AdjacentBigramsOnly || Trigrams;
+
     /// <summary>Throws when a value is out of range.</summary>
     public void Validate()
     {
         if (MinTokenLength < 1 || MaxTokenLength < MinTokenLength || MaxTokenLength > 256)
         {
             throw new ArgumentException($"token lengths must satisfy 1 <= MinTokenLength ({MinTokenLength}) <= MaxTokenLength ({MaxTokenLength}) <= 256");
+        }
+        if (Trigrams && !Bigrams)
+        {
+            throw new ArgumentException("trigrams need bigrams: set Bigrams too");
         }
         if (!Enum.IsDefined(Stemmer))
         {
@@ -39,6 +96,7 @@ internal sealed record TextAnalyzerOptions
     /// </summary>
     internal void WriteTo(BinaryWriter w)
     {
+        ThrowIfLabelProfile();
         w.Write(RemoveStopWords);
         w.Write((int)Stemmer);
         w.Write(Bigrams);
@@ -62,14 +120,32 @@ internal sealed record TextAnalyzerOptions
     }
 
     /// <summary>A short stable description, part of model fingerprints.</summary>
-    public string Describe() =>
-        $"stop={(RemoveStopWords ? 1 : 0)};stem={Stemmer};bigrams={(Bigrams ? 1 : 0)};len={MinTokenLength}-{MaxTokenLength}";
+    public string Describe()
+    {
+        ThrowIfLabelProfile();
+        return $"stop={(RemoveStopWords ? 1 : 0)};stem={Stemmer};bigrams={(Bigrams ? 1 : 0)};len={MinTokenLength}-{MaxTokenLength}";
+    }
+
+    private void ThrowIfLabelProfile()
+    {
+        if (IsLabelProfile)
+        {
+            throw new InvalidOperationException("A topic-label analysis profile is not persisted: indexes and models use the plain analysis options.");
+        }
+    }
 }
 
-/// <summary>Receives the terms of a text one at a time (span valid only during the call).</summary>
+/// <summary>Receives the terms of a text one at a time (spans valid only during the call).</summary>
 internal interface ITermSink
 {
-    void Term(ReadOnlySpan<char> term);
+    /// <summary>Whether <see cref="Term"/> wants the surface form (a constant of the sink type, so the analyser skips the work otherwise).</summary>
+    bool WantsSurface { get; }
+
+    /// <summary>
+    /// One term (lower-cased, stemmed; a bigram is two terms joined by a space) and, when <see cref="WantsSurface"/>,
+    /// the words as the text wrote them ("LLMs", "Neural networks"); empty otherwise.
+    /// </summary>
+    void Term(ReadOnlySpan<char> term, ReadOnlySpan<char> surface);
 }
 
 /// <summary>
@@ -81,9 +157,12 @@ internal sealed class TextAnalyzer
 {
     private const int MaxStack = 256;
 
+    private readonly bool _labelProfile;
+
     private TextAnalyzer(TextAnalyzerOptions options)
     {
         Options = options;
+        _labelProfile = options.IsLabelProfile;
     }
 
     /// <summary>The options.</summary>
@@ -149,10 +228,18 @@ internal sealed class TextAnalyzer
     internal void Analyze<TSink>(ReadOnlySpan<char> text, ref TSink sink) where TSink : struct, ITermSink
     {
         TextAnalyzerOptions o = Options;
+        // The label settings are checked only when one is on, so the persisted analyses (BM25, LSA) run the plain loop.
+        bool labels = _labelProfile;
+        bool adjacentOnly = labels && o.AdjacentBigramsOnly;
         Span<char> token = stackalloc char[MaxStack];
+        // The previous kept term (and, for trigrams, the one before it), stemmed, and where they stand in the text.
         Span<char> previous = stackalloc char[MaxStack];
-        Span<char> pair = stackalloc char[2 * MaxStack + 1];
-        int previousLength = 0;
+        Span<char> before = stackalloc char[o.Trigrams ? MaxStack : 0];
+        Span<char> phrase = stackalloc char[3 * MaxStack + 2];
+        Span<char> phraseSurface = stackalloc char[sink.WantsSurface && o.Bigrams ? 3 * MaxStack + 2 : 0];
+        int previousLength = 0, beforeLength = 0;
+        int previousStart = 0, previousEnd = 0, beforeStart = 0;
+        int chain = 0; // how many of previous, before can start a phrase with the next term
         int i = 0;
         while (i < text.Length)
         {
@@ -165,15 +252,34 @@ internal sealed class TextAnalyzer
             {
                 i++;
             }
+            if (labels && o.JoinHyphenated)
+            {
+                while (i + 1 < text.Length && text[i] is '-' or '\u2010' && char.IsLetterOrDigit(text[i + 1]))
+                {
+                    i++;
+                    while (i < text.Length && char.IsLetterOrDigit(text[i]))
+                    {
+                        i++;
+                    }
+                }
+            }
             int length = i - start;
+            if (labels && o.SkipMarkup && IsMarkup(text, start, ref i))
+            {
+                chain = adjacentOnly ? 0 : chain;
+                continue;
+            }
             if (length < o.MinTokenLength || length > o.MaxTokenLength)
             {
+                chain = adjacentOnly ? 0 : chain;
                 continue;
             }
             Span<char> t = token[..length];
             text.Slice(start, length).ToLowerInvariant(t);
-            if (o.RemoveStopWords && EnglishStopWords.Contains(t))
+            if ((o.RemoveStopWords && EnglishStopWords.Contains(t)) ||
+                (labels && ((o.RemoveBoilerplate && AbstractBoilerplate.Contains(t)) || (o.SkipMarkup && AbstractBoilerplate.IsLatexWord(t)))))
             {
+                chain = adjacentOnly ? 0 : chain;
                 continue;
             }
             int stemmed = Stemmers.Stem(o.Stemmer, t);
@@ -182,27 +288,126 @@ internal sealed class TextAnalyzer
                 continue;
             }
             t = t[..stemmed];
-            sink.Term(t);
-            if (o.Bigrams)
+            ReadOnlySpan<char> surface = sink.WantsSurface ? text.Slice(start, length) : default;
+            sink.Term(t, surface);
+            if (!o.Bigrams)
             {
-                if (previousLength > 0)
-                {
-                    previous[..previousLength].CopyTo(pair);
-                    pair[previousLength] = ' ';
-                    t.CopyTo(pair[(previousLength + 1)..]);
-                    sink.Term(pair[..(previousLength + 1 + t.Length)]);
-                }
-                t.CopyTo(previous);
-                previousLength = t.Length;
+                continue;
+            }
+            if (adjacentOnly && chain > 0 && !IsSpaceOnly(text[previousEnd..start]))
+            {
+                chain = 0;
+            }
+            if (chain >= 1)
+            {
+                int n = Join(phrase, previous[..previousLength], t);
+                sink.Term(phrase[..n], sink.WantsSurface ? Written(text[previousStart..(start + length)], phraseSurface) : default);
+            }
+            if (chain >= 2)
+            {
+                // before + previous + t: "graph neural networks".
+                int n = Join(phrase, before[..beforeLength], previous[..previousLength]);
+                phrase[n++] = ' ';
+                t.CopyTo(phrase[n..]);
+                n += t.Length;
+                sink.Term(phrase[..n], sink.WantsSurface ? Written(text[beforeStart..(start + length)], phraseSurface) : default);
+            }
+            if (o.Trigrams)
+            {
+                previous[..previousLength].CopyTo(before);
+                beforeLength = previousLength;
+                beforeStart = previousStart;
+            }
+            t.CopyTo(previous);
+            previousLength = t.Length;
+            previousStart = start;
+            previousEnd = start + length;
+            chain = o.Trigrams ? Math.Min(chain + 1, 2) : 1;
+        }
+    }
+
+    /// <summary>Writes <paramref name="first"/>, a space and <paramref name="second"/> into <paramref name="buffer"/>; returns the length.</summary>
+    private static int Join(Span<char> buffer, ReadOnlySpan<char> first, ReadOnlySpan<char> second)
+    {
+        first.CopyTo(buffer);
+        buffer[first.Length] = ' ';
+        second.CopyTo(buffer[(first.Length + 1)..]);
+        return first.Length + 1 + second.Length;
+    }
+
+    /// <summary>A phrase as the text writes it, each run of white space (a line break too) made one space.</summary>
+    private static ReadOnlySpan<char> Written(ReadOnlySpan<char> words, Span<char> buffer)
+    {
+        int n = 0;
+        bool space = false;
+        foreach (char c in words)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                space = true;
+                continue;
+            }
+            if (n + 2 > buffer.Length)
+            {
+                break;
+            }
+            if (space && n > 0)
+            {
+                buffer[n++] = ' ';
+            }
+            space = false;
+            buffer[n++] = c;
+        }
+        return buffer[..n];
+    }
+
+    /// <summary>
+    /// Whether the token at <paramref name="start"/> (ending at <paramref name="end"/>) is markup: a LaTeX command name,
+    /// a URL (then <paramref name="end"/> moves past it), or a token without a letter.
+    /// </summary>
+    private static bool IsMarkup(ReadOnlySpan<char> text, int start, ref int end)
+    {
+        if (start > 0 && text[start - 1] == '\\')
+        {
+            return true;
+        }
+        ReadOnlySpan<char> rest = text[start..];
+        if (rest.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || rest.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ||
+            rest.StartsWith("www.", StringComparison.OrdinalIgnoreCase))
+        {
+            int space = rest.IndexOfAny(' ', '\n', '\t');
+            end = space < 0 ? text.Length : start + space;
+            return true;
+        }
+        foreach (char c in text[start..end])
+        {
+            if (char.IsLetter(c))
+            {
+                return false;
             }
         }
+        return true;
+    }
+
+    private static bool IsSpaceOnly(ReadOnlySpan<char> gap)
+    {
+        foreach (char c in gap)
+        {
+            if (!char.IsWhiteSpace(c))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private struct StringSink : ITermSink
     {
         public List<string> Terms;
 
-        public readonly void Term(ReadOnlySpan<char> term) => Terms.Add(term.ToString());
+        public readonly bool WantsSurface => false;
+
+        public readonly void Term(ReadOnlySpan<char> term, ReadOnlySpan<char> surface) => Terms.Add(term.ToString());
     }
 
     private struct IdSink : ITermSink
@@ -211,7 +416,9 @@ internal sealed class TextAnalyzer
         public bool Add;
         public List<int> Ids;
 
-        public readonly void Term(ReadOnlySpan<char> term)
+        public readonly bool WantsSurface => false;
+
+        public readonly void Term(ReadOnlySpan<char> term, ReadOnlySpan<char> surface)
         {
             int id = Add ? Vocabulary.GetOrAdd(term) : Vocabulary.IdOf(term);
             if (id >= 0)

@@ -1,12 +1,13 @@
 using Embeddings.Numerics;
+using Embeddings.Tokenization;
 
 namespace Embeddings.Topics;
 
 /// <summary>Options of the class-based TF-IDF topic terms.</summary>
 internal sealed record TermOptions
 {
-    /// <summary>Include bigrams of adjacent content words.</summary>
-    public bool Bigrams { get; init; } = true;
+    /// <summary>How texts become terms: the topic-label profile of the one text analyser.</summary>
+    public TextAnalyzerOptions Analyzer { get; init; } = TextAnalyzerOptions.TopicLabels;
 
     /// <summary>A term must occur in at least this many papers (lowered to 1 for corpora under 20 papers).</summary>
     public int MinDocumentFrequency { get; init; } = 2;
@@ -17,70 +18,93 @@ internal sealed record TermOptions
     /// </summary>
     public double MaxDocumentShare { get; init; } = 0.3;
 
+    /// <summary>
+    /// A term describes a topic only when at least this share of the topic's papers use it, and at least two of them
+    /// (topics of three papers or more): a word one paper repeats ("reports") names that paper, not the topic.
+    /// </summary>
+    public double MinTopicShare { get; init; } = 0.1;
+
+    /// <summary>
+    /// A phrase replaces its word when at least this share of the topic's papers that use the word use the phrase
+    /// ("in-context" becomes "in-context learning", "neural" becomes "neural networks").
+    /// </summary>
+    public double PhraseShare { get; init; } = 0.6;
+
+    /// <summary>How many times a paper counts for a term its title uses (once for a term only its abstract uses).</summary>
+    public double TitleWeight { get; init; } = 2;
+
     /// <summary>Candidates per topic handed to MMR.</summary>
     public int Candidates { get; init; } = 30;
 }
 
 /// <summary>
-/// Class-based TF-IDF (BERTopic): the papers of a topic are one document; a term's weight in topic c is
-/// tf(t,c) / |c| * log(1 + A / f(t)) with |c| the topic's term count, A the mean term count per class and
-/// f(t) the term's count over all classes. Tokenisation in <see cref="TopicText"/>.
+/// Class-based TF-IDF (BERTopic) over the papers that use a term: the papers of a topic are one document; a term's
+/// c-TF-IDF in topic c is n(t,c) / |c| * log(1 + A / f(t)) with n(t,c) the papers of c using t (a paper whose title
+/// uses it counts <see cref="TermOptions.TitleWeight"/> times), |c| the sum of n over c's terms, A the mean of |c| over
+/// classes and f(t) the sum of n over classes; terms are ranked by c-TF-IDF * sqrt(n(t,c) / f(t)), which favours the
+/// terms a topic has to itself. Counting papers rather than occurrences keeps one paper that repeats a word from naming
+/// a topic. Terms come from <see cref="TextAnalyzer"/> with <see cref="TextAnalyzerOptions.TopicLabels"/>; each is shown
+/// as the texts most often write it ("LLMs", "neural networks").
 /// </summary>
 internal sealed class ClassTfidf
 {
-    private readonly List<string> _terms;
     private readonly int[][] _docTerms; // distinct kept term ids per document, ascending
 
-    private ClassTfidf(List<string> terms, int[][] docTerms, List<TopicKeyword>[] candidates, List<int>[] candidateIds)
+    private ClassTfidf(int[][] docTerms, List<TopicKeyword>[] candidates, List<int>[] candidateIds, Dictionary<int, string[]> roots)
     {
-        _terms = terms;
         _docTerms = docTerms;
         Candidates = candidates;
         CandidateIds = candidateIds;
+        Roots = roots;
     }
 
-    /// <summary>Top candidates per class, best first.</summary>
+    /// <summary>Top candidates per class, best first, each as the texts write it.</summary>
     public List<TopicKeyword>[] Candidates { get; }
 
     private List<int>[] CandidateIds { get; }
 
-    /// <summary>Computes the terms of <paramref name="classCount"/> classes; label -1 = outliers (counted in f(t) and A, never output).</summary>
-    public static ClassTfidf Compute(IReadOnlyList<string> texts, IReadOnlyList<int> labels, int classCount, TermOptions options, CancellationToken ct)
+    /// <summary>Per candidate term id: the Porter stems of its words, which tell inflections of one word apart from other words.</summary>
+    private Dictionary<int, string[]> Roots { get; }
+
+    /// <summary>
+    /// Computes the terms of <paramref name="classCount"/> classes; label -1 = outliers (counted in f(t) and A, never
+    /// output). With <paramref name="titles"/>, <paramref name="texts"/> are the abstracts and a paper whose title uses a
+    /// term counts <see cref="TermOptions.TitleWeight"/> times: a title says what a paper is about.
+    /// </summary>
+    public static ClassTfidf Compute(IReadOnlyList<string> texts, IReadOnlyList<string>? titles, IReadOnlyList<int> labels, int classCount,
+        TermOptions options, CancellationToken ct)
     {
         int n = texts.Count;
-        // Tokenise in parallel (pure per document), then number terms sequentially in document order.
+        if (titles is not null && titles.Count != n)
+        {
+            throw new ArgumentException($"{titles.Count} titles for {n} texts", nameof(titles));
+        }
+        var analyzer = TextAnalyzer.Create(options.Analyzer);
+        // Analyse in parallel (pure per document), then number terms sequentially in document order.
         var docTermStrings = new string[n][];
-        var docTermCounts = new int[n][];
+        var docTitleTerms = new HashSet<string>?[n];
         Parallelism.ForChunks(n, Parallelism.ChunkCount(n, 256), ct, (_, s, e) =>
         {
-            var scratch = new List<string?>();
-            var terms = new List<string>();
-            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+            var sink = new DistinctTermSink { Terms = new HashSet<string>(StringComparer.Ordinal) };
             for (int i = s; i < e; i++)
             {
-                TopicText.Terms(texts[i], options.Bigrams, scratch, terms);
-                counts.Clear();
-                foreach (var t in terms)
+                sink.Terms.Clear();
+                if (titles is not null && titles[i].Length > 0)
                 {
-                    counts[t] = counts.GetValueOrDefault(t) + 1;
+                    analyzer.Analyze(titles[i], ref sink);
+                    docTitleTerms[i] = sink.Terms.Count == 0 ? null : [.. sink.Terms];
                 }
-                var keys = new string[counts.Count];
-                var values = new int[counts.Count];
-                int p = 0;
-                foreach (var (key, value) in counts)
-                {
-                    keys[p] = key;
-                    values[p++] = value;
-                }
-                Array.Sort(keys, values, StringComparer.Ordinal);
+                analyzer.Analyze(texts[i], ref sink);
+                var keys = sink.Terms.ToArray();
+                Array.Sort(keys, StringComparer.Ordinal);
                 docTermStrings[i] = keys;
-                docTermCounts[i] = values;
             }
         });
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         var terms = new List<string>();
         var df = new List<int>();
         var docIds = new int[n][];
+        var docTitleIds = new HashSet<int>?[n];
         for (int i = 0; i < n; i++)
         {
             var keys = docTermStrings[i];
@@ -97,7 +121,12 @@ internal sealed class ClassTfidf
                 df[id]++;
                 ids[j] = id;
             }
+            Array.Sort(ids);
             docIds[i] = ids;
+            if (docTitleTerms[i] is { } inTitle)
+            {
+                docTitleIds[i] = inTitle.Select(k => vocab[k]).ToHashSet();
+            }
         }
         int minDf = n < 20 ? 1 : Math.Max(1, options.MinDocumentFrequency);
         int maxDf = n < 20 ? n : Math.Max(minDf, (int)Math.Floor(options.MaxDocumentShare * n));
@@ -106,41 +135,43 @@ internal sealed class ClassTfidf
         {
             kept[t] = df[t] >= minDf && df[t] <= maxDf;
         }
-        // Per-class term counts (outliers are one more class for f(t) and A).
+        // Per class: the papers using each term, and their weight (title uses count more); outliers are one more
+        // class for f(t) and A.
         int classes = classCount + 1;
-        var classCounts = new Dictionary<int, int>[classes];
+        var classPapers = new Dictionary<int, int>[classes];
+        var classWeights = new Dictionary<int, double>[classes];
         for (int c = 0; c < classes; c++)
         {
-            classCounts[c] = [];
+            classPapers[c] = [];
+            classWeights[c] = [];
         }
-        var totalPerClass = new long[classes];
-        var frequency = new long[terms.Count];
+        var classSizes = new int[classes];
+        var totalPerClass = new double[classes];
+        var frequency = new double[terms.Count];
         var docKept = new int[n][];
         var keptList = new List<int>();
         for (int i = 0; i < n; i++)
         {
             int c = labels[i] < 0 ? classCount : labels[i];
-            var ids = docIds[i];
-            var counts = docTermCounts[i];
+            classSizes[c]++;
             keptList.Clear();
-            for (int j = 0; j < ids.Length; j++)
+            foreach (int t in docIds[i])
             {
-                int t = ids[j];
                 if (!kept[t])
                 {
                     continue;
                 }
                 keptList.Add(t);
-                classCounts[c][t] = classCounts[c].GetValueOrDefault(t) + counts[j];
-                totalPerClass[c] += counts[j];
-                frequency[t] += counts[j];
+                double w = docTitleIds[i]?.Contains(t) == true ? options.TitleWeight : 1;
+                classPapers[c][t] = classPapers[c].GetValueOrDefault(t) + 1;
+                classWeights[c][t] = classWeights[c].GetValueOrDefault(t) + w;
+                totalPerClass[c] += w;
+                frequency[t] += w;
             }
-            var arr = keptList.ToArray();
-            Array.Sort(arr);
-            docKept[i] = arr;
+            docKept[i] = keptList.ToArray();
         }
         int nonEmptyClasses = 0;
-        long allTerms = 0;
+        double allTerms = 0;
         for (int c = 0; c < classes; c++)
         {
             if (totalPerClass[c] > 0)
@@ -149,34 +180,181 @@ internal sealed class ClassTfidf
                 allTerms += totalPerClass[c];
             }
         }
-        double a = nonEmptyClasses == 0 ? 0 : (double)allTerms / nonEmptyClasses;
-        var candidates = new List<TopicKeyword>[classCount];
+        double a = nonEmptyClasses == 0 ? 0 : allTerms / nonEmptyClasses;
         var candidateIds = new List<int>[classCount];
+        var candidateScores = new List<double>[classCount];
         for (int c = 0; c < classCount; c++)
         {
-            var scored = new List<(int Term, double Score)>(classCounts[c].Count);
-            foreach (var (t, tf) in classCounts[c])
+            int minUse = classSizes[c] < 3 ? 1 : Math.Max(2, (int)Math.Ceiling(options.MinTopicShare * classSizes[c]));
+            var scored = new List<(int Term, double Score)>(classPapers[c].Count);
+            foreach (var (t, used) in classPapers[c])
             {
-                double w = (double)tf / totalPerClass[c] * Math.Log(1 + a / frequency[t]);
-                scored.Add((t, w));
+                if (used < minUse)
+                {
+                    continue;
+                }
+                // c-TF-IDF times the square root of the share of the term's weight that falls in this topic: c-TF-IDF's
+                // idf saturates, so words every topic uses ("algorithm", "parameters") would otherwise outrank this one's.
+                double weight = classWeights[c][t];
+                double ctfidf = weight / totalPerClass[c] * Math.Log(1 + a / frequency[t]);
+                double sc = ctfidf * Math.Sqrt(weight / frequency[t]);
+                scored.Add((t, sc));
             }
             scored.Sort((x, y) => x.Score != y.Score ? y.Score.CompareTo(x.Score) : string.CompareOrdinal(terms[x.Term], terms[y.Term]));
-            int take = Math.Min(options.Candidates, scored.Count);
-            candidates[c] = new List<TopicKeyword>(take);
-            candidateIds[c] = new List<int>(take);
-            for (int i = 0; i < take; i++)
+            (candidateIds[c], candidateScores[c]) = PreferPhrases(scored, classPapers[c], terms, options);
+        }
+        var display = Surfaces(titles is null ? texts : [.. texts, .. titles], analyzer, candidateIds.SelectMany(x => x).Select(t => terms[t]).ToHashSet(StringComparer.Ordinal), ct);
+        var candidates = new List<TopicKeyword>[classCount];
+        var roots = new Dictionary<int, string[]>();
+        for (int c = 0; c < classCount; c++)
+        {
+            candidates[c] = new List<TopicKeyword>(candidateIds[c].Count);
+            for (int i = 0; i < candidateIds[c].Count; i++)
             {
-                candidates[c].Add(new TopicKeyword(terms[scored[i].Term], scored[i].Score));
-                candidateIds[c].Add(scored[i].Term);
+                int t = candidateIds[c][i];
+                candidates[c].Add(new TopicKeyword(display.GetValueOrDefault(terms[t], terms[t]), candidateScores[c][i]));
+                roots.TryAdd(t, RootsOf(terms[t]));
             }
         }
-        return new ClassTfidf(terms, docKept, candidates, candidateIds);
+        return new ClassTfidf(docKept, candidates, candidateIds, roots);
+    }
+
+    /// <summary>
+    /// The best <see cref="TermOptions.Candidates"/> terms of a class, where a word or phrase most of whose papers use
+    /// one longer phrase with it is replaced by that phrase (kept at its rank), so labels read "in-context learning"
+    /// and "graph neural networks", not "in-context" and "graph neural".
+    /// </summary>
+    private static (List<int> Ids, List<double> Scores) PreferPhrases(List<(int Term, double Score)> scored, Dictionary<int, int> used,
+        List<string> terms, TermOptions options)
+    {
+        // The most used longer phrase containing each word or two-word phrase, in this class.
+        var longer = new Dictionary<string, (int Term, int Used)>(StringComparer.Ordinal);
+        foreach (var (t, _) in scored)
+        {
+            string[] words = terms[t].Split(' ');
+            for (int from = 0; from < words.Length; from++)
+            {
+                for (int to = from + 1; to <= words.Length; to++)
+                {
+                    if (to - from == words.Length)
+                    {
+                        continue;
+                    }
+                    string part = string.Join(' ', words[from..to]);
+                    if (!longer.TryGetValue(part, out var best) || used[t] > best.Used ||
+                        (used[t] == best.Used && terms[t].Length > terms[best.Term].Length))
+                    {
+                        longer[part] = (t, used[t]);
+                    }
+                }
+            }
+        }
+        var ids = new List<int>();
+        var scores = new List<double>();
+        var taken = new HashSet<int>();
+        foreach (var (t, score) in scored)
+        {
+            if (ids.Count == options.Candidates)
+            {
+                break;
+            }
+            int chosen = t;
+            while (longer.TryGetValue(terms[chosen], out var phrase) && phrase.Used >= options.PhraseShare * used[chosen])
+            {
+                chosen = phrase.Term;
+            }
+            if (taken.Add(chosen))
+            {
+                ids.Add(chosen);
+                scores.Add(score);
+            }
+        }
+        return (ids, scores);
+    }
+
+    /// <summary>
+    /// How the texts write each of <paramref name="wanted"/>: the most frequent form, lower-cased (so "network" shows as
+    /// "networks" when that is what papers say, and a title's capitals are not kept), except that acronyms and names
+    /// with inner capitals keep them ("LLMs", "GNNs", "ImageNet") when the texts write them so most often.
+    /// </summary>
+    private static Dictionary<string, string> Surfaces(IReadOnlyList<string> texts, TextAnalyzer analyzer, HashSet<string> wanted, CancellationToken ct)
+    {
+        int n = texts.Count;
+        int chunks = Parallelism.ChunkCount(n, 256);
+        var partial = new Dictionary<string, Dictionary<string, int>>[chunks];
+        Parallelism.ForChunks(n, chunks, ct, (chunk, s, e) =>
+        {
+            var sink = new SurfaceSink { Wanted = wanted.GetAlternateLookup<ReadOnlySpan<char>>(), Forms = new(StringComparer.Ordinal) };
+            for (int i = s; i < e; i++)
+            {
+                analyzer.Analyze(texts[i], ref sink);
+            }
+            partial[chunk] = sink.Forms;
+        });
+        var forms = new Dictionary<string, Dictionary<string, int>>(StringComparer.Ordinal);
+        foreach (var part in partial)
+        {
+            if (part is null)
+            {
+                continue;
+            }
+            foreach (var (term, written) in part)
+            {
+                var all = forms.TryGetValue(term, out var f) ? f : forms[term] = new Dictionary<string, int>(StringComparer.Ordinal);
+                foreach (var (form, count) in written)
+                {
+                    all[form] = all.GetValueOrDefault(form) + count;
+                }
+            }
+        }
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (term, written) in forms)
+        {
+            // Lower-cased forms by frequency (ties: ordinal), then the winner's most frequent casing if it is an acronym's.
+            var lower = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var (form, count) in written)
+            {
+                string key = form.ToLowerInvariant();
+                lower[key] = lower.GetValueOrDefault(key) + count;
+            }
+            string best = lower.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
+            string cased = written.Where(p => string.Equals(p.Key, best, StringComparison.OrdinalIgnoreCase))
+                .OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
+            result[term] = HasInnerCapital(cased) ? cased : best;
+        }
+        return result;
+    }
+
+    /// <summary>Whether a word of <paramref name="form"/> has a capital after its first letter ("LLMs", "ImageNet"; not "Graph").</summary>
+    private static bool HasInnerCapital(string form)
+    {
+        for (int i = 1; i < form.Length; i++)
+        {
+            if (char.IsUpper(form[i]) && char.IsLetterOrDigit(form[i - 1]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The Porter stems of a term's words (hyphenated parts count as words): "quantized weights" -> quantiz, weight.</summary>
+    private static string[] RootsOf(string term)
+    {
+        var roots = new List<string>();
+        foreach (string word in term.Split([' ', '-', '\u2010'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            char[] buffer = word.ToCharArray();
+            roots.Add(new string(buffer, 0, Stemmers.Porter(buffer)));
+        }
+        return roots.Distinct(StringComparer.Ordinal).ToArray();
     }
 
     /// <summary>
     /// Maximal marginal relevance over the candidates of class <paramref name="c"/>: relevance is the normalised
     /// c-TF-IDF weight; redundancy is the cosine of the terms' occurrence vectors over the class's papers (or of
-    /// their embeddings when given), and 1 when one term's words are contained in the other's.
+    /// their embeddings when given). A term whose words are all (inflections of) words of a chosen term, or the other
+    /// way round ("quantization" and "quantized weights", "graph" and "graph neural networks"), is never chosen.
     /// </summary>
     public List<TopicKeyword> Diverse(int c, IReadOnlyList<int> members, int count, double diversity, Func<string, string, double>? similarity = null)
     {
@@ -205,7 +383,9 @@ internal sealed class ClassTfidf
                 }
             }
         }
-        double maxScore = cands[0].Score > 0 ? cands[0].Score : 1;
+        // Relevance: the weight scaled to 0..1 over the candidates (the best is 1).
+        double maxScore = cands[0].Score, minScore = cands[^1].Score;
+        double spread = maxScore > minScore ? maxScore - minScore : 1;
         var chosen = new List<int> { 0 };
         var used = new bool[m];
         used[0] = true;
@@ -221,11 +401,15 @@ internal sealed class ClassTfidf
                 {
                     continue;
                 }
-                double sim = Contained(cands[j].Term, cands[last].Term)
-                    ? 1.0
-                    : similarity?.Invoke(cands[j].Term, cands[last].Term) ?? Cooccurrence(docsOf[j], docsOf[last]);
+                if (Redundant(Roots[ids[j]], Roots[ids[last]]))
+                {
+                    // A word again, or inflected, or inside a phrase already chosen: never a keyword of its own.
+                    used[j] = true;
+                    continue;
+                }
+                double sim = similarity?.Invoke(cands[j].Term, cands[last].Term) ?? Cooccurrence(docsOf[j], docsOf[last]);
                 maxSim[j] = Math.Max(maxSim[j], sim);
-                double value = (1 - diversity) * (cands[j].Score / maxScore) - diversity * maxSim[j];
+                double value = (1 - diversity) * ((cands[j].Score - minScore) / spread) - diversity * maxSim[j];
                 if (value > bestValue)
                 {
                     bestValue = value;
@@ -273,15 +457,13 @@ internal sealed class ClassTfidf
         return both / Math.Sqrt((double)a.Count * b.Count);
     }
 
-    /// <summary>Whether every word of one term is a word of the other ("graph" and "graph neural").</summary>
-    internal static bool Contained(string x, string y)
-    {
-        var xs = x.Split(' ');
-        var ys = y.Split(' ');
-        return xs.All(w => ys.Contains(w)) || ys.All(w => xs.Contains(w));
-    }
+    /// <summary>Whether every word of one term is a word (or an inflection of a word) of the other: "graph" and "graph neural networks".</summary>
+    private static bool Redundant(string[] x, string[] y) => x.All(y.Contains) || y.All(x.Contains);
 
-    /// <summary>A short label from the keywords: the first, then one more term sharing no word with it.</summary>
+    /// <summary>Whether two shown terms share a word up to inflection ("quantization", "quantized weights").</summary>
+    internal static bool ShareAWord(string x, string y) => RootsOf(x.ToLowerInvariant()).Intersect(RootsOf(y.ToLowerInvariant())).Any();
+
+    /// <summary>A short label from the keywords: the first, then the next that shares no word (up to inflection) with it.</summary>
     public static string Label(IReadOnlyList<TopicKeyword> keywords)
     {
         if (keywords.Count == 0)
@@ -292,12 +474,48 @@ internal sealed class ClassTfidf
         for (int i = 1; i < keywords.Count && parts.Count < 2; i++)
         {
             string t = keywords[i].Term;
-            bool overlaps = parts.Any(p => p.Split(' ').Intersect(t.Split(' ')).Any());
-            if (!overlaps)
+            if (!parts.Any(p => ShareAWord(p, t)))
             {
                 parts.Add(t);
             }
         }
         return string.Join(" / ", parts);
+    }
+
+    /// <summary>Collects the distinct terms of one text.</summary>
+    private struct DistinctTermSink : ITermSink
+    {
+        public HashSet<string> Terms;
+
+        public readonly bool WantsSurface => false;
+
+        public readonly void Term(ReadOnlySpan<char> term, ReadOnlySpan<char> surface)
+        {
+            var lookup = Terms.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (!lookup.Contains(term))
+            {
+                Terms.Add(term.ToString());
+            }
+        }
+    }
+
+    /// <summary>Counts how the texts write the wanted terms.</summary>
+    private struct SurfaceSink : ITermSink
+    {
+        public HashSet<string>.AlternateLookup<ReadOnlySpan<char>> Wanted;
+        public Dictionary<string, Dictionary<string, int>> Forms;
+
+        public readonly bool WantsSurface => true;
+
+        public readonly void Term(ReadOnlySpan<char> term, ReadOnlySpan<char> surface)
+        {
+            if (!Wanted.TryGetValue(term, out string? key))
+            {
+                return;
+            }
+            var written = Forms.TryGetValue(key, out var f) ? f : Forms[key] = new Dictionary<string, int>(StringComparer.Ordinal);
+            var lookup = written.GetAlternateLookup<ReadOnlySpan<char>>();
+            lookup[surface] = lookup.TryGetValue(surface, out int count) ? count + 1 : 1;
+        }
     }
 }

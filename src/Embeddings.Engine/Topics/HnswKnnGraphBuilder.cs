@@ -36,11 +36,9 @@ internal sealed class HnswKnnGraphBuilder : IKnnGraphBuilder
         ArgumentNullException.ThrowIfNull(vectors);
         int n = vectors.Count;
         k = Math.Max(0, Math.Min(k, n - 1));
-        var neighbors = new int[n * k];
-        var distances = new float[n * k];
         if (k == 0)
         {
-            return KnnGraph.FromArrays(n, 0, neighbors, distances);
+            return KnnGraph.FromArrays(n, 0, [], []);
         }
         var options = new HnswOptions
         {
@@ -55,27 +53,7 @@ internal sealed class HnswKnnGraphBuilder : IKnnGraphBuilder
         };
         var data = vectors.RawData.AsMemory(0, n * vectors.Dimension);
         using var index = HnswIndex.Build(data, options, cancellationToken: cancellationToken);
-        var results = index.SearchBatch(data, k + 1, cancellationToken: cancellationToken);
-        for (int i = 0; i < n; i++)
-        {
-            int filled = 0;
-            foreach (var nb in results[i])
-            {
-                if (nb.Id == i || filled == k)
-                {
-                    continue;
-                }
-                neighbors[i * k + filled] = nb.Id;
-                distances[i * k + filled] = Math.Max(0f, 1f - nb.Score);
-                filled++;
-            }
-            for (int t = filled; t < k; t++)
-            {
-                neighbors[i * k + t] = -1;
-                distances[i * k + t] = float.PositiveInfinity;
-            }
-        }
-        return KnnGraph.FromArrays(n, k, neighbors, distances);
+        return KnnGraph.FromSearchResults(index.SearchBatch(data, k + 1, cancellationToken: cancellationToken), k);
     }
 }
 

@@ -49,6 +49,18 @@ internal sealed record KMeansOptions
 
     /// <summary>Mini-batch size.</summary>
     public int BatchSize { get; init; } = 4096;
+
+    /// <summary>
+    /// A previous partition to start from (per row: its earlier cluster, or -1 for a row the earlier run did not
+    /// have): one more run is seeded with the earlier clusters' means (the largest k of them; k-means++ adds the rest)
+    /// and wins unless its inertia is more than <see cref="WarmStartSlack"/> worse than the best fresh run's, so
+    /// clusters that still hold persist from one run to the next instead of being reshuffled by a new seeding, but
+    /// never at the price of a worse partition (a warm start from few large topics can keep them too large).
+    /// </summary>
+    public IReadOnlyList<int>? InitialLabels { get; init; }
+
+    /// <summary>How much more inertia (relative) the warm-started run may have and still be kept.</summary>
+    public double WarmStartSlack { get; init; }
 }
 
 /// <summary>
@@ -156,7 +168,69 @@ internal sealed class KMeansClusterer : IClusterer
                 best = run;
             }
         }
+        if (options.InitialLabels is { } initial && initial.Count == n && initial.Any(l => l >= 0))
+        {
+            var rng = new Random(unchecked(seed * 1_000_003 + 0x5741));
+            float[] centers = SeedFromPartition(vectors, initial, k, rng, ct);
+            var warm = Lloyd(vectors, centers, k, n >= options.MiniBatchThreshold ? 3 : options.MaxIterations, options.Tolerance, ct);
+            if (warm.Inertia <= best!.Inertia * (1 + options.WarmStartSlack))
+            {
+                best = warm;
+            }
+        }
         return best!;
+    }
+
+    /// <summary>Centres from an earlier partition (the means of its largest k clusters), the rest by k-means++ sampling.</summary>
+    internal static float[] SeedFromPartition(VectorSet vectors, IReadOnlyList<int> initial, int k, Random rng, CancellationToken ct)
+    {
+        int n = vectors.Count, d = vectors.Dimension;
+        var sums = new Dictionary<int, (double[] Sum, int Count)>();
+        for (int i = 0; i < n; i++)
+        {
+            int l = initial[i];
+            if (l < 0)
+            {
+                continue;
+            }
+            if (!sums.TryGetValue(l, out var acc))
+            {
+                acc = (new double[d], 0);
+            }
+            ReadOnlySpan<float> row = vectors[i];
+            for (int j = 0; j < d; j++)
+            {
+                acc.Sum[j] += row[j];
+            }
+            sums[l] = (acc.Sum, acc.Count + 1);
+        }
+        var groups = sums.OrderByDescending(g => g.Value.Count).ThenBy(g => g.Key).Take(k).ToList();
+        var centers = new float[k * d];
+        for (int c = 0; c < groups.Count; c++)
+        {
+            var (sum, count) = groups[c].Value;
+            for (int j = 0; j < d; j++)
+            {
+                centers[c * d + j] = (float)(sum[j] / count);
+            }
+        }
+        var minDist = new float[n];
+        var dist = new float[n];
+        Array.Fill(minDist, float.MaxValue);
+        for (int c = 0; c < groups.Count; c++)
+        {
+            DistancesTo(vectors, centers.AsSpan(c * d, d), dist, ct);
+            TensorPrimitives.Min(dist, minDist, minDist);
+        }
+        for (int c = groups.Count; c < k; c++)
+        {
+            double total = Sum(minDist);
+            int pick = total > 0 ? SampleProportional(minDist, total, rng) : rng.Next(n);
+            vectors[pick].CopyTo(centers.AsSpan(c * d, d));
+            DistancesTo(vectors, vectors[pick], dist, ct);
+            TensorPrimitives.Min(dist, minDist, minDist);
+        }
+        return centers;
     }
 
     /// <summary>Greedy k-means++ (2 + ln k candidates per step, the one that lowers the potential most), on a sample for large n.</summary>

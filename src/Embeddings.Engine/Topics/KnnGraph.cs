@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using Embeddings.Index;
 using Embeddings.Numerics;
 
 namespace Embeddings.Topics;
@@ -46,6 +46,44 @@ internal sealed class KnnGraph
         }
         return new KnnGraph(count, k, neighbors, distances);
     }
+
+    /// <summary>
+    /// The graph from each row's search over the set itself (<paramref name="results"/>[i]: row i's k + 1 best
+    /// hits by inner product on unit vectors, best first): the row itself is dropped, scores become cosine
+    /// distances (1 - dot, never below 0), equal distances are ordered by the lower row, missing slots are -1.
+    /// </summary>
+    internal static KnnGraph FromSearchResults(Neighbor[][] results, int k)
+    {
+        int n = results.Length;
+        var neighbors = new int[n * k];
+        var distances = new float[n * k];
+        for (int i = 0; i < n; i++)
+        {
+            Span<int> rowNeighbors = neighbors.AsSpan(i * k, k);
+            Span<float> rowDistances = distances.AsSpan(i * k, k);
+            int filled = 0;
+            foreach (Neighbor hit in results[i])
+            {
+                if (hit.Id == i || filled == k)
+                {
+                    continue;
+                }
+                float d = Math.Max(0f, 1f - hit.Score);
+                int pos = filled++;
+                while (pos > 0 && (rowDistances[pos - 1] > d || (rowDistances[pos - 1] == d && rowNeighbors[pos - 1] > hit.Id)))
+                {
+                    rowDistances[pos] = rowDistances[pos - 1];
+                    rowNeighbors[pos] = rowNeighbors[pos - 1];
+                    pos--;
+                }
+                rowDistances[pos] = d;
+                rowNeighbors[pos] = hit.Id;
+            }
+            rowNeighbors[filled..].Fill(-1);
+            rowDistances[filled..].Fill(float.PositiveInfinity);
+        }
+        return new KnnGraph(n, k, neighbors, distances);
+    }
 }
 
 /// <summary>Builds k-nearest-neighbour graphs; the pipeline picks exact search for small sets and an approximate index for large.</summary>
@@ -55,7 +93,10 @@ internal interface IKnnGraphBuilder
     KnnGraph Build(VectorSet vectors, int k, CancellationToken cancellationToken = default);
 }
 
-/// <summary>Exact k-NN by comparing every pair (O(n^2 d)), in parallel over fixed row blocks: the oracle and the small-set path.</summary>
+/// <summary>
+/// Exact k-NN of every row: the batch search of <see cref="ExactIndex"/> (inner product on the unit rows), so the
+/// graph and the search oracle are one brute-force implementation: the oracle and the small-set path.
+/// </summary>
 internal sealed class ExactKnnGraphBuilder : IKnnGraphBuilder
 {
     /// <summary>The shared instance.</summary>
@@ -67,64 +108,12 @@ internal sealed class ExactKnnGraphBuilder : IKnnGraphBuilder
         ArgumentNullException.ThrowIfNull(vectors);
         int n = vectors.Count;
         k = Math.Max(0, Math.Min(k, n - 1));
-        var neighbors = new int[n * k];
-        var distances = new float[n * k];
         if (k == 0)
         {
-            return new KnnGraph(n, 0, neighbors, distances);
+            return KnnGraph.FromArrays(n, 0, [], []);
         }
-        int chunks = Parallelism.ChunkCount(n, 64);
-        Parallelism.ForChunks(n, chunks, cancellationToken, (_, start, end) =>
-        {
-            var dots = new float[n];
-            var data = vectors.Data;
-            int dim = vectors.Dimension;
-            for (int i = start; i < end; i++)
-            {
-                if ((i & 63) == 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-                var row = vectors[i];
-                for (int j = 0; j < n; j++)
-                {
-                    dots[j] = TensorPrimitives.Dot(row, data.Slice(j * dim, dim));
-                }
-                SelectNearest(dots, i, k, neighbors.AsSpan(i * k, k), distances.AsSpan(i * k, k));
-            }
-        });
-        return new KnnGraph(n, k, neighbors, distances);
-    }
-
-    /// <summary>Keeps the k largest dot products (excluding <paramref name="self"/>) as ascending distances.</summary>
-    internal static void SelectNearest(ReadOnlySpan<float> dots, int self, int k, Span<int> outIdx, Span<float> outDist)
-    {
-        int filled = 0;
-        for (int j = 0; j < dots.Length; j++)
-        {
-            if (j == self)
-            {
-                continue;
-            }
-            float d = 1f - dots[j];
-            if (filled == k && d >= outDist[k - 1])
-            {
-                continue; // equal distance: the earlier (lower) index already kept wins
-            }
-            int pos = filled == k ? k - 1 : filled++;
-            while (pos > 0 && outDist[pos - 1] > d)
-            {
-                outDist[pos] = outDist[pos - 1];
-                outIdx[pos] = outIdx[pos - 1];
-                pos--;
-            }
-            outDist[pos] = d;
-            outIdx[pos] = j;
-        }
-        for (int p = filled; p < k; p++)
-        {
-            outIdx[p] = -1;
-            outDist[p] = float.PositiveInfinity;
-        }
+        var data = vectors.RawData.AsMemory(0, n * vectors.Dimension);
+        var index = ExactIndex.Create(data, vectors.Dimension, SimilarityMetric.InnerProduct);
+        return KnnGraph.FromSearchResults(index.SearchBatch(data, k + 1, cancellationToken: cancellationToken), k);
     }
 }

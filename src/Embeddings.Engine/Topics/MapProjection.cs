@@ -199,4 +199,162 @@ internal static class MapProjection
             }
         }
     }
+
+    /// <summary>
+    /// Makes topics regions of the map: each topic's points are drawn towards the topic's median position (keeping
+    /// their arrangement inside it), then topic discs (radius from the topic's size) that overlap are pushed apart,
+    /// and the whole is scaled back into [0, 1]. Outliers (topic &lt; 0) keep their place. Deterministic.
+    /// </summary>
+    /// <param name="xy">Positions, x and y interleaved, in [0, 1]; changed in place.</param>
+    /// <param name="topic">Per point: its topic index (0..topics-1) or -1.</param>
+    /// <param name="topics">Number of topics.</param>
+    public static void SeparateTopics(float[] xy, IReadOnlyList<int> topic, int topics)
+    {
+        int n = topic.Count;
+        if (topics < 2 || n < 3)
+        {
+            return;
+        }
+        var centre = new double[2 * topics];
+        var count = new int[topics];
+        var members = new List<int>[topics];
+        for (int t = 0; t < topics; t++)
+        {
+            members[t] = [];
+        }
+        for (int i = 0; i < n; i++)
+        {
+            if (topic[i] >= 0)
+            {
+                members[topic[i]].Add(i);
+            }
+        }
+        for (int t = 0; t < topics; t++)
+        {
+            count[t] = members[t].Count;
+            if (count[t] == 0)
+            {
+                continue;
+            }
+            // The median is robust to the few points t-SNE strands far from their topic.
+            centre[2 * t] = Median(members[t].Select(i => (double)xy[2 * i]));
+            centre[2 * t + 1] = Median(members[t].Select(i => (double)xy[2 * i + 1]));
+        }
+        // Disc radius: area proportional to the topic's papers, the discs together covering about a third of the map.
+        double total = count.Sum();
+        var radius = new double[topics];
+        for (int t = 0; t < topics; t++)
+        {
+            radius[t] = Math.Sqrt(0.33 * count[t] / total / Math.PI);
+        }
+        // Each point: its offset from the topic centre, scaled so the topic's 90th-percentile point sits on the disc's edge.
+        var offset = new double[2 * n];
+        for (int t = 0; t < topics; t++)
+        {
+            if (count[t] == 0)
+            {
+                continue;
+            }
+            var distances = members[t].Select(i => Math.Sqrt(Sq(xy[2 * i] - centre[2 * t]) + Sq(xy[2 * i + 1] - centre[2 * t + 1]))).OrderBy(d => d).ToList();
+            double spread = Math.Max(1e-6, distances[(int)(0.9 * (distances.Count - 1))]);
+            foreach (int i in members[t])
+            {
+                double dx = (xy[2 * i] - centre[2 * t]) / spread, dy = (xy[2 * i + 1] - centre[2 * t + 1]) / spread;
+                double len = Math.Sqrt(dx * dx + dy * dy);
+                if (len > 1.15)
+                {
+                    // A straggler: on the disc's rim, in its own direction.
+                    dx *= 1.15 / len;
+                    dy *= 1.15 / len;
+                }
+                offset[2 * i] = dx * radius[t];
+                offset[2 * i + 1] = dy * radius[t];
+            }
+        }
+        // Push overlapping discs apart (a fixed number of rounds, pairs in index order: deterministic).
+        const double gap = 0.012;
+        for (int round = 0; round < 300; round++)
+        {
+            bool moved = false;
+            for (int a = 0; a < topics; a++)
+            {
+                for (int b = a + 1; b < topics; b++)
+                {
+                    if (count[a] == 0 || count[b] == 0)
+                    {
+                        continue;
+                    }
+                    double dx = centre[2 * b] - centre[2 * a], dy = centre[2 * b + 1] - centre[2 * a + 1];
+                    double d = Math.Sqrt(dx * dx + dy * dy);
+                    double need = radius[a] + radius[b] + gap;
+                    if (d >= need)
+                    {
+                        continue;
+                    }
+                    double ux, uy;
+                    if (d < 1e-9)
+                    {
+                        // Same place: split along a fixed direction that depends on the pair.
+                        double angle = (a * 7 + b * 13) % 360 * Math.PI / 180;
+                        ux = Math.Cos(angle);
+                        uy = Math.Sin(angle);
+                    }
+                    else
+                    {
+                        ux = dx / d;
+                        uy = dy / d;
+                    }
+                    double push = need - d;
+                    double wa = (double)count[b] / (count[a] + count[b]), wb = 1 - wa; // the smaller topic moves more
+                    centre[2 * a] -= ux * push * wa;
+                    centre[2 * a + 1] -= uy * push * wa;
+                    centre[2 * b] += ux * push * wb;
+                    centre[2 * b + 1] += uy * push * wb;
+                    moved = true;
+                }
+            }
+            if (!moved)
+            {
+                break;
+            }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            int t = topic[i];
+            if (t >= 0)
+            {
+                xy[2 * i] = (float)(centre[2 * t] + offset[2 * i]);
+                xy[2 * i + 1] = (float)(centre[2 * t + 1] + offset[2 * i + 1]);
+            }
+        }
+        Rescale(xy);
+    }
+
+    private static double Sq(double x) => x * x;
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : 0.5 * (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]);
+    }
+
+    /// <summary>Scales positions into [0, 1] keeping the aspect ratio (the longer side spans 0..1, the shorter is centred).</summary>
+    private static void Rescale(float[] xy)
+    {
+        float minX = float.MaxValue, maxX = float.MinValue, minY = float.MaxValue, maxY = float.MinValue;
+        for (int i = 0; i < xy.Length; i += 2)
+        {
+            minX = Math.Min(minX, xy[i]);
+            maxX = Math.Max(maxX, xy[i]);
+            minY = Math.Min(minY, xy[i + 1]);
+            maxY = Math.Max(maxY, xy[i + 1]);
+        }
+        float span = Math.Max(Math.Max(maxX - minX, maxY - minY), 1e-6f);
+        float shiftX = (span - (maxX - minX)) / 2, shiftY = (span - (maxY - minY)) / 2;
+        for (int i = 0; i < xy.Length; i += 2)
+        {
+            xy[i] = (xy[i] - minX + shiftX) / span;
+            xy[i + 1] = (xy[i + 1] - minY + shiftY) / span;
+        }
+    }
 }

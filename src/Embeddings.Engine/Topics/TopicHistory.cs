@@ -66,11 +66,11 @@ internal static class TopicHistory
             // An empty previous run: everything is new, ids continue after the old ones.
             return Renumber(current, current.Topics.Select((t, i) => previous.NextId + i).ToArray(), current.Topics.Select(_ => ((TopicSnapshotEntry?)null)).ToArray(), options);
         }
-        if (previous.Dimension != current.Dimension)
-        {
-            throw new EmbeddingsException(
-                $"The previous topic snapshot has {previous.Dimension}-dimensional centres but the vectors now have {current.Dimension}: the store's model changed. Delete {FileName} in the store folder to start the topic history afresh.");
-        }
+        // Centres are compared only when both runs measured them in one space (the store's own model vectors); a
+        // snapshot of another space (an older version kept centres in the LSA-extended clustering space, whose width
+        // follows the corpus) is matched by papers alone, never refused.
+        int dimension = CentroidDimension(current);
+        bool centres = previous.Dimension == dimension && dimension > 0;
         var oldPapers = new HashSet<string>(previous.Topics.SelectMany(t => t.PaperIds), StringComparer.Ordinal);
         var newPapers = new HashSet<string>(current.PaperIds, StringComparer.Ordinal);
         var pairs = new List<(int New, int Old, double Score)>();
@@ -81,7 +81,7 @@ internal static class TopicHistory
             for (int b = 0; b < previous.Topics.Count; b++)
             {
                 var tb = previous.Topics[b];
-                double cos = Dot(ta.Centroid, tb.Centroid);
+                double cos = centres && tb.Centroid.Count == dimension ? Dot(ta.Centroid, tb.Centroid) : 0;
                 var sharedB = tb.PaperIds.Where(newPapers.Contains).ToList();
                 int both = sharedB.Count(sharedA.Contains);
                 int union = sharedA.Count + sharedB.Count - both;
@@ -90,7 +90,7 @@ internal static class TopicHistory
                 {
                     continue;
                 }
-                double score = union == 0 ? cos : 0.5 * cos + 0.5 * overlap;
+                double score = union == 0 ? cos : !centres ? overlap : 0.5 * cos + 0.5 * overlap;
                 pairs.Add((a, b, score));
             }
         }
@@ -137,6 +137,9 @@ internal static class TopicHistory
         };
     }
 
+    /// <summary>The length of the model's topic centres (the embedding space they were measured in), 0 without topics.</summary>
+    private static int CentroidDimension(TopicModel model) => model.Topics.Count == 0 ? model.Dimension : model.Topics[0].Centroid.Count;
+
     private static double Dot(IReadOnlyList<float> a, IReadOnlyList<float> b)
     {
         double s = 0;
@@ -157,7 +160,7 @@ internal static class TopicHistory
         {
             next = Math.Max(next, t.Id + 1);
         }
-        return new TopicSnapshot(next, model.Dimension,
+        return new TopicSnapshot(next, CentroidDimension(model),
             model.Topics.Select(t => new TopicSnapshotEntry(t.Id, t.Label, t.Size, t.Share, t.Centroid.ToArray(), t.PaperIds.ToArray())).ToArray());
     }
 
@@ -190,6 +193,104 @@ internal static class TopicHistory
         catch (JsonException e)
         {
             throw new DataFormatException(path, "unreadable topic snapshot payload: " + e.Message);
+        }
+    }
+}
+
+/// <summary>One run recorded in a <see cref="TopicHistoryLog"/>.</summary>
+/// <param name="Run">What the run covered: "dump:NAME", "since:DATE", "store:COUNT-HASH" (the papers of a <c>topics --save</c>).</param>
+/// <param name="Snapshot">Its topics.</param>
+internal sealed record TopicHistoryRun(string Run, TopicSnapshot Snapshot);
+
+/// <summary>
+/// The topic history of one clustering configuration (method, representation, k, topic limit, seed): the runs that own
+/// it, oldest first. A run compares with the run before it, so writing the digest of one dump again (HTML, then MD,
+/// then JSON) compares with the same earlier run and gives the same ids and trends; trying another method or
+/// representation reads and writes another configuration's log and never touches this one. Ids are never reused
+/// within a log. Persisted as UTF-8 JSON in the checksummed container (magic "EMBTHIST").
+/// </summary>
+internal sealed record TopicHistoryLog(string Configuration, int NextId, IReadOnlyList<TopicHistoryRun> Runs)
+{
+    /// <summary>The folder of the logs inside a store folder.</summary>
+    public const string FolderName = "topic-history";
+
+    /// <summary>Format version written by this code.</summary>
+    public const int FormatVersion = 1;
+
+    internal static readonly ContainerFormat Format = ContainerFormat.Create("topic history", "EMBTHIST", version: FormatVersion, oldestVersion: 1,
+        fix: $"delete the file in {FolderName}/ in the store folder to start that configuration's topic history afresh");
+
+    /// <summary>
+    /// The snapshot a run covering <paramref name="run"/> compares with: the run recorded before it when it was recorded
+    /// already, else the latest; null when there is none (or the run is the first recorded). Its next id is the log's,
+    /// so fresh ids never collide with ids a later run gave.
+    /// </summary>
+    public TopicSnapshot? PreviousOf(string run)
+    {
+        int at = -1;
+        for (int i = 0; i < Runs.Count; i++)
+        {
+            if (string.Equals(Runs[i].Run, run, StringComparison.Ordinal))
+            {
+                at = i;
+                break;
+            }
+        }
+        // The first recorded run had nothing before it, and so has its rerun (same ids, no trends).
+        TopicSnapshot? previous = at < 0 ? (Runs.Count > 0 ? Runs[^1].Snapshot : null) : at > 0 ? Runs[at - 1].Snapshot : null;
+        if (previous is null)
+        {
+            return null;
+        }
+        // A rerun of the latest run gives its new topics the ids the first writing gave (no run was recorded since);
+        // otherwise fresh ids start after every id the log ever gave.
+        return at == Runs.Count - 1 ? previous : previous with { NextId = Math.Max(NextId, previous.NextId) };
+    }
+
+    /// <summary>The log with <paramref name="run"/>'s topics recorded (replacing that run's earlier record, in its place).</summary>
+    public TopicHistoryLog With(string run, TopicSnapshot snapshot)
+    {
+        var runs = Runs.ToList();
+        int at = runs.FindIndex(r => string.Equals(r.Run, run, StringComparison.Ordinal));
+        if (at >= 0)
+        {
+            runs[at] = new TopicHistoryRun(run, snapshot);
+        }
+        else
+        {
+            runs.Add(new TopicHistoryRun(run, snapshot));
+        }
+        return this with { NextId = Math.Max(NextId, snapshot.NextId), Runs = runs };
+    }
+
+    /// <summary>Writes the log atomically.</summary>
+    public void Save(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        byte[] payload = JsonSerializer.SerializeToUtf8Bytes(this);
+        Container.Write(path, Format, w => w.Write(payload));
+    }
+
+    /// <summary>Reads a log; null when the file does not exist. Bad magic, version or checksum throw <see cref="DataFormatException"/>.</summary>
+    public static TopicHistoryLog? Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        byte[] payload = Container.Read(path, Format, c =>
+        {
+            var bytes = new byte[c.Length];
+            c.ReadExactly(bytes);
+            return bytes;
+        });
+        try
+        {
+            return JsonSerializer.Deserialize<TopicHistoryLog>(payload) ?? throw new DataFormatException(path, "empty topic history");
+        }
+        catch (JsonException e)
+        {
+            throw new DataFormatException(path, "unreadable topic history payload: " + e.Message);
         }
     }
 }

@@ -20,6 +20,12 @@ internal sealed record TopicOptions
     public int? MaxTopics { get; init; }
 
     /// <summary>
+    /// The papers of each topic of the previous run (the topic history), for k-means to start from, so that topics
+    /// which still hold keep their papers (and so their ids); null: start afresh.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<string>>? PreviousTopics { get; init; }
+
+    /// <summary>
     /// PCA dimension before clustering; null = the method's default (HDBSCAN: 32 when the vectors are wider;
     /// k-means and communities: none); 0 = no reduction.
     /// </summary>
@@ -96,6 +102,24 @@ internal static class TopicPipeline
         return new ClusteringStage(reduction, space, clusters, clusterer.Name);
     }
 
+    /// <summary>Per paper: the index of its previous topic, or -1; null without a previous run.</summary>
+    private static int[]? InitialLabels(string[] ids, IReadOnlyList<IReadOnlyList<string>>? previous)
+    {
+        if (previous is null || previous.Count == 0)
+        {
+            return null;
+        }
+        var topicOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int t = 0; t < previous.Count; t++)
+        {
+            foreach (string id in previous[t])
+            {
+                topicOf.TryAdd(id, t);
+            }
+        }
+        return ids.Select(id => topicOf.GetValueOrDefault(id, -1)).ToArray();
+    }
+
     /// <summary>
     /// Fits topics to <paramref name="papers"/> whose vectors are the rows of <paramref name="vectors"/>
     /// (row-major, <paramref name="dimension"/> floats each; normalised here).
@@ -120,7 +144,10 @@ internal static class TopicPipeline
         var unit = VectorSet.Normalized(vectors, dimension);
 
         progress?.Report(new WorkProgress("reducing", 0, n, "vectors"));
-        ClusteringStage stage = Cluster(unit, options, progress, cancellationToken);
+        // k-means starts from the previous run's topics too, when that is no worse (KMeansOptions.InitialLabels).
+        TopicOptions clusterOptions = options.PreviousTopics is null ? options
+            : options with { KMeans = options.KMeans with { InitialLabels = InitialLabels(ids, options.PreviousTopics) } };
+        ClusteringStage stage = Cluster(unit, clusterOptions, progress, cancellationToken);
         (IReduction reduction, VectorSet space, ClusterAssignment clusters) = (stage.Reduction, stage.Space, stage.Clusters);
         var labels = (int[])clusters.LabelArray.Clone();
         int count = clusters.ClusterCount;
@@ -152,8 +179,8 @@ internal static class TopicPipeline
             FinalAssignment(space, labels, count, sums, hasOutliers, options.OutlierSpread, cancellationToken);
 
         progress?.Report(new WorkProgress("describing", 0, topicCount, "topics"));
-        var texts = papers.Select(p => p.EmbeddingText).ToArray();
-        var tfidf = ClassTfidf.Compute(texts, assignment, topicCount, options.Terms, cancellationToken);
+        var tfidf = ClassTfidf.Compute(papers.Select(p => p.Abstract).ToArray(), papers.Select(p => p.Title).ToArray(), assignment, topicCount,
+            options.Terms, cancellationToken);
         var members = new List<int>[topicCount];
         for (int t = 0; t < topicCount; t++)
         {

@@ -93,13 +93,16 @@ public sealed class HnswIndexTests
         Assert.Equal(0f, hits[1].Score, 1e-6);
     }
 
-    [Fact]
-    public void Delete_hides_ids_readd_reuses_slots_and_compaction_keeps_recall()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Delete_hides_ids_readd_reuses_slots_and_compaction_keeps_recall(bool int8)
     {
+        HnswQuantization quantization = int8 ? HnswQuantization.Int8 : HnswQuantization.None;
         int n = 5000;
         int dim = IndexTestData.Dimension;
         ReadOnlyMemory<float> part = Data.Vectors[..(n * dim)];
-        using HnswIndex index = HnswIndex.Build(part, new HnswOptions { Dimension = dim, Seed = 3 });
+        using HnswIndex index = HnswIndex.Build(part, new HnswOptions { Dimension = dim, Seed = 3, Quantization = quantization });
         var deleted = new HashSet<int>();
         for (int id = 0; id < n; id += 5)
         {
@@ -190,18 +193,22 @@ public sealed class HnswIndexTests
         Assert.Empty(index.Search(Data.Query(0), 10, IdFilter.FromIds(ReadOnlySpan<int>.Empty)));
     }
 
-    [Fact]
-    public async Task Searches_running_while_a_writer_adds_see_only_complete_nodes()
+    /// <summary>For int8 graphs the writer also crosses a refit of the ranges (at twice the initial count).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Searches_running_while_a_writer_adds_see_only_complete_nodes(bool int8)
     {
+        HnswQuantization quantization = int8 ? HnswQuantization.Int8 : HnswQuantization.None;
         int dim = IndexTestData.Dimension;
         int initial = 2000;
         int total = 5000;
-        using HnswIndex index = HnswIndex.Build(Data.Vectors[..(initial * dim)], new HnswOptions { Dimension = dim, InitialCapacity = 16 });
+        using HnswIndex index = HnswIndex.Build(Data.Vectors[..(initial * dim)], new HnswOptions { Dimension = dim, InitialCapacity = 16, Quantization = quantization });
         int added = initial;
         using var stop = new CancellationTokenSource();
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
         long searches = 0;
-        Task[] readers = [.. Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        Task[] readers = [.. Enumerable.Range(0, 2).Select(r => StartReader(() =>
         {
             int q = r;
             while (!stop.IsCancellationRequested)
@@ -234,6 +241,10 @@ public sealed class HnswIndexTests
         // The writer grows the index past its capacity several times while readers search.
         for (int id = initial; id < total; id++)
         {
+            if (id % 250 == 0)
+            {
+                AwaitReaderProgress(ref searches, readers);
+            }
             index.Add(id, Data.Vector(id));
             Volatile.Write(ref added, id + 1);
         }
@@ -247,19 +258,24 @@ public sealed class HnswIndexTests
         Assert.True(recall >= 0.95, $"recall after concurrent adds {recall:F4}");
     }
 
-    [Fact]
-    public async Task Searches_running_while_a_writer_deletes_and_reuses_never_return_deleted_ids()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Searches_running_while_a_writer_deletes_and_reuses_never_return_deleted_ids(bool int8)
     {
+        HnswQuantization quantization = int8 ? HnswQuantization.Int8 : HnswQuantization.None;
         int dim = IndexTestData.Dimension;
-        using HnswIndex index = HnswIndex.Build(Data.Vectors[..(3000 * dim)], new HnswOptions { Dimension = dim });
+        using HnswIndex index = HnswIndex.Build(Data.Vectors[..(3000 * dim)], new HnswOptions { Dimension = dim, Quantization = quantization });
         int deletedUpTo = 0; // ids 0, 2, ..., below this watermark are deleted
         using var stop = new CancellationTokenSource();
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        Task[] readers = [.. Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        long searches = 0;
+        Task[] readers = [.. Enumerable.Range(0, 2).Select(r => StartReader(() =>
         {
             int q = r;
             while (!stop.IsCancellationRequested)
             {
+                Interlocked.Increment(ref searches);
                 int watermark = Volatile.Read(ref deletedUpTo);
                 foreach (Neighbor h in index.Search(Data.Query(q++ % IndexTestData.QueryCount), 10))
                 {
@@ -276,6 +292,10 @@ public sealed class HnswIndexTests
         }))];
         for (int id = 0; id < 3000; id += 2)
         {
+            if (id % 200 == 0)
+            {
+                AwaitReaderProgress(ref searches, readers);
+            }
             index.Delete(id);
             Volatile.Write(ref deletedUpTo, id + 1);
             // New vectors under new ids take the freed slots while readers search.
@@ -288,6 +308,24 @@ public sealed class HnswIndexTests
         await Task.WhenAll(readers);
         Assert.Empty(failures);
         Assert.Equal(3000 - 1500 + 750, index.Count);
+    }
+
+    /// <summary>Readers run on their own threads so a busy thread pool cannot keep them from starting.</summary>
+    private static Task StartReader(Action read) =>
+        Task.Factory.StartNew(read, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// Holds the writer until the readers have searched again, so reads interleave with every stretch of writes however
+    /// the machine schedules threads (no timing involved). A reader that died ends the wait; its fault surfaces later.
+    /// </summary>
+    private static void AwaitReaderProgress(ref long searches, Task[] readers)
+    {
+        long seen = Interlocked.Read(ref searches);
+        var spin = new SpinWait();
+        while (Interlocked.Read(ref searches) < seen + 2 && !readers.Any(t => t.IsCompleted))
+        {
+            spin.SpinOnce();
+        }
     }
 
     private static float Norm(ReadOnlySpan<float> v) => MathF.Sqrt(Embeddings.Index.VectorMath.Dot(v, v));

@@ -139,6 +139,36 @@ public sealed class HnswPersistenceTests
         }
     }
 
+    /// <summary>
+    /// A small version-2 int8 file (own copy of the vectors) committed to the repository must keep loading in later
+    /// builds. Regenerate (only when the format version changes) with EMBEDDINGS_WRITE_GOLDEN=1.
+    /// </summary>
+    [Fact]
+    public void Committed_version_2_int8_file_still_loads()
+    {
+        string golden = Path.Combine(TestPaths.RepoRoot, "tests", "Embeddings.Tests", "Index", "Data", "hnsw-v2-int8.bin");
+        float[] vectors = SyntheticVectors.Clustered(300, 16, clusters: 5, seed: 21);
+        if (Environment.GetEnvironmentVariable("EMBEDDINGS_WRITE_GOLDEN") == "1")
+        {
+            using HnswIndex fresh = HnswIndex.Build(vectors, new HnswOptions
+            {
+                Dimension = 16, M = 8, ModelFingerprint = "golden", MaxDegreeOfParallelism = 1, Quantization = HnswQuantization.Int8,
+            });
+            fresh.Delete(3);
+            fresh.Save(golden);
+        }
+        Assert.Equal(2u, BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(golden).AsSpan(8)));
+        using HnswIndex index = HnswIndex.Load(golden, "golden", 16);
+        Assert.Equal((299, HnswQuantization.Int8), (index.Count, index.Quantization));
+        var exact = ExactIndex.Create(vectors, 16);
+        for (int q = 0; q < 20; q++)
+        {
+            ReadOnlySpan<float> query = vectors.AsSpan(q * 16, 16);
+            Neighbor[] hits = index.Search(query, 1, ef: 300);
+            Assert.Equal(exact.Search(query, 2, IdFilter.FromPredicate(id => id != 3))[0], hits[0], NeighborComparer.Instance);
+        }
+    }
+
     private sealed class NeighborComparer : IEqualityComparer<Neighbor>
     {
         public static readonly NeighborComparer Instance = new();

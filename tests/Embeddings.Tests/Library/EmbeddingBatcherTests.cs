@@ -149,6 +149,7 @@ public sealed class EmbeddingBatcherTests
         }
         gz.Position = 0;
         Assert.Equal(1, (await library.IngestAsync(gz, "upload-2.jsonl.gz")).New);
+        Assert.True(gz.CanRead, "the caller's stream is left open");
 
         var bad = new MemoryStream(System.Text.Encoding.UTF8.GetBytes("{\"id\": \"d\", \"title\": \"Fourth\", \"abstract\": \"Four.\"}\n{\"id\": 7\n"));
         InputFormatException error = await Assert.ThrowsAsync<InputFormatException>(() => library.IngestAsync(bad, "upload-3.jsonl"));
@@ -156,5 +157,23 @@ public sealed class EmbeddingBatcherTests
         await Assert.ThrowsAsync<InvalidRequestException>(() => library.IngestAsync(new MemoryStream(), "../escape.jsonl"));
         await Assert.ThrowsAsync<InputFormatException>(() => library.IngestAsync(new MemoryStream(), "upload.pdf"));
         Assert.Equal(3, (await library.GetStatusAsync()).Papers);
+
+        // The caller's stream failing (a client gone) reaches the caller as its own exception, not as a storage error.
+        var lost = new IOException("the client closed the connection");
+        IOException thrown = await Assert.ThrowsAsync<IOException>(() => library.IngestAsync(new FailingStream(lost), "upload-4.jsonl"));
+        Assert.Same(lost, thrown);
+        Assert.Equal(3, (await library.GetStatusAsync()).Papers);
+    }
+
+    /// <summary>A stream that fails on its first read, as an upload whose client goes away.</summary>
+    private sealed class FailingStream(Exception failure) : MemoryStream
+    {
+        public override int Read(byte[] buffer, int offset, int count) => throw failure;
+
+        public override int Read(Span<byte> buffer) => throw failure;
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromException<int>(failure);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromException<int>(failure);
     }
 }

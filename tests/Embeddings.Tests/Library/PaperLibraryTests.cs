@@ -25,11 +25,12 @@ public sealed class PaperLibraryTests
     private static Paper[] Week(string prefix, int count, int seed) =>
         Synthetic.Papers(Enumerable.Range(0, count).Select(i => i % 4).ToArray(), seed, prefix);
 
-    private static Task<PaperLibrary> OpenAsync(string store, Func<ISentenceEncoder>? encoder = null, bool readOnly = false) =>
+    private static Task<PaperLibrary> OpenAsync(string store, Func<ISentenceEncoder>? encoder = null, bool readOnly = false, HnswStorage? storage = null) =>
         PaperLibrary.OpenAsync(new PaperLibraryOptions
         {
             StoreDirectory = store,
             ReadOnly = readOnly,
+            HnswStorage = storage,
             EncoderFactory = encoder ?? (() => new HashingTestEncoder(64, Fingerprint)),
         });
 
@@ -131,6 +132,60 @@ public sealed class PaperLibraryTests
         await Assert.ThrowsAsync<DimensionsNotSupportedException>(() => model.GenerateAsync(texts, new EmbeddingGenerationOptions { Dimensions = 17 }));
     }
 
+    /// <summary>
+    /// A new index is int8 (re-scored against the store's rows); an index on disk keeps its storage when the option is
+    /// left unset and is rebuilt when it is set to the other one; every storage answers like the exact search.
+    /// </summary>
+    [Fact]
+    public async Task The_hnsw_storage_option_is_int8_for_a_new_index_kept_when_unset_and_rebuilds_when_changed()
+    {
+        using var dir = new TempDir();
+        string store = dir.File("store");
+        string week = WriteJsonl(dir, "week1.jsonl", Week("w1-", 120, 5));
+
+        async Task<HnswStorage> SearchAsync(PaperLibrary library)
+        {
+            var query = new SimilarQuery { PaperId = "w1-00007", K = 10, Mode = RankingMode.Vector };
+            IReadOnlyList<SimilarHit> exact = await library.SimilarAsync(query with { Exact = true });
+            IReadOnlyList<SimilarHit> hnsw = await library.SimilarAsync(query);
+            Assert.Equal(exact.Select(h => h.Id), hnsw.Select(h => h.Id));
+            Assert.All(exact.Zip(hnsw), p => Assert.Equal(p.First.Score, p.Second.Score, 5));
+            return (await library.GetStatusAsync()).Hnsw!.Storage;
+        }
+
+        async Task<(HnswStorage Storage, string Status)> BuildAsync(HnswStorage? storage)
+        {
+            await using PaperLibrary library = await OpenAsync(store, storage: storage);
+            IndexSummary summary = await library.BuildIndexesAsync(new IndexBuildOptions());
+            return (await SearchAsync(library), summary.Status);
+        }
+
+        await using (PaperLibrary library = await OpenAsync(store))
+        {
+            await library.IngestAsync([week]);
+        }
+        Assert.Equal(HnswStorage.Int8, (await BuildAsync(null)).Storage);
+
+        (HnswStorage storage, string status) = await BuildAsync(HnswStorage.Float32);
+        Assert.Equal(HnswStorage.Float32, storage);
+        Assert.Contains("HNSW storage changed (int8 -> float32): rebuilt", status, StringComparison.Ordinal);
+
+        (storage, status) = await BuildAsync(null);
+        Assert.Equal(HnswStorage.Float32, storage);
+        Assert.DoesNotContain("rebuilt", status, StringComparison.Ordinal);
+        await using (PaperLibrary readOnly = await OpenAsync(store, readOnly: true))
+        {
+            Assert.Equal(HnswStorage.Float32, await SearchAsync(readOnly));
+        }
+
+        (storage, status) = await BuildAsync(HnswStorage.Int8);
+        Assert.Equal(HnswStorage.Int8, storage);
+        Assert.Contains("HNSW storage changed (float32 -> int8): rebuilt", status, StringComparison.Ordinal);
+
+        var invalid = await Assert.ThrowsAsync<InvalidRequestException>(() => OpenAsync(store, storage: (HnswStorage)7));
+        Assert.Contains(nameof(PaperLibraryOptions.HnswStorage), invalid.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Errors_are_typed_and_say_what_to_do()
     {
@@ -204,7 +259,7 @@ public sealed class PaperLibraryTests
         await library.IngestAsync([WriteJsonl(dir, "week1.jsonl", Week("w1-", 80, 5))]);
         await library.IngestAsync([WriteJsonl(dir, "week2.jsonl", Week("w2-", 60, 6))]);
         Digest digest = await library.DigestAsync(new DigestRequest { Dump = "week2.jsonl", Topics = new TopicsRequest { K = 3 } });
-        Assert.Equal((60, 140, "papers of week2.jsonl"), (digest.PaperCount, digest.StorePaperCount, digest.Selection));
+        Assert.Equal((60, 140, "papers new in week2.jsonl"), (digest.PaperCount, digest.StorePaperCount, digest.Selection));
         Assert.Equal(3, digest.Topics.Count);
         Assert.All(digest.Topics, t => Assert.All(t.SimilarEarlier, p => Assert.StartsWith("w1-", p.Id, StringComparison.Ordinal)));
         string md = digest.Render(DigestFormat.Markdown), html = digest.Render(DigestFormat.Html);

@@ -3,6 +3,7 @@ using Embeddings.Postgres;
 using Embeddings.Search;
 using Embeddings.Store;
 using Embeddings.Tests.Encoding;
+using Embeddings.Tests.Support;
 using Npgsql;
 using Pgvector;
 using Pgvector.Npgsql;
@@ -19,7 +20,7 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
 {
     private static PostgresSyncOptions Options(string connection, int batch = 500) => new() { ConnectionString = connection, BatchSize = batch };
 
-    private static async Task<PostgresSyncSummary> SyncAsync(string storeDir, string connection, IReadOnlyList<string>? shards = null)
+    private static async Task<SyncSummary> SyncAsync(string storeDir, string connection, IReadOnlyList<string>? shards = null)
     {
         using PaperStore store = PaperStore.Open(storeDir);
         return await PostgresSync.SyncAsync(store, Options(connection) with { Shards = shards ?? [] });
@@ -44,15 +45,15 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
         (string first, string second) = await PostgresTestData.ArxivStores;
         string db = await servers.CreateDatabaseAsync(0, "sync");
 
-        PostgresSyncSummary initial = await SyncAsync(first, db);
+        SyncSummary initial = await SyncAsync(first, db);
         Assert.Equal((PostgresTestData.FirstDump, 0L, 0L), (initial.Written, initial.Deleted, initial.Unchanged));
         Assert.Equal(PostgresTestData.FirstDump, await ScalarAsync<long>(db, "SELECT count(*) FROM papers"));
 
-        PostgresSyncSummary again = await SyncAsync(first, db);
+        SyncSummary again = await SyncAsync(first, db);
         Assert.Equal((0L, 0L, (long)PostgresTestData.FirstDump), (again.Written, again.Deleted, again.Unchanged));
 
         // The second dump: 397 new papers and 3 revised abstracts.
-        PostgresSyncSummary incremental = await SyncAsync(second, db);
+        SyncSummary incremental = await SyncAsync(second, db);
         Assert.Equal((397L + PostgresTestData.Revised, 0L, (long)PostgresTestData.FirstDump - PostgresTestData.Revised),
             (incremental.Written, incremental.Deleted, incremental.Unchanged));
         Assert.Equal(3397, await ScalarAsync<long>(db, "SELECT count(*) FROM papers"));
@@ -83,7 +84,7 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
         Assert.True(await ScalarAsync<bool>(db, "SELECT count(*) = 1 FROM pg_indexes WHERE tablename = 'papers' AND indexdef LIKE '%gin (tsv)%'"));
 
         // Back to the first store: its 397 missing papers are deleted, the 3 abstracts reverted.
-        PostgresSyncSummary back = await SyncAsync(first, db);
+        SyncSummary back = await SyncAsync(first, db);
         Assert.Equal((PostgresTestData.Revised, 397L, (long)PostgresTestData.FirstDump - PostgresTestData.Revised), (back.Written, back.Deleted, back.Unchanged));
         string fresh = await servers.CreateDatabaseAsync(0, "fresh");
         await SyncAsync(first, fresh);
@@ -97,19 +98,19 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
         string db = await servers.CreateDatabaseAsync(0, "kill");
         string[] sync = ["sync", "--store", second, "--postgres", db, "--batch-size", "400", "--json", "--quiet"];
 
-        var (exit, _, err) = PostgresTestData.RunCli(PostgresSync.BatchCommittedPoint + ":2", sync);
+        var (exit, _, err) = CliProcess.Run(PostgresSync.BatchCommittedPoint + ":2", sync);
         Assert.Equal(137, exit); // SIGKILL, as a power cut or OOM kill
         Assert.Contains("crash injected", err, StringComparison.Ordinal);
         Assert.Equal(800, await ScalarAsync<long>(db, "SELECT count(*) FROM papers"));
 
-        var (exit2, out2, err2) = PostgresTestData.RunCli(null, sync);
+        var (exit2, out2, err2) = CliProcess.Run(null, sync);
         Assert.True(exit2 == 0, err2);
         using JsonDocument resumed = JsonDocument.Parse(out2);
         Assert.Equal(3397 - 800, resumed.RootElement.GetProperty("written").GetInt64());
         Assert.Equal(800, resumed.RootElement.GetProperty("unchanged").GetInt64());
         Assert.Equal(0, resumed.RootElement.GetProperty("deleted").GetInt64());
 
-        var (_, out3, _) = PostgresTestData.RunCli(null, sync);
+        var (_, out3, _) = CliProcess.Run(null, sync);
         using JsonDocument idle = JsonDocument.Parse(out3);
         Assert.Equal(0, idle.RootElement.GetProperty("written").GetInt64());
 
@@ -131,7 +132,7 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
             await store.IngestAsync(Store.StoreTestHelpers.Papers("x.jsonl", [.. PostgresTestData.ArxivPapers().Take(5)]), encoder);
         }
 
-        var (exit, stdout, stderr) = PostgresTestData.RunCli(null, "sync", "--store", Path.Combine(other, "store"), "--postgres", db, "--quiet");
+        var (exit, stdout, stderr) = CliProcess.Run(null, "sync", "--store", Path.Combine(other, "store"), "--postgres", db, "--quiet");
         Assert.Equal(1, exit);
         Assert.Equal("", stdout);
         string line = Assert.Single(stderr.Trim().Split('\n'));
@@ -149,7 +150,7 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
         await SyncAsync(second, db);
         using PaperStore store = PaperStore.Open(second);
         using PaperSearch local = await PaperSearch.OpenAsync(store, null, new SearchIndexOptions { Persist = false });
-        await using PostgresPaperSearch database = await PostgresPaperSearch.OpenAsync(new PostgresSearchOptions { ConnectionString = db });
+        await using PostgresPaperSearch database = await PostgresPaperSearch.OpenAsync(new PostgresLibraryOptions { ConnectionString = db });
         Assert.Equal(store.ModelFingerprint, database.Info.ModelFingerprint);
 
         string[] queries = [.. PostgresTestData.ArxivPapers().Where((_, i) => i % 85 == 0).Select(p => p.Id)];
@@ -203,7 +204,7 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
         string shard0 = await servers.CreateDatabaseAsync(0, "shard");
         string shard1 = await servers.CreateDatabaseAsync(1, "shard");
         await SyncAsync(second, single);
-        PostgresSyncSummary sharded = await SyncAsync(second, coordinator, [shard0, shard1]);
+        SyncSummary sharded = await SyncAsync(second, coordinator, [shard0, shard1]);
         Assert.Equal(3397, sharded.Written);
         long rows0 = await ScalarAsync<long>(shard0, "SELECT count(*) FROM papers"), rows1 = await ScalarAsync<long>(shard1, "SELECT count(*) FROM papers");
         Assert.Equal(3397, rows0 + rows1);
@@ -212,8 +213,8 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
         Assert.Equal(await TableDigestAsync(single), await TableDigestAsync(coordinator));
         Assert.Equal(0, (await SyncAsync(second, coordinator)).Written);
 
-        await using PostgresPaperSearch one = await PostgresPaperSearch.OpenAsync(new PostgresSearchOptions { ConnectionString = single });
-        await using PostgresPaperSearch two = await PostgresPaperSearch.OpenAsync(new PostgresSearchOptions { ConnectionString = coordinator });
+        await using PostgresPaperSearch one = await PostgresPaperSearch.OpenAsync(new PostgresLibraryOptions { ConnectionString = single });
+        await using PostgresPaperSearch two = await PostgresPaperSearch.OpenAsync(new PostgresLibraryOptions { ConnectionString = coordinator });
         Assert.Equal(2, two.Info.ShardCount);
         string[] queries = [.. PostgresTestData.ArxivPapers().Where((_, i) => i % 170 == 0).Select(p => p.Id)];
         double overlap = 0;
@@ -249,8 +250,8 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
 
         // The CLI over the coordinator prints what it prints over one server.
         string[] args = ["similar", "--id", queries[2], "--mode", "vector", "--exact", "-k", "10", "--json"];
-        var (e1, o1, x1) = PostgresTestData.RunCli(null, [.. args, "--postgres", single]);
-        var (e2, o2, x2) = PostgresTestData.RunCli(null, [.. args, "--postgres", coordinator]);
+        var (e1, o1, x1) = CliProcess.Run(null, [.. args, "--postgres", single]);
+        var (e2, o2, x2) = CliProcess.Run(null, [.. args, "--postgres", coordinator]);
         Assert.True(e1 == 0 && e2 == 0, x1 + x2);
         Assert.Equal(Ids(o1), Ids(o2));
     }
@@ -265,9 +266,9 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
         string[] common = ["similar", "--text", text, "--mode", "vector", "--exact", "-k", "5", "--json", "--quiet"];
 
         // No --model: the table's fingerprint picks models/use-lite among the local model folders.
-        var (exit, stdout, stderr) = PostgresTestData.RunCli(null, [.. common, "--postgres", db]);
+        var (exit, stdout, stderr) = CliProcess.Run(null, [.. common, "--postgres", db]);
         Assert.True(exit == 0, stderr);
-        var (localExit, localOut, localErr) = PostgresTestData.RunCli(null, [.. common, "--store", storeDir, "--model", EncoderFixtures.UseLiteDir]);
+        var (localExit, localOut, localErr) = CliProcess.Run(null, [.. common, "--store", storeDir, "--model", EncoderFixtures.UseLiteDir]);
         Assert.True(localExit == 0, localErr);
         Assert.Equal(Ids(localOut), Ids(stdout));
         using JsonDocument a = JsonDocument.Parse(localOut), b = JsonDocument.Parse(stdout);
@@ -279,17 +280,18 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
         }
 
         // A --model that is not the table's model is an error that says so, not a silent search with another model.
-        var (wrongExit, _, wrongErr) = PostgresTestData.RunCli(null, [.. common, "--postgres", db, "--model", EncoderFixtures.TinyBertDir]);
-        Assert.Equal(1, wrongExit);
+        var (wrongExit, _, wrongErr) = CliProcess.Run(null, [.. common, "--postgres", db, "--model", EncoderFixtures.TinyBertDir]);
+        Assert.Equal(2, wrongExit); // a --model that does not fit the table is the caller's to fix: a usage error (exit 2)
         Assert.Contains("is not the model of", wrongErr, StringComparison.Ordinal);
+        Assert.Single(wrongErr.Trim().Split('\n'));
 
-        var (hybridExit, hybridOut, hybridErr) = PostgresTestData.RunCli(null, "similar", "--postgres", db, "--text", text, "-k", "5", "--json");
+        var (hybridExit, hybridOut, hybridErr) = CliProcess.Run(null, "similar", "--postgres", db, "--text", text, "-k", "5", "--json");
         Assert.True(hybridExit == 0, hybridErr);
         using JsonDocument hybrid = JsonDocument.Parse(hybridOut);
         Assert.Equal(5, hybrid.RootElement.GetProperty("hits").GetArrayLength());
         Assert.Contains(hybrid.RootElement.GetProperty("hits").EnumerateArray(), h => h.GetProperty("why").EnumerateArray().Any(w => w.GetString() == "continual"));
 
-        var (missing, _, missingErr) = PostgresTestData.RunCli(null, "similar", "--postgres", db, "--table", "nosuch", "--id", "x");
+        var (missing, _, missingErr) = CliProcess.Run(null, "similar", "--postgres", db, "--table", "nosuch", "--id", "x");
         Assert.Equal(1, missing);
         Assert.Contains("embeddings sync", missingErr, StringComparison.Ordinal);
     }

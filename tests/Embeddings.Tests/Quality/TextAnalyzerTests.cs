@@ -47,6 +47,60 @@ public sealed class TextAnalyzerTests
     }
 
     [Fact]
+    public void Topic_label_profile_keeps_phrases_as_written_and_drops_markup_and_boilerplate()
+    {
+        var analyzer = TextAnalyzer.Create(TextAnalyzerOptions.TopicLabels);
+        // Stop words and punctuation break phrases; plurals fold; hyphenated words stay whole; trigrams of adjacent words.
+        Assert.Equal(["graph", "neural", "graph neural", "network", "neural network", "graph neural network", "molecule", "learning", "graph"],
+            analyzer.Terms("We propose Graph Neural Networks for molecules, and learning of graphs."));
+        Assert.Equal(["in-context", "learning", "in-context learning", "pre-trained", "transformer", "pre-trained transformer"],
+            analyzer.Terms("In-context learning in pre-trained transformers"));
+        // LaTeX commands (with or without their backslash), URLs and numbers are not words.
+        Assert.Equal(["bound", "norm"],
+            analyzer.Terms(@"Bounds $\mathcal{O}(n^2)$ and mathbb R cdot 2024: norm https://github.com/x/y-z 4.5"));
+    }
+
+    [Fact]
+    public void Topic_label_profile_reports_how_the_text_writes_each_term()
+    {
+        var analyzer = TextAnalyzer.Create(TextAnalyzerOptions.TopicLabels);
+        var sink = new SurfaceRecorder { Pairs = [] };
+        analyzer.Analyze("Large  Language\nModels (LLMs) scale", ref sink);
+        Assert.Equal(
+            [("large", "Large"), ("language", "Language"), ("large language", "Large Language"), ("model", "Models"),
+             ("language model", "Language Models"), ("large language model", "Large Language Models"), ("llm", "LLMs"), ("scale", "scale")],
+            sink.Pairs);
+    }
+
+    private struct SurfaceRecorder : ITermSink
+    {
+        public List<(string, string)> Pairs;
+
+        public readonly bool WantsSurface => true;
+
+        public readonly void Term(ReadOnlySpan<char> term, ReadOnlySpan<char> surface) => Pairs.Add((term.ToString(), surface.ToString()));
+    }
+
+    [Fact]
+    public void The_persisted_analysis_is_unchanged_and_label_profiles_are_never_persisted()
+    {
+        // The bytes and description of the plain options are part of every LSA fingerprint: exactly what they were.
+        using var bytes = new MemoryStream();
+        using (var w = new BinaryWriter(bytes, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            new TextAnalyzerOptions { Bigrams = true }.WriteTo(w);
+        }
+        Assert.Equal([1, 2, 0, 0, 0, 1, 2, 0, 0, 0, 40, 0, 0, 0], bytes.ToArray());
+        Assert.Equal("stop=1;stem=Porter;bigrams=1;len=2-40", new TextAnalyzerOptions { Bigrams = true }.Describe());
+        // The plain analysis still bridges stop words with bigrams and splits hyphenated words, as BM25 and LSA were fitted.
+        Assert.Equal(["learn", "graph", "learn graph", "pre", "graph pre", "train", "pre train"],
+            TextAnalyzer.Create(new TextAnalyzerOptions { Bigrams = true }).Terms("learning of graphs, pre-training"));
+        Assert.True(TextAnalyzerOptions.TopicLabels.IsLabelProfile);
+        Assert.Throws<InvalidOperationException>(() => TextAnalyzerOptions.TopicLabels.Describe());
+        Assert.Throws<InvalidOperationException>(() => TextAnalyzerOptions.TopicLabels.WriteTo(new BinaryWriter(Stream.Null)));
+    }
+
+    [Fact]
     public void Ids_and_counts_use_the_vocabulary()
     {
         var analyzer = TextAnalyzer.Create(new TextAnalyzerOptions { Stemmer = StemmerKind.None });

@@ -143,7 +143,9 @@ public sealed class ServerApiTests
         {
             o.MaxInputsPerRequest = 3;
             o.MaxRequestBytes = 4096;
+            o.MaxIngestBytes = 2048;
             o.MaxTextLength = 100;
+            o.Token = Token;
         });
         string four = JsonSerializer.Serialize(new { input = new[] { "a", "b", "c", "d" } });
         await ProblemAsync(await host.Client.PostAsync("/v1/embeddings", JsonBody(four)), HttpStatusCode.RequestEntityTooLarge, "4 texts", "at most 3", "--max-batch-inputs");
@@ -161,6 +163,14 @@ public sealed class ServerApiTests
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/embeddings") { Content = streamed };
         request.Headers.TransferEncodingChunked = true;
         await ProblemAsync(await host.Client.SendAsync(request), HttpStatusCode.RequestEntityTooLarge, "at most 4096");
+
+        // An ingest streamed past its own limit: 413 naming that limit, nothing stored.
+        var ingest = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Jsonl(Week("big-", 40, 3)))));
+        ingest.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+        var upload = new HttpRequestMessage(HttpMethod.Post, "/api/papers") { Content = ingest };
+        upload.Headers.TransferEncodingChunked = true;
+        upload.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        await ProblemAsync(await host.Client.SendAsync(upload), HttpStatusCode.RequestEntityTooLarge, "at most 2048", "--max-ingest-bytes");
 
         // The server still answers.
         await JsonAsync(await host.Client.PostAsync("/v1/embeddings", JsonBody("""{"input": "still here"}""")));

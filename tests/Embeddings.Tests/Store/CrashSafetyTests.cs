@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Embeddings.Store;
 using Embeddings.Tests.Encoding;
@@ -16,36 +15,6 @@ public sealed class CrashSafetyTests
     [
         "vectors-written", "vectors-synced", "segment-written", "segment-synced", "manifest-before-rename", "manifest-after-rename",
     ];
-
-    private static (int Exit, string Out, string Err) RunCli(string? crashAt, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = TestPaths.RepoRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "embeddings.dll"));
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        start.Environment.Remove(CrashPoints.EnvironmentVariable);
-        if (crashAt is not null)
-        {
-            start.Environment[CrashPoints.EnvironmentVariable] = crashAt;
-        }
-        using Process p = Process.Start(start)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException("embeddings did not finish: " + string.Join(' ', args));
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
 
     /// <summary>Two inputs: the second repeats 5 papers, changes 2 and adds 8.</summary>
     private static string[] WriteInputs(TempDir dir)
@@ -92,7 +61,7 @@ public sealed class CrashSafetyTests
         using var dir = new TempDir();
         string[] inputs = WriteInputs(dir);
         string baseline = dir.File("baseline");
-        var (exit, stdout, stderr) = RunCli(null, IngestArgs(baseline, inputs));
+        var (exit, stdout, stderr) = CliProcess.Run(null, IngestArgs(baseline, inputs));
         Assert.True(exit == 0, stderr);
         using (JsonDocument summary = JsonDocument.Parse(stdout))
         {
@@ -110,11 +79,11 @@ public sealed class CrashSafetyTests
             foreach (int hit in new[] { 1, 3 })
             {
                 string store = dir.File($"crash-{point}-{hit}");
-                (exit, _, stderr) = RunCli($"{point}:{hit}", IngestArgs(store, inputs));
+                (exit, _, stderr) = CliProcess.Run($"{point}:{hit}", IngestArgs(store, inputs));
                 Assert.True(exit == 137, $"{point}:{hit} exit {exit}: {stderr}");
                 Assert.Contains($"crash injected at {point}:{hit}", stderr, StringComparison.Ordinal);
 
-                (exit, stdout, stderr) = RunCli(null, IngestArgs(store, inputs));
+                (exit, stdout, stderr) = CliProcess.Run(null, IngestArgs(store, inputs));
                 Assert.True(exit == 0, $"{point}:{hit} resume: {stderr}");
                 using JsonDocument resumed = JsonDocument.Parse(stdout);
                 int embeddedOnResume = resumed.RootElement.GetProperty("embedded").GetInt32();
@@ -151,7 +120,7 @@ public sealed class CrashSafetyTests
         string[] inputs = WriteInputs(dir);
         string store = dir.File("store");
 
-        var (exit, stdout, stderr) = RunCli(null, ["ingest", "--store", store, inputs[0], "--model", EncoderFixtures.UseLiteDir, "--dry-run", "--json", "--quiet"]);
+        var (exit, stdout, stderr) = CliProcess.Run(null, ["ingest", "--store", store, inputs[0], "--model", EncoderFixtures.UseLiteDir, "--dry-run", "--json", "--quiet"]);
         Assert.True(exit == 0, stderr);
         using (JsonDocument dry = JsonDocument.Parse(stdout))
         {
@@ -159,9 +128,9 @@ public sealed class CrashSafetyTests
         }
         Assert.False(PaperStore.Exists(store));
 
-        (exit, _, stderr) = RunCli(null, IngestArgs(store, inputs));
+        (exit, _, stderr) = CliProcess.Run(null, IngestArgs(store, inputs));
         Assert.True(exit == 0, stderr);
-        (exit, stdout, stderr) = RunCli(null, IngestArgs(store, inputs));
+        (exit, stdout, stderr) = CliProcess.Run(null, IngestArgs(store, inputs));
         Assert.True(exit == 0, stderr);
         using (JsonDocument again = JsonDocument.Parse(stdout))
         {
@@ -172,17 +141,17 @@ public sealed class CrashSafetyTests
         // A writer holds the store (this process); the child is refused with the holder named, and nothing changes.
         using (PaperStore holder = PaperStore.Open(store, new StoreOpenOptions { Writable = true }))
         {
-            (exit, _, stderr) = RunCli(null, IngestArgs(store, inputs));
+            (exit, _, stderr) = CliProcess.Run(null, IngestArgs(store, inputs));
             Assert.Equal(1, exit);
             Assert.Contains($"being written by PID {Environment.ProcessId}", stderr, StringComparison.Ordinal);
         }
 
         // Export: npy with ids beside it, and the embed command's binary format.
-        (exit, _, stderr) = RunCli(null, ["export", "--store", store, "--format", "npy", "-o", dir.File("out/v.npy")]);
+        (exit, _, stderr) = CliProcess.Run(null, ["export", "--store", store, "--format", "npy", "-o", dir.File("out/v.npy")]);
         Assert.True(exit == 0, stderr);
         Assert.Equal(38, File.ReadAllLines(dir.File("out/v.ids.txt")).Length);
         Assert.Equal(128 + 38 * 512 * 4, new FileInfo(dir.File("out/v.npy")).Length);
-        (exit, _, stderr) = RunCli(null, ["export", "--store", store, "--format", "bin", "-o", dir.File("out/v.bin")]);
+        (exit, _, stderr) = CliProcess.Run(null, ["export", "--store", store, "--format", "bin", "-o", dir.File("out/v.bin")]);
         Assert.True(exit == 0, stderr);
         Embeddings.IO.EmbeddingFileContents bin = Embeddings.IO.EmbeddingBinaryFormat.Read(dir.File("out/v.bin"));
         using PaperStore s = PaperStore.Open(store);

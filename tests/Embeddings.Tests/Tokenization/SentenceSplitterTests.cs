@@ -89,4 +89,11 @@ public sealed class SentenceSplitterTests
             }
         }
     }
+
+    [Fact]
+    public void First_sentence_skips_abbreviations_and_collapses_spaces()
+    {
+        Assert.Equal("Deep nets work well.", SentenceSplitter.FirstSentence("Deep nets   work well. Then more text follows here."));
+        Assert.Equal("We use e.g. graphs for this task here.", SentenceSplitter.FirstSentence("We use e.g. graphs for this task here. Next one."));
+    }
 }

@@ -22,6 +22,9 @@ public sealed class DigestTests
     {
         public IReadOnlyList<DigestPaper> FindSimilar(ReadOnlySpan<float> query, int k) =>
             Enumerable.Range(0, k).Select(i => new DigestPaper($"old{i}", $"Earlier paper {i}", "", 0.5f)).ToArray();
+
+        public IReadOnlyList<DigestPaper> FindSimilarToPaper(int paper, int k) =>
+            Enumerable.Range(0, k).Select(i => new DigestPaper($"old{paper}-{i}", $"Earlier paper of {paper} #{i}", "", 0.5f)).ToArray();
     }
 
     [Fact]
@@ -35,7 +38,7 @@ public sealed class DigestTests
         XNamespace svg = "http://www.w3.org/2000/svg";
         var svgs = doc.Descendants(svg + "svg").ToList();
         Assert.Equal(2, svgs.Count);
-        var dots = svgs[0].Descendants(svg + "circle").ToList();
+        var dots = svgs[0].Descendants(svg + "circle").Where(c => ((string?)c.Attribute("class"))?.StartsWith("dot", StringComparison.Ordinal) == true).ToList();
         Assert.Equal(model.PaperIds.Count, dots.Count);
         Assert.All(dots, d => Assert.False(string.IsNullOrEmpty(d.Element(svg + "title")?.Value)));
         // One bar and one card per topic, in order, with the label.
@@ -49,7 +52,9 @@ public sealed class DigestTests
             Assert.Contains("Earlier paper 0", cards[i].Value);
         }
         Assert.Equal("Week <12> & more", doc.Descendants().First(e => e.Name.LocalName == "h1").Value);
-        Assert.DoesNotContain("<script", html);
+        // One inline script (zoom, details), no external resource.
+        Assert.DoesNotContain("<script src", html);
+        Assert.DoesNotContain("<link", html);
         Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", ""));
         Assert.DoesNotContain("https://", html);
     }

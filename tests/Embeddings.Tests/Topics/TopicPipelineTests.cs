@@ -8,19 +8,20 @@ namespace Embeddings.Tests.Topics;
 public sealed class TopicPipelineTests
 {
     [Fact]
-    public void Class_tfidf_scores_follow_the_bertopic_formula_on_a_tiny_corpus()
+    public void Class_tfidf_scores_follow_the_bertopic_formula_over_papers_using_each_term()
     {
         // Two topics. Topic 0 texts: "graph graph node", "graph edge"; topic 1: "protein fold", "protein node".
-        // Kept terms (min df 1 under 20 papers, bigrams included): counts per class
-        // class 0: graph 3, node 1, edge 1, "graph graph" 1, "graph node" 1, "graph edge" 1 -> total 8
+        // Papers using each kept term (min df 1 under 20 papers; phrases of adjacent words; a repeated word counts once):
+        // class 0: graph 2, node 1, edge 1, "graph graph" 1, "graph node" 1, "graph graph node" 1, "graph edge" 1 -> total 8
         // class 1: protein 2, fold 1, node 1, "protein fold" 1, "protein node" 1 -> total 6
-        // A = 14 / 2 = 7; f(graph) = 3, f(node) = 2. w(graph, 0) = 3/8 * ln(1 + 7/3); w(node, 0) = 1/8 * ln(1 + 7/2).
+        // A = 14 / 2 = 7; f(graph) = 2, f(node) = 2. c-TF-IDF(graph, 0) = 2/8 * ln(1 + 7/2), all of graph's papers are
+        // in class 0; c-TF-IDF(node, 0) = 1/8 * ln(1 + 7/2), half of node's are. Rank weight = c-TF-IDF * sqrt(share).
         string[] texts = ["graph graph node", "graph edge", "protein fold", "protein node"];
-        var tfidf = ClassTfidf.Compute(texts, [0, 0, 1, 1], 2, new TermOptions(), default);
+        var tfidf = ClassTfidf.Compute(texts, null, [0, 0, 1, 1], 2, new TermOptions { PhraseShare = 2 }, default);
         var c0 = tfidf.Candidates[0];
         Assert.Equal("graph", c0[0].Term);
-        Assert.Equal(3.0 / 8 * Math.Log(1 + 7.0 / 3), c0[0].Score, 12);
-        Assert.Equal(1.0 / 8 * Math.Log(1 + 7.0 / 2), c0.Single(k => k.Term == "node").Score, 12);
+        Assert.Equal(2.0 / 8 * Math.Log(1 + 7.0 / 2), c0[0].Score, 12);
+        Assert.Equal(1.0 / 8 * Math.Log(1 + 7.0 / 2) * Math.Sqrt(0.5), c0.Single(k => k.Term == "node").Score, 12);
         Assert.Equal(1.0 / 8 * Math.Log(1 + 7.0 / 1), c0.Single(k => k.Term == "edge").Score, 12);
         Assert.Equal("protein", tfidf.Candidates[1][0].Term);
         Assert.Equal(2.0 / 6 * Math.Log(1 + 7.0 / 2), tfidf.Candidates[1][0].Score, 12);
@@ -29,13 +30,41 @@ public sealed class TopicPipelineTests
     }
 
     [Fact]
-    public void Tokeniser_drops_stop_words_and_never_bridges_them_with_bigrams()
+    public void Labels_fold_inflections_skip_markup_and_one_paper_words_and_prefer_phrases()
     {
-        var terms = new List<string>();
-        TopicText.Terms("We propose Graph Neural Networks for molecules, and learning of graphs.", true, [], terms);
-        Assert.Equal(["graph", "graph neural", "neural", "neural networks", "networks", "molecules", "learning", "graphs"], terms);
-        Assert.Equal("Deep nets work well.", SentenceSplitter.FirstSentence("Deep nets   work well. Then more text follows here."));
-        Assert.Equal("We use e.g. graphs for this task here.", SentenceSplitter.FirstSentence("We use e.g. graphs for this task here. Next one."));
+        // Topic 0: in-context learning papers writing "group"/"groups" and LaTeX; one of them repeats "reports".
+        // Topic 1: protein folding papers. Topic 2: filler, so that terms of the other two are not in most papers.
+        var texts = new List<string>();
+        var titles = new List<string>();
+        var labels = new List<int>();
+        for (int i = 0; i < 12; i++)
+        {
+            titles.Add(i % 2 == 0 ? "In-Context Learning of Symmetry Groups" : "Transformers learn in-context");
+            texts.Add((i % 2 == 0 ? "We study in-context learning over groups $\\mathcal{G}$ and mathbb R." : "In-context learning of a group action, cdot.")
+                + (i == 3 ? " Reports reports reports reports reports reports reports." : ""));
+            labels.Add(0);
+        }
+        for (int i = 0; i < 12; i++)
+        {
+            titles.Add("Protein folding with residues");
+            texts.Add(i % 3 == 0 ? "Protein structure prediction from residue contacts." : "Folding proteins, residue by residue.");
+            labels.Add(1);
+        }
+        for (int i = 0; i < 16; i++)
+        {
+            titles.Add($"Filler title {i}");
+            texts.Add($"Unrelated words number {i}, weather, cooking, travel.");
+            labels.Add(2);
+        }
+        var tfidf = ClassTfidf.Compute(texts, titles, labels, 3, new TermOptions(), default);
+        var keywords = tfidf.Diverse(0, Enumerable.Range(0, 12).ToList(), 10, 0.3);
+        string label = ClassTfidf.Label(keywords);
+        Assert.Equal("in-context learning / groups", label);
+        var terms = keywords.Select(k => k.Term).ToList();
+        Assert.DoesNotContain(terms, t => t.Contains("mathcal", StringComparison.Ordinal) || t.Contains("mathbb", StringComparison.Ordinal) || t.Contains("cdot", StringComparison.Ordinal));
+        Assert.DoesNotContain(terms, t => t.Contains("reports", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain("group", terms); // "groups" is shown (the form papers write most), never both
+        Assert.StartsWith("protein folding", ClassTfidf.Label(tfidf.Diverse(1, Enumerable.Range(12, 12).ToList(), 10, 0.3)), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -57,7 +86,10 @@ public sealed class TopicPipelineTests
             // Top keywords come from the topic's own vocabulary, not the shared words.
             Assert.All(topic.Keywords.Take(3), k => Assert.Contains(k.Term.Split(' ')[0], expectedWords[goldClass]));
             Assert.Contains(" / ", topic.Label);
-            Assert.Equal(10, topic.Keywords.Count);
+            // At most 10; a topic written with 8 random words has fewer distinct keywords, because a phrase made of
+            // words already chosen ("graph", "graph neural") is never a keyword of its own.
+            Assert.InRange(topic.Keywords.Count, 5, 10);
+            Assert.DoesNotContain(topic.Keywords, k => topic.Keywords.Any(o => o.Term != k.Term && k.Term.Split(' ').All(o.Term.Split(' ').Contains)));
             Assert.Equal(topic.Keywords.Count, topic.Keywords.Select(k => k.Term).Distinct().Count());
             // Members sorted by closeness to the centre.
             for (int i = 1; i < topic.PaperScores.Count; i++)

@@ -53,7 +53,10 @@ public sealed class TopicsCliTests
         Assert.Equal(140, ids.Count);
         Assert.Equal(140, ids.Distinct().Count());
         Assert.All(topics.EnumerateArray(), t => Assert.True(t.GetProperty("keywords").GetArrayLength() > 0));
-        Assert.True(File.Exists(Path.Combine(store, Embeddings.Topics.TopicHistory.FileName)));
+        // Without --save the history is only read: nothing is written.
+        Assert.False(Directory.Exists(Path.Combine(store, Embeddings.Topics.TopicHistoryLog.FolderName)));
+        Assert.Equal(0, (await CliRunAsync("topics", "--store", store, "--k", "4", "--json", "--save")).Code);
+        Assert.Single(Directory.GetFiles(Path.Combine(store, Embeddings.Topics.TopicHistoryLog.FolderName)));
 
         var (code2, again) = await CliRunAsync("topics", "--store", store, "--k", "4", "--json", "--seed", "7");
         Assert.Equal(0, code2);
@@ -72,17 +75,26 @@ public sealed class TopicsCliTests
         Assert.Equal(0, code);
         var doc = XDocument.Load(XmlReader.Create(html, new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore }));
         XNamespace svg = "http://www.w3.org/2000/svg";
-        Assert.Equal(60, doc.Descendants(svg + "circle").Count());
+        Assert.Equal(60, doc.Descendants(svg + "circle").Count(c => ((string?)c.Attribute("class"))?.StartsWith("dot", StringComparison.Ordinal) == true));
         var cards = doc.Descendants().Where(e => e.Name.LocalName == "article").ToList();
         Assert.Equal(3, cards.Count);
-        Assert.All(cards, c => Assert.Contains("w1-", c.Value)); // similar earlier papers come from week 1
+        Assert.All(cards, c => Assert.Contains("Similar earlier papers", c.Value));
 
         string json = dir.File("d.json");
         Assert.Equal(0, (await CliRunAsync("digest", "--store", store, "--dump", "week2.txt", "--k", "3", "-o", json)).Code);
         using var parsed = JsonDocument.Parse(File.ReadAllText(json));
         Assert.Equal(60, parsed.RootElement.GetProperty("papers").GetInt32());
-        // The second digest of the same dump finds every topic again: stable, nothing new.
-        Assert.All(parsed.RootElement.GetProperty("topics").EnumerateArray(), t => Assert.Equal("stable", t.GetProperty("trend").GetString()));
+        // Similar earlier papers, of each topic and of each paper, come from week 1; every week-2 paper is listed once.
+        var jsonTopics = parsed.RootElement.GetProperty("topics").EnumerateArray().ToList();
+        Assert.All(jsonTopics, t => Assert.All(t.GetProperty("similar_earlier").EnumerateArray(), p => Assert.StartsWith("w1-", p.GetProperty("id").GetString())));
+        var listed = jsonTopics.SelectMany(t => t.GetProperty("papers").EnumerateArray()).ToList();
+        Assert.Equal(60, listed.Select(p => p.GetProperty("id").GetString()).Distinct().Count());
+        Assert.All(listed, p => Assert.StartsWith("w2-", p.GetProperty("id").GetString()));
+        Assert.All(listed, p => Assert.All(p.GetProperty("similar_earlier").EnumerateArray(), q => Assert.StartsWith("w1-", q.GetProperty("id").GetString())));
+        // Writing the digest of the same dump again compares with the same earlier run: the same ids and trends.
+        string again = dir.File("again.json");
+        Assert.Equal(0, (await CliRunAsync("digest", "--store", store, "--dump", "week2.txt", "--k", "3", "-o", again)).Code);
+        Assert.Equal(File.ReadAllText(json), File.ReadAllText(again));
 
         string md = dir.File("d.md");
         Assert.Equal(0, (await CliRunAsync("digest", "--store", store, "--since", "1970-01-01", "--format", "md", "--k", "4", "-o", md)).Code);
