@@ -49,6 +49,31 @@ internal static class HttpProblem
         Type = "https://datatracker.ietf.org/doc/html/rfc9110#status." + status,
     });
 
+    /// <summary>
+    /// On the OpenAI-compatible endpoints (<c>/v1/...</c>), the problem also carries OpenAI's error member
+    /// (<c>"error": {"message", "type", "param", "code"}</c>), the shape OpenAI clients read their error message from
+    /// (without it the official client reports only "Service request failed"); the problem-details members stay.
+    /// </summary>
+    public static void AddOpenAiError(ProblemDetailsContext problem)
+    {
+        if (!problem.HttpContext.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+        int status = problem.ProblemDetails.Status ?? problem.HttpContext.Response.StatusCode;
+        problem.ProblemDetails.Extensions["error"] = new OpenAiError(
+            problem.ProblemDetails.Detail ?? problem.ProblemDetails.Title ?? Title(status),
+            status switch
+            {
+                401 or 403 => "authentication_error",
+                429 => "rate_limit_error",
+                >= 500 => "server_error",
+                _ => "invalid_request_error",
+            },
+            null,
+            status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Writes the problem-details answer for a status and detail (from middleware, before any body was written).</summary>
     public static Task WriteAsync(HttpContext context, int status, string detail)
     {
@@ -100,3 +125,10 @@ internal static class HttpProblem
         _ => "Error",
     };
 }
+
+/// <summary>OpenAI's error object (<c>{"message", "type", "param", "code"}</c>).</summary>
+internal sealed record OpenAiError(
+    [property: System.Text.Json.Serialization.JsonPropertyName("message")] string Message,
+    [property: System.Text.Json.Serialization.JsonPropertyName("type")] string Type,
+    [property: System.Text.Json.Serialization.JsonPropertyName("param")] string? Param,
+    [property: System.Text.Json.Serialization.JsonPropertyName("code")] string Code);

@@ -41,7 +41,7 @@ public static class PaperLibraryServerExtensions
             provider.GetRequiredService<PaperLibrary>().Embeddings,
             provider.GetRequiredService<IOptions<PaperLibraryServerOptions>>().Value.Batching));
         services.TryAddSingleton<LibraryCache>();
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = HttpProblem.AddOpenAiError);
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<PaperLibraryServerOptions>>((limiter, server) => RequestLimits.Configure(limiter, server.Value));
         services.AddRequestTimeouts();
