@@ -2,9 +2,11 @@
 # Load test of `embeddings serve` on loopback only, bounded in count and time: wrk (Debian package) against
 # POST /v1/embeddings (1 and 32 short texts) and GET /api/similar at 1, 8 and 64 connections, then 2x and 8x
 # overload of a server limited to 4 requests at once + 4 waiting (429s expected, no 5xx, memory bounded).
-# Store: the daily-papers dumps ingested with the default model into out/bench-server/store (made once).
+# Store: the daily-papers dumps ingested into out/bench-server/store with the model (made once per model: the
+# marker out/bench-server/store.done holds the fingerprint it was made with, and another model remakes it).
+# Model: $BENCH_MODEL (a model folder) or the default model; the server is started with it as --model.
 # Writes bench/results/server.md (the table) and bench/results/server.txt (wrk's RESULT lines); prints both.
-# Usage: bench/server/run.sh [SECONDS_PER_RUN (default 10)]
+# Usage: [BENCH_MODEL=DIR] bench/server/run.sh [SECONDS_PER_RUN (default 10)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
@@ -15,11 +17,16 @@ cli=(dotnet src/Embeddings.Cli/bin/Release/net10.0/embeddings.dll)
 work=out/bench-server
 store=$work/store
 mkdir -p "$work" bench/results
-if [ ! -f "$work/store.done" ]; then
-  rm -rf "$store"
-  "${cli[@]}" ingest --store "$store" ../shared/corpus/daily-papers/*.txt --quiet
+model_json=$("${cli[@]}" model info --json ${BENCH_MODEL:+--model "$BENCH_MODEL"})
+model_dir=$(sed -n 's/.*"directory":"\([^"]*\)".*/\1/p' <<<"$model_json")
+fingerprint=$(sed -n 's/.*"fingerprint":"\([^"]*\)".*/\1/p' <<<"$model_json" | head -1)
+model_name=$(sed -n 's/^{"name":"\([^"]*\)".*/\1/p' <<<"$model_json")
+[ -n "$model_dir" ] && [ -n "$fingerprint" ] || { echo "bench/server/run.sh: no model folder ($model_json)" >&2; exit 1; }
+if [ "$(cat "$work/store.done" 2>/dev/null)" != "$fingerprint" ]; then
+  rm -rf "$store" "$work/store.done"
+  "${cli[@]}" ingest --store "$store" --model "$model_dir" ../shared/corpus/daily-papers/*.txt --quiet
   "${cli[@]}" index build --store "$store" --quiet
-  touch "$work/store.done"
+  echo "$fingerprint" >"$work/store.done"
 fi
 
 # Short texts (titles-sized), cycled; the 32-text body holds all of them.
@@ -48,7 +55,7 @@ server=""
 stop_server() { if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=""; fi; }
 trap stop_server EXIT
 start_server() {
-  "${cli[@]}" serve --store "$store" --urls "$base" "$@" >"$work/server.log" 2>&1 &
+  "${cli[@]}" serve --store "$store" --model "$model_dir" --urls "$base" "$@" >"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 300); do
     curl -fsS "$base/health" >/dev/null 2>&1 && return 0
@@ -80,6 +87,8 @@ run() {
 }
 
 # 1. Throughput and latency, every request answered: limits above the connection counts.
+uptime_before=$(uptime)
+echo "uptime before: $uptime_before" | tee -a "$raw"
 start_server --max-concurrent-requests 64 --max-queued-requests 64
 for ep in one many similar; do # warm-up, not recorded: JIT, pools, first batches
   case $ep in one) run warmup POST /v1/embeddings "$one" 8 3 ;; many) run warmup POST /v1/embeddings "$many" 8 3 ;; similar) run warmup GET "$similar" "" 8 3 ;; esac
@@ -104,10 +113,10 @@ peak=$(( $(hwm_kib) / 1024 ))
 stop_server
 
 {
-  echo "# embeddings serve under wrk ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, model $(sed -n 's/.*model \([^)]*\)) on.*/\1/p' "$work/server.log" | head -1))"
+  echo "# embeddings serve under wrk ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, model $model_name ($fingerprint))"
   echo
   echo "Command: \`bench/server/run.sh $seconds\` ($seconds s per run, wrk -t2 (-t1 at 1 connection) --timeout 10s, loopback)."
-  echo "Store: $(ls ../shared/corpus/daily-papers/*.txt | wc -l) daily-papers dumps ingested with the default model. Load: 1-minute load average before → after each run."
+  echo "Store: $(ls ../shared/corpus/daily-papers/*.txt | wc -l) daily-papers dumps ingested with that model. Load: 1-minute load average before → after each run; \`uptime\` before the first run: $uptime_before; after the last: $(uptime)."
   echo
   echo "| endpoint | connections | 200s | requests/s | p50 ms | p99 ms | 429s | 5xx | socket errors | server RSS MiB | load |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
