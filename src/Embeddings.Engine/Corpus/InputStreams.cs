@@ -13,7 +13,7 @@ namespace Embeddings.Corpus;
 /// fed in small chunks, so that the trailer, which follows the deflate data, is found within the last chunk given.
 /// Concatenated members (<c>cat a.gz b.gz</c>) are read as one stream; anything else after the last member is refused.
 /// </summary>
-internal sealed class VerifiedGzipStream : Stream
+internal sealed class VerifiedGzipStream : ReadOnlyStream
 {
     private const int ChunkBytes = 16 << 10;
 
@@ -37,16 +37,6 @@ internal sealed class VerifiedGzipStream : Stream
         _inner = inner;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -257,19 +247,9 @@ internal sealed class VerifiedGzipStream : Stream
         return n;
     }
 
-    private sealed class Feed(VerifiedGzipStream owner) : Stream
+    private sealed class Feed(VerifiedGzipStream owner) : ReadOnlyStream
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => owner.Serve(buffer.AsSpan(offset, count));
         public override int Read(Span<byte> buffer) => owner.Serve(buffer);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
 
@@ -388,20 +368,10 @@ internal static class TextSniffer
     }
 
     /// <summary>The sniffed bytes, then the rest of the stream.</summary>
-    private sealed class PrefixedStream(byte[] prefix, int length, Stream rest) : Stream
+    private sealed class PrefixedStream(byte[] prefix, int length, Stream rest) : ReadOnlyStream
     {
         private int _offset;
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -447,21 +417,11 @@ internal static class TextSniffer
 /// stream open, and the exception the caller's stream failed with (a client gone, a body over the host's limit) is
 /// kept, so that the library boundary passes that exception on as it is instead of translating it as a storage error.
 /// </summary>
-internal sealed class BorrowedStream(Stream inner) : Stream
+internal sealed class BorrowedStream(Stream inner) : ReadOnlyStream
 {
     /// <summary>What the caller's stream threw, if it failed.</summary>
     public Exception? Failure { get; private set; }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -491,4 +451,23 @@ internal sealed class BorrowedStream(Stream inner) : Stream
             throw;
         }
     }
+}
+
+/// <summary>
+/// What the read-only, forward-only streams of the readers share: no seeking, no writing, and the array
+/// <c>Read</c> going to the span one, which each overrides.
+/// </summary>
+internal abstract class ReadOnlyStream : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public abstract override int Read(Span<byte> buffer);
 }
