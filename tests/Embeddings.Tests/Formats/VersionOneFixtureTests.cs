@@ -79,6 +79,21 @@ public sealed class VersionOneFixtureTests
     }
 
     [Fact]
+    public void Topic_history_version_1_is_read()
+    {
+        TopicHistoryLog log = TopicHistoryLog.Load(Fixture("topic-history", "kmeans-hybrid-kauto-tall-s42.history"))!;
+        Assert.Equal(("kmeans-hybrid-kauto-tall-s42", 3), (log.Configuration, log.NextId));
+        Assert.Equal(["dump:week1.txt", "dump:week2.txt"], log.Runs.Select(r => r.Run));
+        // A rerun of week 2 compares with week 1; a new week compares with week 2.
+        Assert.Equal(["p3", "p4"], log.PreviousOf("dump:week2.txt")!.Topics[1].PaperIds);
+        TopicSnapshot latest = log.PreviousOf("dump:week3.txt")!;
+        Assert.Equal((3, 3), (latest.NextId, latest.Dimension));
+        Assert.Equal([0, 2], latest.Topics.Select(t => t.Id));
+        Assert.Equal("diffusion models", latest.Topics[1].Label);
+        Assert.Equal([0.6f, 0.8f, 0f], latest.Topics[0].Centroid);
+    }
+
+    [Fact]
     public async Task Store_with_version_1_indexes_and_state_json_is_used_without_rebuilding_then_upgraded()
     {
         using var dir = new TempDir();
