@@ -37,7 +37,6 @@ internal sealed class VerifiedGzipStream : ReadOnlyStream
         _inner = inner;
     }
 
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -372,7 +371,6 @@ internal static class TextSniffer
     {
         private int _offset;
 
-
         public override int Read(Span<byte> buffer)
         {
             if (_offset < length)
@@ -421,7 +419,6 @@ internal sealed class BorrowedStream(Stream inner) : ReadOnlyStream
 {
     /// <summary>What the caller's stream threw, if it failed.</summary>
     public Exception? Failure { get; private set; }
-
 
     public override int Read(Span<byte> buffer)
     {

@@ -66,10 +66,24 @@ public sealed partial class ServeCommandTests
     {
         using var dir = new TempDir();
         var (exit, _, err) = await CliHarness.RunAsync("serve", "--store", dir.File("store"), option, value);
-        Assert.NotEqual(0, exit);
+        Assert.Equal(2, exit); // a usage error under the CLI's exit rule
         Assert.Contains(message, err, StringComparison.Ordinal);
         Assert.Single(err.TrimEnd().Split('\n'));
         Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_port_already_taken_is_an_environment_error_in_one_line()
+    {
+        using var dir = new TempDir();
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var (exit, _, err) = await CliHarness.RunAsync("serve", "--store", dir.File("store"), "--urls", $"http://127.0.0.1:{port}");
+        Assert.Equal(1, exit);
+        Assert.Contains($"cannot listen on http://127.0.0.1:{port}", err, StringComparison.Ordinal);
+        Assert.Contains("--urls", err, StringComparison.Ordinal);
+        Assert.Single(err.TrimEnd().Split('\n'));
     }
 
     [GeneratedRegex(@"on (http://127\.0\.0\.1:\d+)")]
