@@ -16,7 +16,7 @@ internal static class CardTokenizerBench
     public static int Run(string[] args)
     {
         int rounds = 7;
-        string repo = EncoderBench.FindRepoRoot();
+        string repo = BenchHost.RepoRoot();
         string outFile = Path.Combine(repo, "bench", "results", "card-tokenizers.json");
         for (int i = 0; i < args.Length; i++)
         {
@@ -79,7 +79,7 @@ internal static class CardTokenizerBench
         {
             c.Pass(); // warm-up
         }
-        double load = EncoderBench.LoadAverage();
+        double load = BenchHost.LoadAverage();
         for (int r = 0; r < rounds; r++)
         {
             for (int c = 0; c < candidates.Length; c++)
@@ -104,7 +104,7 @@ internal static class CardTokenizerBench
             benchmark = "card-tokenizers",
             command = "dotnet run -c Release --project bench/Embeddings.Bench -- card-tokenizers " + string.Join(' ', args),
             load_average_at_start = load,
-            load_average_at_end = EncoderBench.LoadAverage(),
+            load_average_at_end = BenchHost.LoadAverage(),
             results = rows,
         }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return 0;

@@ -15,9 +15,9 @@ internal static class DigestDemo
 {
     public static int Run(string[] args)
     {
-        string dumps = Arg(args, "--dumps") ?? Path.Combine(FindRoot(), "..", "shared", "corpus", "daily-papers");
-        string outDir = Arg(args, "--out") ?? Path.Combine(FindRoot(), "bench", "results", "digest-demo");
-        int? k = Arg(args, "--k") is string ks ? int.Parse(ks, System.Globalization.CultureInfo.InvariantCulture) : null;
+        string dumps = BenchHost.Arg(args, "--dumps") ?? Path.Combine(BenchHost.RepoRoot(), "..", "shared", "corpus", "daily-papers");
+        string outDir = BenchHost.Arg(args, "--out") ?? Path.Combine(BenchHost.RepoRoot(), "bench", "results", "digest-demo");
+        int? k = BenchHost.Arg(args, "--k") is string ks ? int.Parse(ks, System.Globalization.CultureInfo.InvariantCulture) : null;
         var files = Directory.GetFiles(dumps).OrderBy(f => f, StringComparer.Ordinal).ToArray();
         var papers = new List<Paper>();
         var source = new List<int>();
@@ -50,21 +50,5 @@ internal static class DigestDemo
         }
         Console.WriteLine($"outliers: {model.OutlierIds.Count}; written to {outDir}");
         return 0;
-    }
-
-    internal static string? Arg(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    internal static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Embeddings.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? Directory.GetCurrentDirectory();
     }
 }

@@ -19,7 +19,7 @@ internal static class EncoderBench
 {
     public static int Run(string[] args)
     {
-        string repo = FindRepoRoot();
+        string repo = BenchHost.RepoRoot();
         string shared = Environment.GetEnvironmentVariable("EMBEDDINGS_SHARED_DIR") is { Length: > 0 } s
             ? s
             : Path.GetFullPath(Path.Combine(repo, "..", "shared"));
@@ -58,7 +58,7 @@ internal static class EncoderBench
             ($"SciFact corpus x{limit}", LoadSciFact(Path.Combine(shared, "eval-dev", "scifact", "corpus.jsonl.gz"), limit)),
         };
 
-        double load1 = LoadAverage();
+        double load1 = BenchHost.LoadAverage();
         Console.WriteLine($"Encoder throughput, model {model}, {Environment.ProcessorCount} cores, load average {load1:F1} at start");
         Console.WriteLine($"{"set",-26} {"threads",7} {"mode",-18} {"texts",6} {"windows",8} {"tokens",9} {"ours s",8} {"texts/s",8} {"tok/s",8} {"node s",8} {"node t/s",9} {"ratio",6} {"cpu s",7} {"node cpu",7} {"cpu ratio",6}");
         var rows = new List<Dictionary<string, object>>();
@@ -148,11 +148,11 @@ internal static class EncoderBench
                         row["cpu_ratio_node_over_ours"] = Math.Round(nodeCpu.Value / oursCpu, 3);
                     }
                     rows.Add(row);
-                    WriteResults(outFile, args, model, load1, LoadAverage(), rows); // after every row: a cut run keeps its figures
+                    WriteResults(outFile, args, model, load1, BenchHost.LoadAverage(), rows); // after every row: a cut run keeps its figures
                 }
             }
         }
-        double load2 = LoadAverage();
+        double load2 = BenchHost.LoadAverage();
         WriteResults(outFile, args, model, load1, load2, rows);
         Console.WriteLine($"load average at end {load2:F1}; written {outFile}");
         return 0;
@@ -183,7 +183,7 @@ internal static class EncoderBench
         File.WriteAllText(specPath, JsonSerializer.Serialize(NodeSpec(encoder, batches, threads, warmup: true)));
         try
         {
-            string script = Path.Combine(FindRepoRoot(), "bench", "encoder_node_loop.mjs");
+            string script = Path.Combine(BenchHost.RepoRoot(), "bench", "encoder_node_loop.mjs");
             var psi = new ProcessStartInfo("node", [script, ortNode, specPath]) { RedirectStandardOutput = true, RedirectStandardError = true };
             using Process p = Process.Start(psi)!;
             string stdout = p.StandardOutput.ReadToEnd();
@@ -283,30 +283,5 @@ internal static class EncoderBench
             texts.Add(docs[i % docs.Count]);
         }
         return texts;
-    }
-
-    internal static double LoadAverage()
-    {
-        try
-        {
-            string first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
-            return double.Parse(first, CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return double.NaN;
-        }
-    }
-
-    internal static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Embeddings.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        return Directory.GetCurrentDirectory();
     }
 }

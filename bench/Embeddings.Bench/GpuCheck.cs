@@ -18,7 +18,7 @@ internal static class GpuCheck
 {
     public static int Run(string[] args)
     {
-        string repo = EncoderBench.FindRepoRoot();
+        string repo = BenchHost.RepoRoot();
         string shared = Environment.GetEnvironmentVariable("EMBEDDINGS_SHARED_DIR") is { Length: > 0 } s ? s : Path.Combine(repo, "..", "shared");
         string model = SentenceEncoder.FindDefaultModelDirectory() ?? Path.Combine(repo, "models", PackagedModels.Default.FolderName);
         int limit = 1000;
@@ -69,7 +69,7 @@ internal static class GpuCheck
         }
         bool pass = maxDiff <= 1e-3 && minCosine >= 0.9999;
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"gpu-check: {texts.Count} SciFact abstracts, model {model}, ONNX Runtime {runtime}, load average {EncoderBench.LoadAverage():F1}"));
+        Console.WriteLine(string.Create(inv, $"gpu-check: {texts.Count} SciFact abstracts, model {model}, ONNX Runtime {runtime}, load average {BenchHost.LoadAverage():F1}"));
         Console.WriteLine(string.Create(inv, $"  cuda: {gpuSeconds:F2} s, {texts.Count / gpuSeconds:F0} texts/s"));
         Console.WriteLine(string.Create(inv, $"  cpu:  {cpuSeconds:F2} s, {texts.Count / cpuSeconds:F0} texts/s ({Environment.ProcessorCount} cores)"));
         Console.WriteLine(string.Create(inv, $"  max |diff| {maxDiff:E2} (goal <= 1e-3), min cosine {minCosine:F6} (goal >= 0.9999): {(pass ? "PASS" : "FAIL")}"));
@@ -78,7 +78,7 @@ internal static class GpuCheck
         {
             texts = texts.Count, model, runtime, cuda_seconds = gpuSeconds, cpu_seconds = cpuSeconds,
             cuda_texts_per_s = texts.Count / gpuSeconds, cpu_texts_per_s = texts.Count / cpuSeconds,
-            max_abs_diff = maxDiff, min_cosine = minCosine, pass, load_average = EncoderBench.LoadAverage(),
+            max_abs_diff = maxDiff, min_cosine = minCosine, pass, load_average = BenchHost.LoadAverage(),
         }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return pass ? 0 : 1;
     }

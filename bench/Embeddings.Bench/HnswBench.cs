@@ -29,22 +29,22 @@ internal static class HnswBench
 
     public static int Run(string[] args)
     {
-        if (DigestDemo.Arg(args, "--report") is { } figures)
+        if (BenchHost.Arg(args, "--report") is { } figures)
         {
             return Rerender(figures);
         }
         var inv = CultureInfo.InvariantCulture;
-        string root = DigestDemo.FindRoot();
-        string outDir = DigestDemo.Arg(args, "--out") ?? Path.Combine(root, "bench", "results");
-        int m = IntArg(args, "--m", 16);
-        int efc = IntArg(args, "--ef-construction", 200);
-        int rounds = IntArg(args, "--rounds", 3);
-        int passes = IntArg(args, "--passes", 2);
-        int sweeps = IntArg(args, "--sweeps", 1);
-        int threads = IntArg(args, "--threads", 0);
+        string root = BenchHost.RepoRoot();
+        string outDir = BenchHost.Arg(args, "--out") ?? Path.Combine(root, "bench", "results");
+        int m = BenchHost.IntArg(args, "--m", 16);
+        int efc = BenchHost.IntArg(args, "--ef-construction", 200);
+        int rounds = BenchHost.IntArg(args, "--rounds", 3);
+        int passes = BenchHost.IntArg(args, "--passes", 2);
+        int sweeps = BenchHost.IntArg(args, "--sweeps", 1);
+        int threads = BenchHost.IntArg(args, "--threads", 0);
         threads = threads <= 0 ? Environment.ProcessorCount : threads;
-        int[] efs = [.. (DigestDemo.Arg(args, "--ef") ?? "16,32,64,128,256,512").Split(',').Select(s => int.Parse(s, inv))];
-        string[] engines = (DigestDemo.Arg(args, "--engines") ?? "float,int8,native,python").Split(',');
+        int[] efs = [.. (BenchHost.Arg(args, "--ef") ?? "16,32,64,128,256,512").Split(',').Select(s => int.Parse(s, inv))];
+        string[] engines = (BenchHost.Arg(args, "--engines") ?? "float,int8,native,python").Split(',');
         Directory.CreateDirectory(outDir);
 
         (string vectorsFile, int dim, int nq, string name, string description, bool temporary) = Input(args, root);
@@ -52,7 +52,7 @@ internal static class HnswBench
         int n = all.Length / dim - nq;
         var data = new ReadOnlyMemory<float>(all, 0, n * dim);
         var queries = new ReadOnlyMemory<float>(all, n * dim, nq * dim);
-        string loadAtStart = LoadAverage();
+        string loadAtStart = BenchHost.LoadAverages();
         Console.WriteLine($"hnsw benchmark: {description}: n={n} dim={dim} queries={nq} M={m} efConstruction={efc} ef={string.Join(',', efs)} rounds={rounds} sweeps={sweeps} passes={passes} threads={threads}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores ({CpuModel()}), load average {loadAtStart}");
 
@@ -69,7 +69,7 @@ internal static class HnswBench
             for (int round = 0; round < rounds; round++)
             {
                 string[] order = [.. engines.Skip(round % engines.Length), .. engines.Take(round % engines.Length)];
-                loads.Add(LoadAverage());
+                loads.Add(BenchHost.LoadAverages());
                 Console.WriteLine($"round {round + 1}/{rounds}: order {string.Join(", ", order)}; load average {loads[^1]}");
                 var peers = new Dictionary<string, Peer>();
                 try
@@ -123,7 +123,7 @@ internal static class HnswBench
                 File.Delete(vectorsFile);
             }
         }
-        loads.Add(LoadAverage());
+        loads.Add(BenchHost.LoadAverages());
 
         var run = new RunInfo(name, description, n, dim, nq, m, efc, efs, threads, rounds, sweeps, passes, Environment.ProcessorCount, CpuModel(), compiler, loads);
         string report = Report(run, results);
@@ -188,7 +188,7 @@ internal static class HnswBench
     /// <summary>The vectors to run on: a prepared data set, a raw file, or clustered synthetic vectors in a temporary file.</summary>
     private static (string File, int Dim, int Queries, string Name, string Description, bool Temporary) Input(string[] args, string root)
     {
-        if (DigestDemo.Arg(args, "--data") is { } dataName)
+        if (BenchHost.Arg(args, "--data") is { } dataName)
         {
             string dir = Path.Combine(root, "bench", "data");
             string meta = Path.Combine(dir, dataName + ".json");
@@ -202,14 +202,14 @@ internal static class HnswBench
             string model = r.TryGetProperty("model", out JsonElement mo) ? $", model {Path.GetFileName(mo.GetString())} ({r.GetProperty("modelFingerprint").GetString()})" : "";
             string vectors = Path.Combine(dir, r.GetProperty("file").GetString()!);
             int dimension = r.GetProperty("dimension").GetInt32();
-            int queries = IntArg(args, "--queries", r.GetProperty("queries").GetInt32());
+            int queries = BenchHost.IntArg(args, "--queries", r.GetProperty("queries").GetInt32());
             string described = $"{dataName}: {source}{model}, L2-normalised, shuffled (seed {r.GetProperty("seed").GetInt32()})";
-            if (DigestDemo.Arg(args, "--rows") is null)
+            if (BenchHost.Arg(args, "--rows") is null)
             {
                 return (vectors, dimension, queries, dataName, described, false);
             }
             // The first ROWS rows (a uniform sample: the set is shuffled) and the same query rows, in a temporary file.
-            int indexed = IntArg(args, "--rows", 0);
+            int indexed = BenchHost.IntArg(args, "--rows", 0);
             long total = new FileInfo(vectors).Length / (4L * dimension);
             if (indexed < 1 || indexed > total - queries)
             {
@@ -227,22 +227,22 @@ internal static class HnswBench
             return (subset, dimension, queries, string.Create(CultureInfo.InvariantCulture, $"{dataName}-{indexed}"),
                 string.Create(CultureInfo.InvariantCulture, $"{described}, the first {indexed:N0} of {total - queries:N0} rows indexed"), true);
         }
-        int dim = IntArg(args, "--dim", 512);
-        int nq = IntArg(args, "--queries", 1000);
-        if (DigestDemo.Arg(args, "--vectors") is { } file)
+        int dim = BenchHost.IntArg(args, "--dim", 512);
+        int nq = BenchHost.IntArg(args, "--queries", 1000);
+        if (BenchHost.Arg(args, "--vectors") is { } file)
         {
             string fileName = Path.GetFileNameWithoutExtension(file);
-            return (file, dim, nq, DigestDemo.Arg(args, "--name") ?? fileName, $"vectors from {Path.GetFileName(file)}", false);
+            return (file, dim, nq, BenchHost.Arg(args, "--name") ?? fileName, $"vectors from {Path.GetFileName(file)}", false);
         }
-        int n = IntArg(args, "--n", 100_000);
-        int clusters = IntArg(args, "--clusters", 0);
+        int n = BenchHost.IntArg(args, "--n", 100_000);
+        int clusters = BenchHost.IntArg(args, "--clusters", 0);
         clusters = clusters <= 0 ? Math.Max(10, n / 100) : clusters;
-        int seed = IntArg(args, "--seed", 42);
-        float spread = float.Parse(DigestDemo.Arg(args, "--spread") ?? "1.0", CultureInfo.InvariantCulture);
+        int seed = BenchHost.IntArg(args, "--seed", 42);
+        float spread = float.Parse(BenchHost.Arg(args, "--spread") ?? "1.0", CultureInfo.InvariantCulture);
         float[] all = SyntheticVectors.Clustered(n + nq, dim, clusters, seed, spread);
         string path = Path.Combine(Path.GetTempPath(), $"hnsw-bench-{Environment.ProcessId}-vectors.f32");
         File.WriteAllBytes(path, MemoryMarshal.AsBytes(all.AsSpan()).ToArray());
-        return (path, dim, nq, DigestDemo.Arg(args, "--name") ?? $"{n}", string.Create(CultureInfo.InvariantCulture, $"clustered synthetic ({clusters} clusters, spread {spread}, seed {seed})"), true);
+        return (path, dim, nq, BenchHost.Arg(args, "--name") ?? $"{n}", string.Create(CultureInfo.InvariantCulture, $"clustered synthetic ({clusters} clusters, spread {spread}, seed {seed})"), true);
     }
 
     private static void CopyBytes(Stream input, Stream output, long count, byte[] buffer)
@@ -391,18 +391,6 @@ internal static class HnswBench
         }
     }
 
-    internal static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]);
-        }
-        catch (IOException)
-        {
-            return "n/a";
-        }
-    }
-
     private static string CpuModel()
     {
         try
@@ -415,9 +403,6 @@ internal static class HnswBench
             return "unknown CPU";
         }
     }
-
-    private static int IntArg(string[] args, string name, int fallback) =>
-        DigestDemo.Arg(args, name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 
     /// <summary>What a run was: its input, parameters and machine (the JSON file's header).</summary>
     private sealed record RunInfo(string Name, string Description, int N, int Dim, int Queries, int M, int EfConstruction, int[] Efs, int Threads,

@@ -30,17 +30,17 @@ internal static class HnswData
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string root = DigestDemo.FindRoot();
-        string outDir = DigestDemo.Arg(args, "--out") ?? Path.Combine(root, "bench", "data");
-        int seed = int.Parse(DigestDemo.Arg(args, "--seed") ?? "42", CultureInfo.InvariantCulture);
+        string root = BenchHost.RepoRoot();
+        string outDir = BenchHost.Arg(args, "--out") ?? Path.Combine(root, "bench", "data");
+        int seed = int.Parse(BenchHost.Arg(args, "--seed") ?? "42", CultureInfo.InvariantCulture);
         Directory.CreateDirectory(outDir);
         switch (args.Length > 0 ? args[0] : "")
         {
             case "glove":
-                WriteGlove(DigestDemo.Arg(args, "--tarball") ?? FetchGlove(outDir), outDir, seed);
+                WriteGlove(BenchHost.Arg(args, "--tarball") ?? FetchGlove(outDir), outDir, seed);
                 return 0;
             case "real":
-                await WriteRealAsync(root, DigestDemo.Arg(args, "--model"), outDir, seed).ConfigureAwait(false);
+                await WriteRealAsync(root, BenchHost.Arg(args, "--model"), outDir, seed).ConfigureAwait(false);
                 return 0;
             default:
                 Console.Error.WriteLine("usage: hnsw-data glove [--tarball FILE] | real [--model DIR]  [--seed 42] [--out bench/data]");

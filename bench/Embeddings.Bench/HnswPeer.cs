@@ -20,7 +20,7 @@ internal static class HnswPeer
 {
     public static int Run(string[] args)
     {
-        string variant = DigestDemo.Arg(args, "--variant") ?? "float";
+        string variant = BenchHost.Arg(args, "--variant") ?? "float";
         string[] positional = [.. args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal)))];
         string path = positional[0];
         int dim = int.Parse(positional[1], CultureInfo.InvariantCulture);

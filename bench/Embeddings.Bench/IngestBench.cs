@@ -23,12 +23,12 @@ internal static class IngestBench
 {
     public static int Run(string[] args)
     {
-        int papers = IntArg(args, "--papers", 100_000);
-        int subset = IntArg(args, "--subset", 300);
-        int rounds = IntArg(args, "--rounds", 2);
-        int threads = IntArg(args, "--threads", 0);
-        string? modelDir = StringArg(args, "--model") ?? SentenceEncoder.FindDefaultModelDirectory();
-        string output = StringArg(args, "--out") ?? Path.Combine(FindRepoRoot(), "bench", "results", "ingest.json");
+        int papers = BenchHost.IntArg(args, "--papers", 100_000);
+        int subset = BenchHost.IntArg(args, "--subset", 300);
+        int rounds = BenchHost.IntArg(args, "--rounds", 2);
+        int threads = BenchHost.IntArg(args, "--threads", 0);
+        string? modelDir = BenchHost.Arg(args, "--model") ?? SentenceEncoder.FindDefaultModelDirectory();
+        string output = BenchHost.Arg(args, "--out") ?? Path.Combine(BenchHost.RepoRoot(), "bench", "results", "ingest.json");
         string work = Path.Combine(Path.GetTempPath(), "emb-ingest-bench-" + Environment.ProcessId);
         Directory.CreateDirectory(work);
         try
@@ -209,25 +209,6 @@ internal static class IngestBench
             chars[i] = (char)('a' + random.Next(26));
         }
         return new string(chars);
-    }
-
-    private static int IntArg(string[] args, string name, int fallback) =>
-        StringArg(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? StringArg(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static string FindRepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Embeddings.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? Directory.GetCurrentDirectory();
     }
 
     /// <summary>

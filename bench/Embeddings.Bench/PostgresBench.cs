@@ -27,15 +27,15 @@ internal static class PostgresBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        int n = IntArg(args, "--n", 100_000);
-        int dim = IntArg(args, "--dim", 384);
-        int nq = IntArg(args, "--queries", 1000);
-        int m = IntArg(args, "--m", 16);
-        int efc = IntArg(args, "--ef-construction", 200);
-        int rounds = IntArg(args, "--rounds", 2);
-        string outDir = StringArg(args, "--out", Path.Combine(RepoRoot(), "bench", "results"));
+        int n = BenchHost.IntArg(args, "--n", 100_000);
+        int dim = BenchHost.IntArg(args, "--dim", 384);
+        int nq = BenchHost.IntArg(args, "--queries", 1000);
+        int m = BenchHost.IntArg(args, "--m", 16);
+        int efc = BenchHost.IntArg(args, "--ef-construction", 200);
+        int rounds = BenchHost.IntArg(args, "--rounds", 2);
+        string outDir = BenchHost.Arg(args, "--out") ?? Path.Combine(BenchHost.RepoRoot(), "bench", "results");
         Directory.CreateDirectory(outDir);
-        string loadAtStart = LoadAverage();
+        string loadAtStart = BenchHost.LoadAverages();
         Console.WriteLine($"postgres benchmark: n={n} dim={dim} queries={nq} M={m} efConstruction={efc}; load average {loadAtStart}");
 
         float[] all = SyntheticVectors.Clustered(n + nq, dim, Math.Max(10, n / 100), 42);
@@ -129,7 +129,7 @@ internal static class PostgresBench
         {
             pgIndexBytes = (long)(await size.ExecuteScalarAsync())!;
         }
-        string loadAtEnd = LoadAverage();
+        string loadAtEnd = BenchHost.LoadAverages();
         report["machine"] = $"{Environment.ProcessorCount} cores; load average at start {loadAtStart}, at end {loadAtEnd}";
         report["command"] = $"dotnet run -c Release --project bench/Embeddings.Bench -- postgres --n {n} --dim {dim} --queries {nq} --m {m} --ef-construction {efc} --rounds {rounds}";
         report["build"] = new { oursSeconds = buildOurs.Min(), pgvectorSeconds = buildPg.Min(), oursMiB = ours!.MemoryBytes / 1048576.0, pgvectorIndexMiB = pgIndexBytes / 1048576.0 };
@@ -211,7 +211,7 @@ internal static class PostgresBench
 
     private static string[] LoadAbstracts()
     {
-        string path = Path.Combine(RepoRoot(), "..", "shared", "eval-dev", "arxiv_math_2025", "arxiv_data.csv");
+        string path = Path.Combine(BenchHost.RepoRoot(), "..", "shared", "eval-dev", "arxiv_math_2025", "arxiv_data.csv");
         var parser = new CsvRecordParser();
         var result = new List<string>();
         foreach (string line in File.ReadLines(path).Skip(1))
@@ -247,39 +247,5 @@ internal static class PostgresBench
         public void Dispose()
         {
         }
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]);
-        }
-        catch (IOException)
-        {
-            return "n/a";
-        }
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string StringArg(string[] args, string name, string fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Embeddings.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? Directory.GetCurrentDirectory();
     }
 }

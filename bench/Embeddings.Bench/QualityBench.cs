@@ -17,10 +17,10 @@ internal static class QualityBench
     public static int Run(string[] args)
     {
         var inv = CultureInfo.InvariantCulture;
-        string root = DigestDemo.FindRoot();
-        string scifact = DigestDemo.Arg(args, "--scifact") ?? Path.Combine(root, "..", "shared", "eval-dev", "scifact");
-        int dims = int.Parse(DigestDemo.Arg(args, "--dims") ?? "384", inv);
-        int repeat = int.Parse(DigestDemo.Arg(args, "--repeat") ?? "3", inv);
+        string root = BenchHost.RepoRoot();
+        string scifact = BenchHost.Arg(args, "--scifact") ?? Path.Combine(root, "..", "shared", "eval-dev", "scifact");
+        int dims = int.Parse(BenchHost.Arg(args, "--dims") ?? "384", inv);
+        int repeat = int.Parse(BenchHost.Arg(args, "--repeat") ?? "3", inv);
         RetrievalDataset data = EvalDatasets.LoadBeir(scifact);
         string[] docs = data.Corpus.Select(d => d.FullText).ToArray();
         string[] queries = data.Queries.Values.ToArray();

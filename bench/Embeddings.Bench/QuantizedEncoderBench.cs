@@ -23,7 +23,7 @@ internal static class QuantizedEncoderBench
 {
     public static int RunInt8(string[] args)
     {
-        string repo = EncoderBench.FindRepoRoot();
+        string repo = BenchHost.RepoRoot();
         string floatModel = Path.Combine(repo, "models", "all-MiniLM-L6-v2");
         string int8Model = Path.Combine(repo, "models", "all-MiniLM-L6-v2-int8");
         int rounds = 3, threads = 2;
@@ -48,7 +48,7 @@ internal static class QuantizedEncoderBench
             ("short_texts.jsonl", ReadJsonlTexts(Path.Combine(shared, "bench", "short_texts.jsonl"))),
             ("daily-papers abstracts", EncoderBench.LoadDumps(Path.Combine(shared, "corpus", "daily-papers"))),
         };
-        double load1 = EncoderBench.LoadAverage();
+        double load1 = BenchHost.LoadAverage();
         Console.WriteLine($"float {floatModel} vs int8 {int8Model}; {threads} threads, {rounds} alternated rounds; {Environment.ProcessorCount} cores, load average {load1:F1} at start");
         var rows = new List<Dictionary<string, object>>();
         using OnnxSentenceEncoder f = SentenceEncoder.Load(floatModel, new EncoderOptions { Threads = threads });
@@ -62,7 +62,7 @@ internal static class QuantizedEncoderBench
             var loads = new List<double>();
             for (int r = 0; r < rounds; r++)
             {
-                loads.Add(EncoderBench.LoadAverage());
+                loads.Add(BenchHost.LoadAverage());
                 // Alternate which model goes first, so a load change inside a round does not favour one side.
                 foreach (int side in r % 2 == 0 ? new[] { 0, 1 } : [1, 0])
                 {
@@ -97,13 +97,13 @@ internal static class QuantizedEncoderBench
             });
             Write(outFile, "int8", args, load1, rows);
         }
-        Console.WriteLine($"load average at end {EncoderBench.LoadAverage():F1}; written {outFile}");
+        Console.WriteLine($"load average at end {BenchHost.LoadAverage():F1}; written {outFile}");
         return 0;
     }
 
     public static int RunEmbedProcess(string[] args)
     {
-        string repo = EncoderBench.FindRepoRoot();
+        string repo = BenchHost.RepoRoot();
         string model = Path.Combine(repo, "models", "all-MiniLM-L6-v2");
         int rounds = 3, threads = 2;
         string ortNode = Path.Combine(Path.GetTempPath(), "embeddings-ort-node-1.31.1");
@@ -162,14 +162,14 @@ internal static class QuantizedEncoderBench
                     "--threads", threads.ToString(CultureInfo.InvariantCulture), "--quiet"], v.Env));
             }
             sides.Add(("node", ["node", script, ortNode, spec], []));
-            double load1 = EncoderBench.LoadAverage();
+            double load1 = BenchHost.LoadAverage();
             Console.WriteLine($"whole-process embed of {input} ({texts.Count} texts), model {model}, {threads} threads, {rounds} alternated rounds, load average {load1:F1} at start");
             var wall = sides.Select(_ => new List<double>()).ToList();
             var cpu = sides.Select(_ => new List<double>()).ToList();
             var loads = new List<double>();
             for (int r = 0; r < rounds; r++)
             {
-                loads.Add(EncoderBench.LoadAverage());
+                loads.Add(BenchHost.LoadAverage());
                 IEnumerable<int> order = Enumerable.Range(0, sides.Count);
                 foreach (int s in r % 2 == 0 ? order : order.Reverse())
                 {
@@ -205,7 +205,7 @@ internal static class QuantizedEncoderBench
                 });
             }
             Write(outFile, "embed-process", args, load1, rows);
-            Console.WriteLine($"load average at end {EncoderBench.LoadAverage():F1}; written {outFile}");
+            Console.WriteLine($"load average at end {BenchHost.LoadAverage():F1}; written {outFile}");
             return 0;
         }
         finally
@@ -262,7 +262,7 @@ internal static class QuantizedEncoderBench
             ["command"] = $"dotnet run -c Release --project bench/Embeddings.Bench -- {name} " + string.Join(' ', args),
             ["cores"] = Environment.ProcessorCount,
             ["load_average_start"] = Math.Round(load1, 2),
-            ["load_average_end"] = Math.Round(EncoderBench.LoadAverage(), 2),
+            ["load_average_end"] = Math.Round(BenchHost.LoadAverage(), 2),
             ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             ["results"] = rows,
         };

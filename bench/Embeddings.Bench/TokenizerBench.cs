@@ -33,7 +33,7 @@ internal static class TokenizerBench
                     return 2;
             }
         }
-        string repo = FindRepoRoot();
+        string repo = BenchHost.RepoRoot();
         string shared = Environment.GetEnvironmentVariable("EMBEDDINGS_SHARED_DIR") is { Length: > 0 } s
             ? s
             : Path.GetFullPath(Path.Combine(repo, "..", "shared"));
@@ -100,7 +100,7 @@ internal static class TokenizerBench
             ["threads"] = 1,
             ["mb"] = "10^6 UTF-8 bytes of input text",
             ["method"] = "EncodeToIds(span, caller buffer) per text, 1 thread, after a warm-up pass. mb_per_s / tokens_per_s: sum over ~4,000-char chunks of the fastest of 9 timed runs (preemption filtered out); mb_per_s_best_whole_pass: fastest whole pass within the time budget; mb_per_cpu_s: process CPU time per pass",
-            ["load_average_at_start"] = LoadAverage(),
+            ["load_average_at_start"] = BenchHost.LoadAverages(),
             ["results"] = results,
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
@@ -213,27 +213,5 @@ internal static class TokenizerBench
         return [.. texts];
     }
 
-    private static string LoadAverage()
-    {
-        try
-        {
-            return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
-        }
-        catch (IOException)
-        {
-            return "n/a";
-        }
-    }
-
     private static string RuntimeInfo() => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
-
-    private static string FindRepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Embeddings.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? Directory.GetCurrentDirectory();
-    }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Embeddings.Corpus;
 using Embeddings.Evaluation;
+using Embeddings.Numerics;
 using Embeddings.Topics;
 
 namespace Embeddings.Bench;
@@ -20,20 +21,20 @@ internal static class TopicsBench
     public static int Run(string[] args)
     {
         var inv = CultureInfo.InvariantCulture;
-        int[] sizes = (DigestDemo.Arg(args, "--sizes") ?? "10000,100000").Split(',').Select(s => int.Parse(s, inv)).ToArray();
-        int dim = int.Parse(DigestDemo.Arg(args, "--dim") ?? "512", inv);
-        int k = int.Parse(DigestDemo.Arg(args, "--k") ?? "50", inv);
-        int hdbscanMax = int.Parse(DigestDemo.Arg(args, "--hdbscan-max") ?? "10000", inv);
+        int[] sizes = (BenchHost.Arg(args, "--sizes") ?? "10000,100000").Split(',').Select(s => int.Parse(s, inv)).ToArray();
+        int dim = int.Parse(BenchHost.Arg(args, "--dim") ?? "512", inv);
+        int k = int.Parse(BenchHost.Arg(args, "--k") ?? "50", inv);
+        int hdbscanMax = int.Parse(BenchHost.Arg(args, "--hdbscan-max") ?? "10000", inv);
         bool sklearn = !args.Contains("--no-sklearn");
-        if (DigestDemo.Arg(args, "--store") is { } storeDir)
+        if (BenchHost.Arg(args, "--store") is { } storeDir)
         {
             return RunOnStore(storeDir);
         }
-        string root = DigestDemo.FindRoot();
+        string root = BenchHost.RepoRoot();
         string resultsDir = Path.Combine(root, "bench", "results");
         Directory.CreateDirectory(resultsDir);
         var runs = new List<Dictionary<string, object>>();
-        Console.WriteLine($"cores {Environment.ProcessorCount}, load average {LoadAverage()}");
+        Console.WriteLine($"cores {Environment.ProcessorCount}, load average {BenchHost.LoadAverages()}");
         foreach (int n in sizes)
         {
             var (vectors, labels) = Generate(n, dim, k, seed: 2024);
@@ -78,7 +79,7 @@ internal static class TopicsBench
         var result = new Dictionary<string, object>
         {
             ["benchmark"] = "topics",
-            ["machine"] = $"{Environment.ProcessorCount} cores, load average at start {LoadAverage()}",
+            ["machine"] = $"{Environment.ProcessorCount} cores, load average at start {BenchHost.LoadAverages()}",
             ["data"] = $"synthetic: {k} Gaussian clusters on the unit sphere, dim {dim}, seed 2024; texts from per-cluster vocabularies",
             ["runs"] = runs,
         };
@@ -102,7 +103,7 @@ internal static class TopicsBench
         {
             store.ReadRow(papers[i].Row, neural.AsSpan(i * d, d));
         }
-        Console.WriteLine($"cores {Environment.ProcessorCount}, load average {LoadAverage()}; store {storeDir}: {papers.Count} papers");
+        Console.WriteLine($"cores {Environment.ProcessorCount}, load average {BenchHost.LoadAverages()}; store {storeDir}: {papers.Count} papers");
         var sw = Stopwatch.StartNew();
         var (vectors, dim) = ClusteringRepresentation.BuildAsync(papers.Select(p => p.Paper).ToArray(), neural, d,
             ClusteringRepresentation.Default, store.Directory).GetAwaiter().GetResult();
@@ -118,18 +119,6 @@ internal static class TopicsBench
             Console.WriteLine($"    {s.Name,-12} {s.Seconds,8:F2} s   peak {s.PeakMiB,7:F0} MiB");
         }
         return 0;
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
-        }
-        catch (IOException)
-        {
-            return "?";
-        }
     }
 
     /// <summary>Clusters of unequal spread and size around random unit centres.</summary>
@@ -155,18 +144,11 @@ internal static class TopicsBench
             }
             labels[i] = c;
             float spread = 0.9f + 0.4f * (c % 5) / 4f;
-            double norm = 0;
             for (int j = 0; j < dim; j++)
             {
-                float x = centers[c * dim + j] + spread * Gauss(rng);
-                v[(long)i * dim + j] = x;
-                norm += x * x;
+                v[(long)i * dim + j] = centers[c * dim + j] + spread * Gauss(rng);
             }
-            float inv = (float)(1 / Math.Sqrt(norm));
-            for (int j = 0; j < dim; j++)
-            {
-                v[(long)i * dim + j] *= inv;
-            }
+            VectorMath.Normalize(v.AsSpan(i * dim, dim));
         }
         return (v, labels);
     }

@@ -44,25 +44,27 @@ internal static class CliRunner
         return code;
     }
 
-    /// <summary>The exit code and the one-line message of a failure.</summary>
+    /// <summary>
+    /// The exit code and the one-line message of a failure. Runtime failures (a missing path, a full disk, a bad
+    /// argument) are first turned into the library's typed exceptions by <see cref="LibraryErrors.Translate"/>, the
+    /// one rule for them, so a failure in the CLI's own work reads as the same failure inside the library.
+    /// </summary>
     internal static (int Code, string Message) Describe(Exception e)
     {
         if (e is AggregateException { InnerExceptions.Count: 1 } aggregate)
         {
             return Describe(aggregate.InnerExceptions[0]);
         }
-        string message = OneLine(e.Message);
+        if (LibraryErrors.Translate(e) is { } typed)
+        {
+            e = typed;
+        }
+        string message = LibraryErrors.OneLine(e.Message);
         return e switch
         {
             UsageException or InputFormatException or InvalidRequestException or PaperNotFoundException
                 or ModelMismatchException or DimensionsNotSupportedException => (BadInput, message),
             EmbeddingsException => (Failed, message),
-            FileNotFoundException or DirectoryNotFoundException or PathTooLongException => (BadInput, message + ": check the path"),
-            ArgumentException => (BadInput, OneLine(e.Message.Split(" (Parameter", 2)[0])),
-            UnauthorizedAccessException => (Failed, $"permission denied: {message}"),
-            IOException when message.Contains("No space left", StringComparison.OrdinalIgnoreCase) =>
-                (Failed, $"no space left on the device ({message}): free some space and run again"),
-            IOException => (Failed, $"I/O error: {message}"),
             OutOfMemoryException => (Failed, "out of memory: use smaller batches (--batch) or fewer threads, or a machine with more memory"),
             OperationCanceledException => (Failed, "the operation was cancelled (timed out?)"),
             _ => (Failed, $"internal error ({e.GetType().Name}: {message}); please report it, with {DebugVariable}=1 for the stack trace"),
@@ -70,9 +72,6 @@ internal static class CliRunner
     }
 
     private static bool IsInternal(Exception e) => Describe(e).Message.StartsWith("internal error", StringComparison.Ordinal);
-
-    private static string OneLine(string message) =>
-        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
 
 /// <summary>A command line that parses but asks for something impossible (two exclusive options, a bad value).</summary>

@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using Embeddings.Encoding;
 using Embeddings.Encoding.Lsa;
 using Embeddings.Lexical;
+using Embeddings.Numerics;
 using Embeddings.Quality;
 using Embeddings.Search;
 using Embeddings.Tokenization;
@@ -267,11 +268,7 @@ internal sealed class QualityEvaluator
             : VectorCache.EncodeInChunksAsync(_neural!, texts, _progress, cancellationToken);
 
     /// <summary>Cosine similarity, 0 when either vector is zero (empty text or no known term).</summary>
-    private static double CosineOrZero(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        float na = TensorPrimitives.Norm(a), nb = TensorPrimitives.Norm(b);
-        return na == 0 || nb == 0 ? 0 : TensorPrimitives.Dot(a, b) / (na * nb);
-    }
+    private static double CosineOrZero(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => VectorMath.Cosine(a, b);
 
     /// <summary>Dot products of every query with every document (vectors are unit length: cosine).</summary>
     private static float[] ScoreMatrix(EmbeddingBatch queries, EmbeddingBatch docs)

@@ -7,13 +7,33 @@ using System.Text.Unicode;
 namespace Embeddings.Corpus;
 
 /// <summary>
+/// What every input stream here is: readable once, front to back, with no length, position, seeking or writing.
+/// Subclasses implement only <see cref="Read(Span{byte})"/> (and an async read where they have one).
+/// </summary>
+internal abstract class ReadOnlyForwardStream : Stream
+{
+    public sealed override bool CanRead => true;
+    public sealed override bool CanSeek => false;
+    public sealed override bool CanWrite => false;
+    public sealed override long Length => throw new NotSupportedException();
+    public sealed override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public sealed override void Flush() { }
+    public sealed override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public sealed override void SetLength(long value) => throw new NotSupportedException();
+    public sealed override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public sealed override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public abstract override int Read(Span<byte> buffer);
+}
+
+/// <summary>
 /// Decompresses a gzip file (RFC 1952) member by member and checks each member's trailer, its CRC-32 and length, so a
 /// truncated or damaged file is an error instead of papers silently missing (.NET's GZipStream ends a truncated stream
 /// quietly). The gzip framing is read here; the deflate data of each member goes through a <see cref="DeflateStream"/>
 /// fed in small chunks, so that the trailer, which follows the deflate data, is found within the last chunk given.
 /// Concatenated members (<c>cat a.gz b.gz</c>) are read as one stream; anything else after the last member is refused.
 /// </summary>
-internal sealed class VerifiedGzipStream : ReadOnlyStream
+internal sealed class VerifiedGzipStream : ReadOnlyForwardStream
 {
     private const int ChunkBytes = 16 << 10;
 
@@ -246,7 +266,7 @@ internal sealed class VerifiedGzipStream : ReadOnlyStream
         return n;
     }
 
-    private sealed class Feed(VerifiedGzipStream owner) : ReadOnlyStream
+    private sealed class Feed(VerifiedGzipStream owner) : ReadOnlyForwardStream
     {
         public override int Read(Span<byte> buffer) => owner.Serve(buffer);
     }
@@ -367,7 +387,7 @@ internal static class TextSniffer
     }
 
     /// <summary>The sniffed bytes, then the rest of the stream.</summary>
-    private sealed class PrefixedStream(byte[] prefix, int length, Stream rest) : ReadOnlyStream
+    private sealed class PrefixedStream(byte[] prefix, int length, Stream rest) : ReadOnlyForwardStream
     {
         private int _offset;
 
@@ -415,7 +435,7 @@ internal static class TextSniffer
 /// stream open, and the exception the caller's stream failed with (a client gone, a body over the host's limit) is
 /// kept, so that the library boundary passes that exception on as it is instead of translating it as a storage error.
 /// </summary>
-internal sealed class BorrowedStream(Stream inner) : ReadOnlyStream
+internal sealed class BorrowedStream(Stream inner) : ReadOnlyForwardStream
 {
     /// <summary>What the caller's stream threw, if it failed.</summary>
     public Exception? Failure { get; private set; }
@@ -448,23 +468,4 @@ internal sealed class BorrowedStream(Stream inner) : ReadOnlyStream
             throw;
         }
     }
-}
-
-/// <summary>
-/// What the read-only, forward-only streams of the readers share: no seeking, no writing, and the array
-/// <c>Read</c> going to the span one, which each overrides.
-/// </summary>
-internal abstract class ReadOnlyStream : Stream
-{
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-    public abstract override int Read(Span<byte> buffer);
 }

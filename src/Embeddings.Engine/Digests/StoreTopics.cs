@@ -1,6 +1,7 @@
 using System.Globalization;
 using Embeddings.Corpus;
 using Embeddings.Index;
+using Embeddings.Numerics;
 using Embeddings.Store;
 using Embeddings.Tokenization;
 using Embeddings.Topics;
@@ -128,8 +129,9 @@ internal static class StoreTopics
                     sum[j] += row[j];
                 }
             }
-            double norm = Math.Sqrt(sum.Sum(x => x * x));
-            return t with { Centroid = sum.Select(x => norm > 0 ? (float)(x / norm) : 0f).ToArray() };
+            var centroid = new float[d];
+            VectorMath.NormalizeTo(sum, centroid);
+            return t with { Centroid = centroid };
         }).ToArray();
         return model with { Topics = topics };
     }

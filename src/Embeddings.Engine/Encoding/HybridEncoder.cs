@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Numerics.Tensors;
+using Embeddings.Numerics;
 using Embeddings.Encoding;
 
 namespace Embeddings.Encoding;
@@ -71,13 +71,9 @@ internal sealed class HybridEncoder : ISentenceEncoder
         for (int i = 0; i < first.Count; i++)
         {
             Span<float> row = vectors.AsSpan(i * d, d);
-            WritePart(first[i], firstWeight, row[..d1]);
-            WritePart(second[i], 1 - firstWeight, row[d1..]);
-            float norm = TensorPrimitives.Norm(row);
-            if (norm > 0)
-            {
-                TensorPrimitives.Divide(row, norm, row);
-            }
+            VectorMath.ScaleToLength(first[i], firstWeight, row[..d1]);
+            VectorMath.ScaleToLength(second[i], 1 - firstWeight, row[d1..]);
+            VectorMath.Normalize(row);
             truncated[i] = first.Truncated[i] || second.Truncated[i];
             empty[i] = first.IsEmpty[i] && second.IsEmpty[i];
         }
@@ -100,19 +96,6 @@ internal sealed class HybridEncoder : ISentenceEncoder
         {
             First.Dispose();
             Second.Dispose();
-        }
-    }
-
-    private static void WritePart(ReadOnlySpan<float> source, float weight, Span<float> destination)
-    {
-        float norm = TensorPrimitives.Norm(source);
-        if (norm > 0)
-        {
-            TensorPrimitives.Multiply(source, weight / norm, destination);
-        }
-        else
-        {
-            destination.Clear();
         }
     }
 }

@@ -1,3 +1,5 @@
+using Embeddings.Numerics;
+
 namespace Embeddings.Encoding;
 
 /// <summary>
@@ -42,33 +44,37 @@ internal static class SentenceEncoderExtensions
     }
 }
 
-/// <summary>Vectors of a batch of texts in one flat row-major array, with per-text flags.</summary>
+/// <summary>
+/// The vectors of a batch of texts (a <see cref="VectorSet"/>, one row per text in input order) with what the
+/// encoder knows of each text: whether it was truncated and whether it was empty.
+/// </summary>
 internal sealed class EmbeddingBatch
 {
-    /// <summary>Wraps already computed rows.</summary>
+    /// <summary>Wraps already computed rows (not copied).</summary>
     public EmbeddingBatch(int dimension, float[] vectors, bool[] truncated, bool[] isEmpty)
     {
-        ArgumentNullException.ThrowIfNull(vectors);
         ArgumentNullException.ThrowIfNull(truncated);
         ArgumentNullException.ThrowIfNull(isEmpty);
-        if (dimension <= 0 || vectors.Length != dimension * truncated.Length || isEmpty.Length != truncated.Length)
+        Rows = VectorSet.Wrap(vectors, dimension);
+        if (Rows.Count != truncated.Length || isEmpty.Length != truncated.Length)
         {
             throw new ArgumentException("vectors must hold dimension x count floats and one flag of each kind per text");
         }
-        Dimension = dimension;
-        Vectors = vectors;
         Truncated = truncated;
         IsEmpty = isEmpty;
     }
 
+    /// <summary>The vectors, one row per text.</summary>
+    public VectorSet Rows { get; }
+
     /// <summary>Number of texts.</summary>
-    public int Count => Truncated.Length;
+    public int Count => Rows.Count;
 
     /// <summary>Vector length.</summary>
-    public int Dimension { get; }
+    public int Dimension => Rows.Dimension;
 
-    /// <summary>Row-major vectors, <see cref="Count"/> x <see cref="Dimension"/>.</summary>
-    public float[] Vectors { get; }
+    /// <summary>Row-major vectors, <see cref="Count"/> x <see cref="Dimension"/> (the array under <see cref="Rows"/>; do not modify).</summary>
+    public float[] Vectors => Rows.RawData;
 
     /// <summary>Whether some of the text did not reach the model (over the token limit even after windowing).</summary>
     public bool[] Truncated { get; }
@@ -83,5 +89,5 @@ internal sealed class EmbeddingBatch
     public int[]? TokenCounts { get; init; }
 
     /// <summary>The vector of text <paramref name="index"/>.</summary>
-    public ReadOnlySpan<float> this[int index] => Vectors.AsSpan(index * Dimension, Dimension);
+    public ReadOnlySpan<float> this[int index] => Rows[index];
 }

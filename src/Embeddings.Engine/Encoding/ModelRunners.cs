@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using Embeddings.Numerics;
 
 namespace Embeddings.Encoding;
 
@@ -258,19 +259,16 @@ internal sealed class BertRunner : ModelRunner
                         acc[d] *= inv;
                     }
                 }
-                double scale = 1.0;
                 if (Manifest.Normalize)
                 {
-                    double norm = 0;
+                    VectorMath.NormalizeTo(acc, target);
+                }
+                else
+                {
                     for (int d = 0; d < Dimension; d++)
                     {
-                        norm += acc[d] * acc[d];
+                        target[d] = (float)acc[d];
                     }
-                    scale = 1.0 / Math.Max(Math.Sqrt(norm), 1e-12);
-                }
-                for (int d = 0; d < Dimension; d++)
-                {
-                    target[d] = (float)(acc[d] * scale);
                 }
             }
         }
@@ -307,11 +305,7 @@ internal static class WindowCombiner
         }
         if (normalize)
         {
-            float norm = TensorPrimitives.Norm(target);
-            if (norm > 1e-12f)
-            {
-                TensorPrimitives.Divide(target, norm, target);
-            }
+            VectorMath.Normalize(target);
         }
         else if (total > 0)
         {

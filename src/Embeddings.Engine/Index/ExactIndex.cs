@@ -1,4 +1,5 @@
 using System.Buffers;
+using Embeddings.Numerics;
 
 namespace Embeddings.Index;
 
@@ -31,8 +32,7 @@ internal sealed unsafe class ExactIndex : IVectorIndex
             ReadOnlySpan<float> all = vectors.Span;
             for (int i = 0; i < Count; i++)
             {
-                float norm = MathF.Sqrt(VectorMath.Dot(all.Slice(i * dimension, dimension), all.Slice(i * dimension, dimension)));
-                _inverseNorms[i] = norm > 0f ? 1f / norm : 0f;
+                _inverseNorms[i] = VectorMath.InverseNorm(all.Slice(i * dimension, dimension));
             }
         }
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Embeddings.Numerics;
 
 namespace Embeddings.Index;
 
@@ -127,15 +128,8 @@ internal sealed unsafe partial class HnswIndex
         _callerRows = attached;
     }
 
-    private float InverseNorm(ReadOnlySpan<float> row)
-    {
-        if (_metric != SimilarityMetric.Cosine)
-        {
-            return 1f;
-        }
-        float norm = TensorPrimitives.Norm(row);
-        return norm > 0 && float.IsFinite(norm) ? 1f / norm : 0f;
-    }
+    private float InverseNorm(ReadOnlySpan<float> row) =>
+        _metric == SimilarityMetric.Cosine ? VectorMath.InverseNorm(row) : 1f;
 
     private void FreeOwnCopy()
     {

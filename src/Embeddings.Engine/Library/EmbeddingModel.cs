@@ -134,7 +134,7 @@ public sealed partial class EmbeddingModel : IEmbeddingGenerator<string, Embeddi
             float[] vector = batch[i][..dimension].ToArray();
             if (dimension < batch.Dimension)
             {
-                System.Numerics.Tensors.TensorPrimitives.Divide(vector, Math.Max(System.Numerics.Tensors.TensorPrimitives.Norm(vector), float.Epsilon), vector);
+                Embeddings.Numerics.VectorMath.Normalize(vector);
             }
             tokens += batch.TokenCounts is { } counts ? counts[i] : 0;
             result.Add(new Embedding<float>(vector)

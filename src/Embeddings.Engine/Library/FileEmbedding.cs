@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Embeddings.Corpus;
 using Embeddings.Encoding;
-using Embeddings.IO;
 
 namespace Embeddings;
 

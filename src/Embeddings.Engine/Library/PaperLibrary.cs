@@ -410,7 +410,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         }
         catch (ArgumentException e)
         {
-            throw new InvalidRequestException(LibraryErrors.OneLine(e.Message.Split(" (Parameter", 2)[0]) + ".", e);
+            throw new InvalidRequestException(LibraryErrors.Quote(e.Message.Split(" (Parameter", 2)[0]) + ".", e);
         }
         if (query.PaperId is null && query.Like.Count == 0 && query.Text is { } text && Tokenization.TextAnalyzer.Create().Terms(text).Count == 0)
         {

@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace Embeddings.Numerics;
 
 /// <summary>
@@ -61,15 +59,9 @@ internal sealed class VectorSet
         int n = copy.Length / dimension;
         for (int i = 0; i < n; i++)
         {
-            var row = copy.AsSpan(i * dimension, dimension);
-            float norm = TensorPrimitives.Norm(row);
-            if (!float.IsFinite(norm))
+            if (!float.IsFinite(VectorMath.Normalize(copy.AsSpan(i * dimension, dimension))))
             {
                 throw new ArgumentException($"vector {i} holds a NaN or infinite value", nameof(vectors));
-            }
-            if (norm > 0)
-            {
-                TensorPrimitives.Divide(row, norm, row);
             }
         }
         return new VectorSet(copy, n, dimension);

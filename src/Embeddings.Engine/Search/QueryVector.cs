@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Embeddings.Numerics;
 
 namespace Embeddings.Search;
 
@@ -46,11 +47,7 @@ internal sealed class QueryVector
         {
             TensorPrimitives.MultiplyAdd(_unlike, -SearchDefaults.UnlikeWeight / _unlikes, vector, vector);
         }
-        float norm = TensorPrimitives.Norm(vector);
-        if (norm > 0)
-        {
-            TensorPrimitives.Divide(vector, norm, vector);
-        }
+        VectorMath.Normalize(vector);
         return vector;
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Embeddings.Encoding;
 using Embeddings.IO;
 
 namespace Embeddings.Store;

@@ -79,6 +79,35 @@ internal static class Stemmers
         return true;
     }
 
+    // Porter's rule tables in the reference's order. The reference switches on one letter of the word first; here
+    // every suffix is tried in order, which finds the same first match: a suffix can only match where that letter
+    // (the word's second-to-last one for steps 2 and 4, its last for step 3) is the suffix's own.
+    private static readonly (string Suffix, string Replacement)[] Step2Rules =
+    [
+        ("ational", "ate"), ("tional", "tion"),
+        ("enci", "ence"), ("anci", "ance"),
+        ("izer", "ize"),
+        ("bli", "ble"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
+        ("ization", "ize"), ("ation", "ate"), ("ator", "ate"),
+        ("alism", "al"), ("iveness", "ive"), ("fulness", "ful"), ("ousness", "ous"),
+        ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"),
+        ("logi", "log"),
+    ];
+
+    private static readonly (string Suffix, string Replacement)[] Step3Rules =
+    [
+        ("icate", "ic"), ("ative", ""), ("alize", "al"),
+        ("iciti", "ic"),
+        ("ical", "ic"), ("ful", ""),
+        ("ness", ""),
+    ];
+
+    private static readonly string[] Step4Suffixes =
+    [
+        "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion", "ou", "ism", "ate", "iti",
+        "ous", "ive", "ize",
+    ];
+
     /// <summary>The reference algorithm's state: the buffer, its last index K and the stem end J.</summary>
     private ref struct PorterState
     {
@@ -268,104 +297,40 @@ internal static class Stemmers
             }
         }
 
-        public void Step2()
-        {
-            if (K < 1)
-            {
-                return;
-            }
-            switch (_b[K - 1])
-            {
-                case 'a':
-                    if (Ends("ational")) { R("ate"); break; }
-                    if (Ends("tional")) { R("tion"); }
-                    break;
-                case 'c':
-                    if (Ends("enci")) { R("ence"); break; }
-                    if (Ends("anci")) { R("ance"); }
-                    break;
-                case 'e':
-                    if (Ends("izer")) { R("ize"); }
-                    break;
-                case 'l':
-                    if (Ends("bli")) { R("ble"); break; }
-                    if (Ends("alli")) { R("al"); break; }
-                    if (Ends("entli")) { R("ent"); break; }
-                    if (Ends("eli")) { R("e"); break; }
-                    if (Ends("ousli")) { R("ous"); }
-                    break;
-                case 'o':
-                    if (Ends("ization")) { R("ize"); break; }
-                    if (Ends("ation")) { R("ate"); break; }
-                    if (Ends("ator")) { R("ate"); }
-                    break;
-                case 's':
-                    if (Ends("alism")) { R("al"); break; }
-                    if (Ends("iveness")) { R("ive"); break; }
-                    if (Ends("fulness")) { R("ful"); break; }
-                    if (Ends("ousness")) { R("ous"); }
-                    break;
-                case 't':
-                    if (Ends("aliti")) { R("al"); break; }
-                    if (Ends("iviti")) { R("ive"); break; }
-                    if (Ends("biliti")) { R("ble"); }
-                    break;
-                case 'g':
-                    if (Ends("logi")) { R("log"); }
-                    break;
-            }
-        }
+        public void Step2() => ReplaceFirstSuffix(Step2Rules);
 
-        public void Step3()
-        {
-            switch (_b[K])
-            {
-                case 'e':
-                    if (Ends("icate")) { R("ic"); break; }
-                    if (Ends("ative")) { R(""); break; }
-                    if (Ends("alize")) { R("al"); }
-                    break;
-                case 'i':
-                    if (Ends("iciti")) { R("ic"); }
-                    break;
-                case 'l':
-                    if (Ends("ical")) { R("ic"); break; }
-                    if (Ends("ful")) { R(""); }
-                    break;
-                case 's':
-                    if (Ends("ness")) { R(""); }
-                    break;
-            }
-        }
+        public void Step3() => ReplaceFirstSuffix(Step3Rules);
 
         public void Step4()
         {
-            if (K < 1)
+            foreach (string suffix in Step4Suffixes)
             {
-                return;
+                if (Ends(suffix))
+                {
+                    // "-ion" goes only after s or t (adoption -> adopt), as in the reference.
+                    bool removable = suffix != "ion" || (_j >= 0 && _b[_j] is 's' or 't');
+                    if (removable && M() > 1)
+                    {
+                        K = _j;
+                    }
+                    return;
+                }
             }
-            bool found;
-            switch (_b[K - 1])
+        }
+
+        /// <summary>
+        /// The first rule whose suffix the word ends with decides: its replacement is applied when the stem's measure
+        /// is above 0, and no later rule is tried either way (the reference's switch-and-break).
+        /// </summary>
+        private void ReplaceFirstSuffix((string Suffix, string Replacement)[] rules)
+        {
+            foreach ((string suffix, string replacement) in rules)
             {
-                case 'a': found = Ends("al"); break;
-                case 'c': found = Ends("ance") || Ends("ence"); break;
-                case 'e': found = Ends("er"); break;
-                case 'i': found = Ends("ic"); break;
-                case 'l': found = Ends("able") || Ends("ible"); break;
-                case 'n': found = Ends("ant") || Ends("ement") || Ends("ment") || Ends("ent"); break;
-                case 'o':
-                    found = (Ends("ion") && _j >= 0 && _b[_j] is 's' or 't') || Ends("ou");
-                    break;
-                case 's': found = Ends("ism"); break;
-                case 't': found = Ends("ate") || Ends("iti"); break;
-                case 'u': found = Ends("ous"); break;
-                case 'v': found = Ends("ive"); break;
-                case 'z': found = Ends("ize"); break;
-                default: found = false; break;
-            }
-            if (found && M() > 1)
-            {
-                K = _j;
+                if (Ends(suffix))
+                {
+                    R(replacement);
+                    return;
+                }
             }
         }
 

@@ -34,10 +34,10 @@ internal static class MapProjection
         {
             Tsne(unit, y, iterations, ct);
         }
-        return Normalize(y, n);
+        return FitUnitSquare(y, n);
     }
 
-    private static float[] Normalize(double[] y, int n)
+    private static float[] FitUnitSquare(double[] y, int n)
     {
         double minX = double.MaxValue, maxX = double.MinValue, minY = double.MaxValue, maxY = double.MinValue;
         for (int i = 0; i < n; i++)

@@ -262,16 +262,7 @@ internal static class TopicPipeline
         var c = new float[count * d];
         for (int t = 0; t < count; t++)
         {
-            double norm = 0;
-            for (int j = 0; j < d; j++)
-            {
-                norm += sums[t * d + j] * sums[t * d + j];
-            }
-            norm = Math.Sqrt(norm);
-            for (int j = 0; j < d; j++)
-            {
-                c[t * d + j] = norm > 0 ? (float)(sums[t * d + j] / norm) : 0f;
-            }
+            VectorMath.NormalizeTo(sums.AsSpan(t * d, d), c.AsSpan(t * d, d));
         }
         return c;
     }
@@ -299,7 +290,7 @@ internal static class TopicPipeline
             {
                 for (int b = a + 1; b < groups.Count; b++)
                 {
-                    double s = Cosine(vec[a], vec[b]);
+                    double s = VectorMath.Cosine(vec[a], vec[b]);
                     if (s > best)
                     {
                         best = s;
@@ -316,12 +307,6 @@ internal static class TopicPipeline
             vec.RemoveAt(bb);
         }
         return groups;
-    }
-
-    private static double Cosine(double[] a, double[] b)
-    {
-        double na = TensorPrimitives.Norm<double>(a), nb = TensorPrimitives.Norm<double>(b);
-        return na == 0 || nb == 0 ? 0 : TensorPrimitives.Dot<double>(a, b) / (na * nb);
     }
 
     /// <summary>
@@ -437,8 +422,9 @@ internal static class TopicPipeline
                 c[j] += row[j];
             }
         }
-        double norm = Math.Sqrt(c.Sum(x => x * x));
-        return c.Select(x => norm > 0 ? (float)(x / norm) : 0f).ToArray();
+        var centroid = new float[c.Length];
+        VectorMath.NormalizeTo(c, centroid);
+        return centroid;
     }
 
     /// <summary>Nearest centre by cosine per row; -1 when below the centre's threshold. Returns topic indexes (not ids).</summary>

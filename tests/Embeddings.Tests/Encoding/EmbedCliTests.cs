@@ -1,6 +1,5 @@
 using Embeddings.Cli;
 using Embeddings.Encoding;
-using Embeddings.IO;
 using Embeddings.Tests.Support;
 
 namespace Embeddings.Tests.Encoding;
@@ -30,13 +29,13 @@ public sealed class EmbedCliTests
         List<EmbeddingRecord> fromJsonl = EmbeddingJsonl.Read(jsonl).ToList();
         EmbeddingFileContents fromBin = EmbeddingBinaryFormat.Read(bin);
         Assert.Equal(DistinctIds, fromJsonl.Select(r => r.Id).ToList());
-        Assert.True(fromBin.Count > 50);
+        Assert.True(fromBin.Ids.Count > 50);
         Assert.Equal(EncoderFixtures.UseLite.Fingerprint, fromBin.Fingerprint);
-        Assert.Equal(512, fromBin.Dimension);
-        for (int i = 0; i < fromBin.Count; i++)
+        Assert.Equal(512, fromBin.Batch.Dimension);
+        for (int i = 0; i < fromBin.Ids.Count; i++)
         {
             Assert.Equal(fromJsonl[i].Id, fromBin.Ids[i]);
-            Assert.True(EncoderFixtures.MaxAbsDiff(fromJsonl[i].Vector, fromBin[i]) <= 1e-6f); // other chunking, same vectors
+            Assert.True(EncoderFixtures.MaxAbsDiff(fromJsonl[i].Vector, fromBin.Batch[i]) <= 1e-6f); // other chunking, same vectors
         }
         foreach (EmbeddingRecord r in fromJsonl)
         {

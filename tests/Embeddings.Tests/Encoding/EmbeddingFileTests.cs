@@ -1,4 +1,4 @@
-using Embeddings.IO;
+using Embeddings.Encoding;
 using Embeddings.Tests.Support;
 
 namespace Embeddings.Tests.Encoding;
@@ -41,13 +41,13 @@ public sealed class EmbeddingFileTests
         }
         EmbeddingFileContents back = EmbeddingBinaryFormat.Read(path);
         Assert.Equal("use-lite-512-abc", back.Fingerprint);
-        Assert.Equal(19, back.Dimension);
+        Assert.Equal(19, back.Batch.Dimension);
         Assert.Equal(s.Ids, back.Ids);
-        Assert.Equal(s.Truncated, back.Truncated);
-        Assert.Equal(s.Empty, back.IsEmpty);
+        Assert.Equal(s.Truncated, back.Batch.Truncated);
+        Assert.Equal(s.Empty, back.Batch.IsEmpty);
         for (int i = 0; i < s.Ids.Length; i++)
         {
-            Assert.Equal(s.Vectors[i], back[i].ToArray());
+            Assert.Equal(s.Vectors[i], back.Batch[i].ToArray());
         }
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
     }

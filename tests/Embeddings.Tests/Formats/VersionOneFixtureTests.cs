@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Embeddings.Encoding;
 using Embeddings.Encoding.Lsa;
 using Embeddings.Index;
 using Embeddings.IO;
@@ -60,12 +61,12 @@ public sealed class VersionOneFixtureTests
     public void Embeddings_bin_version_1_is_read()
     {
         EmbeddingFileContents file = EmbeddingBinaryFormat.Read(Fixture("embeddings.bin"));
-        Assert.Equal(("test-fingerprint", 4, 3), (file.Fingerprint, file.Dimension, file.Count));
+        Assert.Equal(("test-fingerprint", 4, 3), (file.Fingerprint, file.Batch.Dimension, file.Ids.Count));
         Assert.Equal(["a", "b\u00e9", "c"], file.Ids);
-        Assert.Equal([1f, 0f, 0.5f, -0.25f], file[0].ToArray());
-        Assert.Equal([0.125f, 2f, -1f, 3f], file[2].ToArray());
-        Assert.Equal([false, false, true], file.Truncated);
-        Assert.Equal([false, true, false], file.IsEmpty);
+        Assert.Equal([1f, 0f, 0.5f, -0.25f], file.Batch[0].ToArray());
+        Assert.Equal([0.125f, 2f, -1f, 3f], file.Batch[2].ToArray());
+        Assert.Equal([false, false, true], file.Batch.Truncated);
+        Assert.Equal([false, true, false], file.Batch.IsEmpty);
     }
 
     [Fact]

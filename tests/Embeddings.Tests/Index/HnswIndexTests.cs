@@ -1,4 +1,5 @@
 using Embeddings.Index;
+using Embeddings.Numerics;
 
 namespace Embeddings.Tests.Index;
 
@@ -225,7 +226,7 @@ public sealed class HnswIndexTests
                     {
                         failures.Enqueue($"id {h.Id} beyond added {limit}");
                     }
-                    float expected = Embeddings.Index.VectorMath.Dot(query, Data.Vector(h.Id)) / Norm(query);
+                    float expected = VectorMath.Dot(query, Data.Vector(h.Id)) / Norm(query);
                     if (Math.Abs(expected - h.Score) > 1e-4 || (i > 0 && hits[i - 1].Score < h.Score))
                     {
                         failures.Enqueue($"id {h.Id} score {h.Score} expected {expected}");
@@ -328,7 +329,7 @@ public sealed class HnswIndexTests
         }
     }
 
-    private static float Norm(ReadOnlySpan<float> v) => MathF.Sqrt(Embeddings.Index.VectorMath.Dot(v, v));
+    private static float Norm(ReadOnlySpan<float> v) => MathF.Sqrt(VectorMath.Dot(v, v));
 
     [Fact]
     public void Build_reports_progress_and_can_be_cancelled()

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 using Embeddings.Index;
+using Embeddings.Numerics;
 
 namespace Embeddings.Tests.Index;
 

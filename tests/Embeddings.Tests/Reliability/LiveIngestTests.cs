@@ -28,34 +28,6 @@ public sealed class LiveIngestTests(ReliabilityFixture fixture) : IClassFixture<
         return path;
     }
 
-    private static Process StartCli(string? pauseAt, string? crashAt, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = TestPaths.RepoRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "embeddings.dll"));
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        start.Environment.Remove(CrashPoints.EnvironmentVariable);
-        start.Environment.Remove(CrashPoints.PauseVariable);
-        if (pauseAt is not null)
-        {
-            start.Environment[CrashPoints.PauseVariable] = pauseAt;
-        }
-        if (crashAt is not null)
-        {
-            start.Environment[CrashPoints.EnvironmentVariable] = crashAt;
-        }
-        return Process.Start(start)!;
-    }
-
     private string[] IngestArgs(string store, string input) =>
         ["ingest", "--store", store, input, "--model", fixture.Model, "--batch", "4", "--commit-every", "8", "--threads", "1", "--quiet"];
 
@@ -90,7 +62,7 @@ public sealed class LiveIngestTests(ReliabilityFixture fixture) : IClassFixture<
         int reads = 0;
         var seen = new List<int>();
 
-        using Process writer = StartCli(string.Join(',', CommitPoints), null, IngestArgs(store, input));
+        using Process writer = CliProcess.Start(string.Join(',', CommitPoints), null, IngestArgs(store, input));
         Task<string> stdout = writer.StandardOutput.ReadToEndAsync();
         while (await writer.StandardError.ReadLineAsync() is { } line)
         {
@@ -130,7 +102,7 @@ public sealed class LiveIngestTests(ReliabilityFixture fixture) : IClassFixture<
         foreach (string point in new[] { "vectors-synced", "segment-synced", "manifest-before-rename" })
         {
             string store = fixture.CopyBaseStore(dir, "killed-" + point);
-            using (Process writer = StartCli(null, $"{point}:3", IngestArgs(store, input)))
+            using (Process writer = CliProcess.Start(null, $"{point}:3", IngestArgs(store, input)))
             {
                 string err = await writer.StandardError.ReadToEndAsync();
                 Assert.True(writer.WaitForExit(TimeSpan.FromMinutes(3)));
@@ -173,7 +145,7 @@ public sealed class LiveIngestTests(ReliabilityFixture fixture) : IClassFixture<
 
         // The ONNX model (USE-lite), in a child process: its runtime environment is created with the long command line.
         string output = dir.File("long.jsonl");
-        using (Process p = StartCli(null, null, ["embed", .. files, "-o", output, "--model", EncoderFixtures.UseLiteDir, "--threads", "1", "--quiet"]))
+        using (Process p = CliProcess.Start(null, null, ["embed", .. files, "-o", output, "--model", EncoderFixtures.UseLiteDir, "--threads", "1", "--quiet"]))
         {
             p.StandardInput.Close();
             string err = await p.StandardError.ReadToEndAsync();

@@ -1,7 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text.Json;
-using Embeddings.IO;
+using Embeddings.Encoding;
 using Embeddings.Tests.Encoding;
 using Embeddings.Tests.Store;
 using Embeddings.Tests.Support;

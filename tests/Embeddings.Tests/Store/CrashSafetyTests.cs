@@ -153,9 +153,9 @@ public sealed class CrashSafetyTests
         Assert.Equal(128 + 38 * 512 * 4, new FileInfo(dir.File("out/v.npy")).Length);
         (exit, _, stderr) = CliProcess.Run(null, ["export", "--store", store, "--format", "bin", "-o", dir.File("out/v.bin")]);
         Assert.True(exit == 0, stderr);
-        Embeddings.IO.EmbeddingFileContents bin = Embeddings.IO.EmbeddingBinaryFormat.Read(dir.File("out/v.bin"));
+        Embeddings.Encoding.EmbeddingFileContents bin = Embeddings.Encoding.EmbeddingBinaryFormat.Read(dir.File("out/v.bin"));
         using PaperStore s = PaperStore.Open(store);
-        Assert.Equal((38, s.ModelFingerprint), (bin.Count, bin.Fingerprint));
-        Assert.Equal(s.GetVector(bin.Ids[3]), bin[3].ToArray());
+        Assert.Equal((38, s.ModelFingerprint), (bin.Ids.Count, bin.Fingerprint));
+        Assert.Equal(s.GetVector(bin.Ids[3]), bin.Batch[3].ToArray());
     }
 }

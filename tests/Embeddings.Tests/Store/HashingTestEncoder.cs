@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using System.Text;
 using Embeddings.Encoding;
+using Embeddings.Numerics;
 
 namespace Embeddings.Tests.Store;
 
@@ -26,14 +27,7 @@ internal sealed class HashingTestEncoder(int dimension = 16, string fingerprint 
             ulong h = XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(word.ToLowerInvariant()));
             v[(int)(h % (ulong)dimension)] += (h & 1UL << 40) != 0 ? 1f : -1f;
         }
-        float norm = MathF.Sqrt(v.Sum(x => x * x));
-        if (norm > 0)
-        {
-            for (int i = 0; i < v.Length; i++)
-            {
-                v[i] /= norm;
-            }
-        }
+        VectorMath.Normalize(v);
         return v;
     }
 

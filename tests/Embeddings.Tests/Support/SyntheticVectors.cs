@@ -1,3 +1,5 @@
+using Embeddings.Numerics;
+
 namespace Embeddings.Index;
 
 /// <summary>

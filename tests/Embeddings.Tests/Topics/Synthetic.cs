@@ -1,4 +1,5 @@
 using Embeddings.Corpus;
+using Embeddings.Numerics;
 
 namespace Embeddings.Tests.Topics;
 
@@ -34,17 +35,11 @@ internal static class Synthetic
         for (int i = 0; i < n; i++)
         {
             int c = labels[i];
-            double norm = 0;
             for (int j = 0; j < dim; j++)
             {
-                float x = c >= 0 ? centers[c * dim + j] / MathF.Sqrt(dim) * 3f + noise * Gauss(rng) / MathF.Sqrt(dim) : Gauss(rng);
-                v[i * dim + j] = x;
-                norm += x * x;
+                v[i * dim + j] = c >= 0 ? centers[c * dim + j] / MathF.Sqrt(dim) * 3f + noise * Gauss(rng) / MathF.Sqrt(dim) : Gauss(rng);
             }
-            for (int j = 0; j < dim; j++)
-            {
-                v[i * dim + j] /= (float)Math.Sqrt(norm);
-            }
+            VectorMath.Normalize(v.AsSpan(i * dim, dim));
         }
         return v;
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Hashing;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Embeddings.Encoding;
@@ -206,7 +207,7 @@ internal sealed class LsaEncoder : ISentenceEncoder
             }
             // Pass-1 ids are in first-seen order; CSR rows want ascending columns for a stable layout.
             SortRow(columns, values, first);
-            NormalizeRow(values, first);
+            VectorMath.Normalize(CollectionsMarshal.AsSpan(values)[first..]);
             rowStart[d + 1] = columns.Count;
         }
         var matrix = new SparseMatrix(n, kept.Length, rowStart, [.. columns], [.. values]);
@@ -231,11 +232,7 @@ internal sealed class LsaEncoder : ISentenceEncoder
             {
                 TensorPrimitives.MultiplyAdd(svd.RightVectors.AsSpan(x.ColumnIndex[p] * k, k), x.Values[p], row, row);
             }
-            float norm = TensorPrimitives.Norm(row);
-            if (norm > 0)
-            {
-                TensorPrimitives.Divide(row, norm, row);
-            }
+            VectorMath.Normalize(row);
         });
         return rows;
     }
@@ -290,16 +287,12 @@ internal sealed class LsaEncoder : ISentenceEncoder
             weights[i] = Weight(counts[i], _idf[ids[i]], Options.SublinearTf);
             known += counts[i];
         }
-        float norm = TensorPrimitives.Norm(weights);
+        VectorMath.Normalize(weights); // as the fitted rows were
         for (int i = 0; i < ids.Count; i++)
         {
-            TensorPrimitives.MultiplyAdd(_projection.AsSpan(ids[i] * Dimension, Dimension), weights[i] / norm, destination, destination);
+            TensorPrimitives.MultiplyAdd(_projection.AsSpan(ids[i] * Dimension, Dimension), weights[i], destination, destination);
         }
-        float length = TensorPrimitives.Norm(destination);
-        if (length > 0)
-        {
-            TensorPrimitives.Divide(destination, length, destination);
-        }
+        VectorMath.Normalize(destination);
         return known;
     }
 
@@ -513,23 +506,6 @@ internal sealed class LsaEncoder : ISentenceEncoder
         {
             columns[first + i] = c[i];
             values[first + i] = v[i];
-        }
-    }
-
-    private static void NormalizeRow(List<float> values, int first)
-    {
-        double sum = 0;
-        for (int i = first; i < values.Count; i++)
-        {
-            sum += (double)values[i] * values[i];
-        }
-        if (sum > 0)
-        {
-            float inv = (float)(1 / Math.Sqrt(sum));
-            for (int i = first; i < values.Count; i++)
-            {
-                values[i] *= inv;
-            }
         }
     }
 }

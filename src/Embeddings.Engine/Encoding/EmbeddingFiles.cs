@@ -4,7 +4,9 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
-namespace Embeddings.IO;
+using Embeddings.IO;
+
+namespace Embeddings.Encoding;
 
 /// <summary>
 /// Streams embedding records to a file. Nothing is visible under the final name until <see cref="Complete"/>:
@@ -117,43 +119,14 @@ internal sealed class JsonlEmbeddingWriter : IEmbeddingWriter
 /// <param name="IsEmpty">Whether the text was empty (zero vector).</param>
 internal sealed record EmbeddingRecord(string Id, float[] Vector, bool Truncated, bool IsEmpty);
 
-/// <summary>Contents of a binary embedding file (docs/formats.md), checked on load.</summary>
-internal sealed class EmbeddingFileContents
-{
-    internal EmbeddingFileContents(string fingerprint, int dimension, string[] ids, float[] vectors, bool[] truncated, bool[] isEmpty)
-    {
-        Fingerprint = fingerprint;
-        Dimension = dimension;
-        Ids = ids;
-        Vectors = vectors;
-        Truncated = truncated;
-        IsEmpty = isEmpty;
-    }
-
-    /// <summary>Fingerprint of the model that made the vectors.</summary>
-    public string Fingerprint { get; }
-
-    /// <summary>Vector length.</summary>
-    public int Dimension { get; }
-
-    /// <summary>Number of records.</summary>
-    public int Count => Ids.Count;
-
-    /// <summary>Paper ids in file order.</summary>
-    public IReadOnlyList<string> Ids { get; }
-
-    /// <summary>Row-major vectors, <see cref="Count"/> x <see cref="Dimension"/>.</summary>
-    public float[] Vectors { get; }
-
-    /// <summary>Per-record truncation flags.</summary>
-    public IReadOnlyList<bool> Truncated { get; }
-
-    /// <summary>Per-record empty-text flags.</summary>
-    public IReadOnlyList<bool> IsEmpty { get; }
-
-    /// <summary>The vector of record <paramref name="index"/>.</summary>
-    public ReadOnlySpan<float> this[int index] => Vectors.AsSpan(index * Dimension, Dimension);
-}
+/// <summary>
+/// Contents of a binary embedding file (docs/formats.md), checked on load: the vectors and flags of the embedded
+/// texts as one <see cref="EmbeddingBatch"/>, with the paper id of each row and the fingerprint of the model.
+/// </summary>
+/// <param name="Fingerprint">Fingerprint of the model that made the vectors.</param>
+/// <param name="Ids">Paper ids in file order, one per row of <paramref name="Batch"/>.</param>
+/// <param name="Batch">The vectors and per-record flags.</param>
+internal sealed record EmbeddingFileContents(string Fingerprint, IReadOnlyList<string> Ids, EmbeddingBatch Batch);
 
 /// <summary>
 /// The binary embedding format, all numbers little-endian (details in docs/formats.md). Version 2, written by this
@@ -271,7 +244,7 @@ internal static class EmbeddingBinaryFormat
             truncated[i] = (f & FlagTruncated) != 0;
             isEmpty[i] = (f & FlagEmpty) != 0;
         }
-        return new EmbeddingFileContents(fingerprint, (int)dimension, ids, vectors, truncated, isEmpty);
+        return new EmbeddingFileContents(fingerprint, ids, new EmbeddingBatch((int)dimension, vectors, truncated, isEmpty));
     }
 
     /// <summary>Zero bytes after a fingerprint of <paramref name="fingerprintBytes"/> so the vectors start 8-byte aligned in the file.</summary>
@@ -368,7 +341,7 @@ internal static class EmbeddingBinaryFormat
             isEmpty[i] = (f & FlagEmpty) != 0;
         }
         string fingerprint = System.Text.Encoding.UTF8.GetString(span.Slice(32, (int)fpLength));
-        return new EmbeddingFileContents(fingerprint, (int)dimension, ids, vectors, truncated, isEmpty);
+        return new EmbeddingFileContents(fingerprint, ids, new EmbeddingBatch((int)dimension, vectors, truncated, isEmpty));
     }
 
     internal static int Align8(int n) => (n + 7) & ~7;
