@@ -65,9 +65,16 @@ internal sealed class TopicOptionSet
     private readonly Option<int> _seed = new("--seed") { Description = "Seed; same input and seed give identical output.", DefaultValueFactory = _ => 42 };
     private readonly Option<int?> _topics = new("--topics") { Description = "Merge the most similar topics until at most N remain." };
     private readonly Option<string> _representation;
+    private readonly Option<string> _label;
 
     public TopicOptionSet()
     {
+        _label = new Option<string>("--label")
+        {
+            Description = "Topic labels: keywords (default: the two best c-TF-IDF keywords that share no word) or title (the title of the paper that uses most of them).",
+            DefaultValueFactory = _ => "keywords",
+        };
+        _label.AcceptOnlyFromAmong("keywords", "title");
         _method = new Option<string>("--method")
         {
             Description = "Clustering: kmeans (default; every paper in a topic), hdbscan (finds the number of topics, reports outliers) or communities (tight groups, near-duplicates).",
@@ -89,6 +96,7 @@ internal sealed class TopicOptionSet
         command.Add(_seed);
         command.Add(_topics);
         command.Add(_representation);
+        command.Add(_label);
     }
 
     public TopicsRequest Request(ParseResult parse, IProgress<WorkProgress>? progress) => new()
@@ -103,6 +111,7 @@ internal sealed class TopicOptionSet
         K = parse.GetValue(_k),
         Seed = parse.GetValue(_seed),
         MaxTopics = parse.GetValue(_topics),
+        Label = parse.GetValue(_label) == "title" ? TopicLabelKind.Title : TopicLabelKind.Keywords,
         Progress = progress,
     };
 }

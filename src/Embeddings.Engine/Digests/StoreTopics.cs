@@ -96,6 +96,10 @@ internal static class StoreTopics
         TopicOptions options = Options(request) with { PreviousTopics = previous?.Topics.Select(t => t.PaperIds).ToArray() };
         TopicModel model = TopicPipeline.Fit(papers.Select(p => p.Paper).ToArray(), vectors, dimension, options, request.Progress, cancellationToken);
         model = WithNeuralCentres(model, neural, store.Dimension);
+        if (request.Label == TopicLabelKind.Title)
+        {
+            model = TopicLabeling.WithTitleLabels(model, papers.Select(p => p.Paper).ToArray());
+        }
         if (log is not null)
         {
             model = TopicHistory.Align(model, previous);

@@ -78,6 +78,12 @@ public sealed record TopicsRequest
     public int? MaxTopics { get; init; }
 
     /// <summary>
+    /// What labels are made of: the best keywords (default) or the title of the paper that stands for the topic. Keywords
+    /// are listed either way; the label does not change the topics, their ids or their history.
+    /// </summary>
+    public TopicLabelKind Label { get; init; } = TopicLabelKind.Keywords;
+
+    /// <summary>
     /// How this run uses the topic history (default <see cref="TopicHistoryMode.Compare"/>: ids and trends from the last
     /// recorded run, nothing written). Each configuration (method, representation, k, topic limit, seed) has a history
     /// of its own, so trying another never changes the default's. Ignored inside a <see cref="DigestRequest"/>, which has its own.
@@ -98,9 +104,9 @@ public sealed record TopicsRequest
         {
             throw new InvalidRequestException($"The topic limit must be at least 1, not {MaxTopics} (--topics); leave it unset for no limit.");
         }
-        if (!Enum.IsDefined(Method) || !Enum.IsDefined(Representation))
+        if (!Enum.IsDefined(Method) || !Enum.IsDefined(Representation) || !Enum.IsDefined(Label))
         {
-            throw new InvalidRequestException($"Unknown topic method {Method} or representation {Representation}.");
+            throw new InvalidRequestException($"Unknown topic method {Method}, representation {Representation} or label kind {Label}.");
         }
     }
 }

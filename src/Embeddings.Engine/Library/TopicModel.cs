@@ -37,6 +37,16 @@ public enum TopicMethod
     Communities,
 }
 
+/// <summary>What a topic's label is made of.</summary>
+public enum TopicLabelKind
+{
+    /// <summary>Its best keywords, two that share no word ("in-context learning / transformers"): the default.</summary>
+    Keywords,
+
+    /// <summary>The title of the paper that stands for it: the one that uses most of the topic's best keywords.</summary>
+    Title,
+}
+
 /// <summary>Which vectors papers are clustered on.</summary>
 public enum RepresentationKind
 {

@@ -32,6 +32,14 @@ internal static class AbstractBoilerplate
         "investigate", "investigates", "explore", "explores", "exploring", "analyze", "analyzes", "analysis", "finding",
         "findings", "insight", "insights", "shed", "light", "moreover", "additionally", "overall", "able", "better",
         "open-source", "publicly", "release", "released",
+        // Linking words and hedges of the genre that c-TF-IDF still found topic-specific on the daily-papers dumps
+        // (one topic happened to use them more: "instead", "researchers", "lastly", "burgeoning").
+        "instead", "researchers", "researcher", "lastly", "firstly", "secondly", "finally", "earlier", "burgeoning",
+        "empirically", "empirical", "benefit", "benefits", "subsequent", "subsequently", "scenario", "scenarios",
+        "diverse", "hold", "holds", "opening", "picture", "fundamental", "fundamentally", "surprisingly", "commonly",
+        "widespread", "emerging", "growing", "increasingly", "numerous",
+        "seen", "known", "well-known", "well-established", "established", "standard", "conventional", "traditional",
+        "remarkable", "impressive", "unprecedented", "comprehensive", "thorough", "thoroughly", "rigorous", "rigorously",
     ];
 
     /// <summary>

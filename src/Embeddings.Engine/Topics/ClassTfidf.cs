@@ -13,10 +13,12 @@ internal sealed record TermOptions
     public int MinDocumentFrequency { get; init; } = 2;
 
     /// <summary>
-    /// Terms in more than this share of the papers name the whole field, not a topic, and are dropped
-    /// (applied to corpora of 20 papers or more).
+    /// Terms in more than this share of the papers name the whole field, not a topic, and are dropped (applied to corpora
+    /// of 20 papers or more). Half, not less: in a corpus of one field "neural networks" is in a third of the papers and
+    /// still the best name of the topic that is about neural networks as such (QUALITY.md, topic labels); the rank weight's
+    /// share factor keeps it off the other topics.
     /// </summary>
-    public double MaxDocumentShare { get; init; } = 0.3;
+    public double MaxDocumentShare { get; init; } = 0.5;
 
     /// <summary>
     /// A term describes a topic only when at least this share of the topic's papers use it, and at least two of them
@@ -35,6 +37,12 @@ internal sealed record TermOptions
 
     /// <summary>Candidates per topic handed to MMR.</summary>
     public int Candidates { get; init; } = 30;
+
+    /// <summary>
+    /// A word written as the first word of a phrase at least this often ("deep", "neural", "large") is half a phrase:
+    /// never a keyword alone (unless most of its papers write one phrase with it, which then stands in its place).
+    /// </summary>
+    public double ModifierShare { get; init; } = 0.75;
 }
 
 /// <summary>
@@ -83,9 +91,12 @@ internal sealed class ClassTfidf
         // Analyse in parallel (pure per document), then number terms sequentially in document order.
         var docTermStrings = new string[n][];
         var docTitleTerms = new HashSet<string>?[n];
-        Parallelism.ForChunks(n, Parallelism.ChunkCount(n, 256), ct, (_, s, e) =>
+        int analysisChunks = Parallelism.ChunkCount(n, 256);
+        var chunkWords = new Dictionary<string, (int Uses, int Heads)>[analysisChunks];
+        Parallelism.ForChunks(n, analysisChunks, ct, (chunk, s, e) =>
         {
-            var sink = new DistinctTermSink { Terms = new HashSet<string>(StringComparer.Ordinal) };
+            var sink = new DistinctTermSink { Terms = new HashSet<string>(StringComparer.Ordinal), Words = new(StringComparer.Ordinal) };
+            chunkWords[chunk] = sink.Words;
             for (int i = s; i < e; i++)
             {
                 sink.Terms.Clear();
@@ -128,12 +139,28 @@ internal sealed class ClassTfidf
                 docTitleIds[i] = inTitle.Select(k => vocab[k]).ToHashSet();
             }
         }
+        // How often each word is written as the first word of a phrase: "deep" (deep learning, deep networks) almost
+        // always, "quantization" seldom. A word that mostly modifies the next one is half a phrase, never a label alone.
+        var wordUses = new Dictionary<string, (int Uses, int Heads)>(StringComparer.Ordinal);
+        foreach (var part in chunkWords)
+        {
+            foreach (var (word, count) in part ?? [])
+            {
+                var sum = wordUses.GetValueOrDefault(word);
+                wordUses[word] = (sum.Uses + count.Uses, sum.Heads + count.Heads);
+            }
+        }
         int minDf = n < 20 ? 1 : Math.Max(1, options.MinDocumentFrequency);
         int maxDf = n < 20 ? n : Math.Max(minDf, (int)Math.Floor(options.MaxDocumentShare * n));
         var kept = new bool[terms.Count];
         for (int t = 0; t < terms.Count; t++)
         {
             kept[t] = df[t] >= minDf && df[t] <= maxDf;
+        }
+        var modifier = new bool[terms.Count];
+        for (int t = 0; t < terms.Count; t++)
+        {
+            modifier[t] = wordUses.TryGetValue(terms[t], out var use) && use.Uses > 0 && use.Heads >= options.ModifierShare * use.Uses;
         }
         // Per class: the papers using each term, and their weight (title uses count more); outliers are one more
         // class for f(t) and A.
@@ -201,7 +228,7 @@ internal sealed class ClassTfidf
                 scored.Add((t, sc));
             }
             scored.Sort((x, y) => x.Score != y.Score ? y.Score.CompareTo(x.Score) : string.CompareOrdinal(terms[x.Term], terms[y.Term]));
-            (candidateIds[c], candidateScores[c]) = PreferPhrases(scored, classPapers[c], terms, options);
+            (candidateIds[c], candidateScores[c]) = PreferPhrases(scored, classPapers[c], terms, modifier, options);
         }
         var display = Surfaces(titles is null ? texts : [.. texts, .. titles], analyzer, candidateIds.SelectMany(x => x).Select(t => terms[t]).ToHashSet(StringComparer.Ordinal), ct);
         var candidates = new List<TopicKeyword>[classCount];
@@ -222,10 +249,11 @@ internal sealed class ClassTfidf
     /// <summary>
     /// The best <see cref="TermOptions.Candidates"/> terms of a class, where a word or phrase most of whose papers use
     /// one longer phrase with it is replaced by that phrase (kept at its rank), so labels read "in-context learning"
-    /// and "graph neural networks", not "in-context" and "graph neural".
+    /// and "graph neural networks", not "in-context" and "graph neural"; a word that is mostly written as the start of
+    /// a phrase (<paramref name="modifier"/>) and is not replaced so is left out.
     /// </summary>
     private static (List<int> Ids, List<double> Scores) PreferPhrases(List<(int Term, double Score)> scored, Dictionary<int, int> used,
-        List<string> terms, TermOptions options)
+        List<string> terms, bool[] modifier, TermOptions options)
     {
         // The most used longer phrase containing each word or two-word phrase, in this class.
         var longer = new Dictionary<string, (int Term, int Used)>(StringComparer.Ordinal);
@@ -262,6 +290,12 @@ internal sealed class ClassTfidf
             while (longer.TryGetValue(terms[chosen], out var phrase) && phrase.Used >= options.PhraseShare * used[chosen])
             {
                 chosen = phrase.Term;
+            }
+            if (modifier[chosen])
+            {
+                // Half a phrase whose papers share no one phrase ("deep": deep learning, deep networks, ...): its
+                // phrases rank on their own.
+                continue;
             }
             if (taken.Add(chosen))
             {
@@ -401,9 +435,10 @@ internal sealed class ClassTfidf
                 {
                     continue;
                 }
-                if (Redundant(Roots[ids[j]], Roots[ids[last]]))
+                if (Redundant(Roots[ids[j]], Roots[ids[last]]) || AbbreviationPair(cands[j].Term, cands[last].Term))
                 {
-                    // A word again, or inflected, or inside a phrase already chosen: never a keyword of its own.
+                    // A word again, or inflected, or inside a phrase already chosen, or the abbreviation of a chosen
+                    // phrase ("PDEs" and "partial differential equations"): never a keyword of its own.
                     used[j] = true;
                     continue;
                 }
@@ -460,8 +495,40 @@ internal sealed class ClassTfidf
     /// <summary>Whether every word of one term is a word (or an inflection of a word) of the other: "graph" and "graph neural networks".</summary>
     private static bool Redundant(string[] x, string[] y) => x.All(y.Contains) || y.All(x.Contains);
 
-    /// <summary>Whether two shown terms share a word up to inflection ("quantization", "quantized weights").</summary>
-    internal static bool ShareAWord(string x, string y) => RootsOf(x.ToLowerInvariant()).Intersect(RootsOf(y.ToLowerInvariant())).Any();
+    /// <summary>
+    /// Whether two shown terms name one thing: they share a word up to inflection ("quantization", "quantized weights"),
+    /// or one abbreviates the other ("PDEs", "partial differential equations").
+    /// </summary>
+    internal static bool ShareAWord(string x, string y) =>
+        RootsOf(x.ToLowerInvariant()).Intersect(RootsOf(y.ToLowerInvariant())).Any() || AbbreviationPair(x, y);
+
+    /// <summary>
+    /// Whether one shown term is a single word spelling the initials of the other's words, with or without a plural
+    /// "s" ("LLMs" and "large language models", "ICL" and "in-context learning", "PDEs" and "partial differential equations").
+    /// </summary>
+    internal static bool AbbreviationPair(string x, string y) => IsAbbreviationOf(x, y) || IsAbbreviationOf(y, x);
+
+    private static bool IsAbbreviationOf(string abbreviation, string phrase)
+    {
+        // Written with two capitals at least ("PDEs", "LLM"), so plain words ("am", "go") are never taken for one.
+        if (abbreviation.Count(char.IsUpper) < 2 || abbreviation.Contains(' ', StringComparison.Ordinal) || abbreviation.Contains('-', StringComparison.Ordinal))
+        {
+            return false;
+        }
+        string[] words = phrase.Split([' ', '-', '\u2010'], StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length < 2)
+        {
+            return false;
+        }
+        var initials = new System.Text.StringBuilder(words.Length);
+        foreach (string word in words)
+        {
+            initials.Append(char.ToLowerInvariant(word[0]));
+        }
+        string a = abbreviation.ToLowerInvariant();
+        string i = initials.ToString();
+        return a == i || (a.Length == i.Length + 1 && a[^1] == 's' && a.StartsWith(i, StringComparison.Ordinal));
+    }
 
     /// <summary>A short label from the keywords: the first, then the next that shares no word (up to inflection) with it.</summary>
     public static string Label(IReadOnlyList<TopicKeyword> keywords)
@@ -482,10 +549,14 @@ internal sealed class ClassTfidf
         return string.Join(" / ", parts);
     }
 
-    /// <summary>Collects the distinct terms of one text.</summary>
+    /// <summary>
+    /// Collects the distinct terms of one text, and counts for every word how often it is written and how often it
+    /// starts a phrase (the analyser emits a phrase only of words that stand next to each other).
+    /// </summary>
     private struct DistinctTermSink : ITermSink
     {
         public HashSet<string> Terms;
+        public Dictionary<string, (int Uses, int Heads)> Words;
 
         public readonly bool WantsSurface => false;
 
@@ -496,6 +567,22 @@ internal sealed class ClassTfidf
             {
                 Terms.Add(term.ToString());
             }
+            int space = term.IndexOf(' ');
+            if (space < 0)
+            {
+                Count(term, uses: 1, heads: 0);
+            }
+            else if (term[(space + 1)..].IndexOf(' ') < 0)
+            {
+                Count(term[..space], uses: 0, heads: 1);
+            }
+        }
+
+        private readonly void Count(ReadOnlySpan<char> word, int uses, int heads)
+        {
+            var lookup = Words.GetAlternateLookup<ReadOnlySpan<char>>();
+            var count = lookup.TryGetValue(word, out var c) ? c : default;
+            lookup[word] = (count.Uses + uses, count.Heads + heads);
         }
     }
 

@@ -17,7 +17,8 @@ public sealed class TopicPipelineTests
         // A = 14 / 2 = 7; f(graph) = 2, f(node) = 2. c-TF-IDF(graph, 0) = 2/8 * ln(1 + 7/2), all of graph's papers are
         // in class 0; c-TF-IDF(node, 0) = 1/8 * ln(1 + 7/2), half of node's are. Rank weight = c-TF-IDF * sqrt(share).
         string[] texts = ["graph graph node", "graph edge", "protein fold", "protein node"];
-        var tfidf = ClassTfidf.Compute(texts, null, [0, 0, 1, 1], 2, new TermOptions { PhraseShare = 2 }, default);
+        // Phrases and the modifier rule off: this checks the weights alone ("graph" starts a phrase at each use here).
+        var tfidf = ClassTfidf.Compute(texts, null, [0, 0, 1, 1], 2, new TermOptions { PhraseShare = 2, ModifierShare = 2 }, default);
         var c0 = tfidf.Candidates[0];
         Assert.Equal("graph", c0[0].Term);
         Assert.Equal(2.0 / 8 * Math.Log(1 + 7.0 / 2), c0[0].Score, 12);

@@ -66,6 +66,34 @@ public sealed class TopicsCliTests
     }
 
     [Fact]
+    public async Task Label_title_names_each_topic_by_one_of_its_papers_titles_and_keeps_topics_and_keywords()
+    {
+        using var dir = new TempDir();
+        string store = await MakeStoreAsync(dir);
+        var papers = Synthetic.Papers(Enumerable.Range(0, 80).Select(i => i % 4).ToArray(), seed: 81, prefix: "w1-")
+            .Concat(Synthetic.Papers(Enumerable.Range(0, 60).Select(i => i % 3).ToArray(), seed: 82, prefix: "w2-"))
+            .ToDictionary(p => p.Id, p => p.Title);
+        var (code, keywordsOut) = await CliRunAsync("topics", "--store", store, "--k", "4", "--json");
+        Assert.Equal(0, code);
+        var (titleCode, titleOut) = await CliRunAsync("topics", "--store", store, "--k", "4", "--json", "--label", "title");
+        Assert.Equal(0, titleCode);
+        using var byKeywords = JsonDocument.Parse(keywordsOut);
+        using var byTitle = JsonDocument.Parse(titleOut);
+        var keywordTopics = byKeywords.RootElement.GetProperty("topics").EnumerateArray().ToList();
+        var titleTopics = byTitle.RootElement.GetProperty("topics").EnumerateArray().ToList();
+        Assert.Equal(keywordTopics.Count, titleTopics.Count);
+        for (int t = 0; t < titleTopics.Count; t++)
+        {
+            var members = titleTopics[t].GetProperty("papers").EnumerateArray().Select(p => p.GetString()!).ToList();
+            // The same topics and keywords; only the label is a title, and a title of the topic's own papers.
+            Assert.Equal(keywordTopics[t].GetProperty("papers").EnumerateArray().Select(p => p.GetString()), members);
+            Assert.Equal(keywordTopics[t].GetProperty("keywords").ToString(), titleTopics[t].GetProperty("keywords").ToString());
+            Assert.Contains(titleTopics[t].GetProperty("label").GetString(), members.Select(id => papers[id]));
+        }
+        Assert.Equal(2, (await CliRunAsync("topics", "--store", store, "--label", "abstract")).Code);
+    }
+
+    [Fact]
     public async Task Digest_of_one_dump_links_to_earlier_papers_in_all_formats()
     {
         using var dir = new TempDir();
