@@ -81,6 +81,8 @@ public static class Program
         root.Add(Commands.IndexCommand.Create(console));
         root.Add(Commands.SimilarCommand.Create(console));
         root.Add(Commands.SyncCommand.Create(console));
+        root.Add(Commands.ShowCommand.Create(console));
+        root.Add(Commands.ListCommand.Create(console));
         root.Add(Commands.EvalCommand.Create(console));
         root.Add(Commands.TopicsCommand.Create(console));
         root.Add(Commands.DigestCommand.Create(console));

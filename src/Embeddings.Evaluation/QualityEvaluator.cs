@@ -92,6 +92,9 @@ internal sealed class QualityEvaluator
     /// <summary>Name of the BM25 + vector RRF configuration.</summary>
     public static string RrfName(string vector) => $"BM25 + {vector}, RRF";
 
+    /// <summary>The label of a fixed-scale fusion (<see cref="ScoreFusion.FixedScale"/>) with vector weight <paramref name="w"/>.</summary>
+    public static string FixedScaleName(string vector, float w) => string.Create(CultureInfo.InvariantCulture, $"BM25 + {vector}, fixed w={w:0.##}");
+
     /// <summary>STS: cosine of the two sides' vectors against the gold scores (Spearman, Pearson).</summary>
     public async Task<IReadOnlyList<EvalResult>> RunStsAsync(StsDataset data, CancellationToken cancellationToken = default)
     {
@@ -139,9 +142,8 @@ internal sealed class QualityEvaluator
         string[] queryIds = data.Judgements.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
         string[] queryTexts = queryIds.Select(q => data.Queries[q]).ToArray();
         int n = docIds.Length, nq = queryIds.Length;
-        string defaultConfig = _neural is null
-            ? FusionName("LSA", QualityDefaults.FusionVectorWeight)
-            : FusionName(_neuralName, QualityDefaults.FusionVectorWeight);
+        Func<string, float, string> defaultFusion = QualityDefaults.Fusion == FusionMethod.FixedScale ? FixedScaleName : FusionName;
+        string defaultConfig = defaultFusion(_neural is null ? "LSA" : _neuralName, QualityDefaults.FusionVectorWeight);
 
         void Report(string config, int[][] rankings)
         {
@@ -172,6 +174,7 @@ internal sealed class QualityEvaluator
             q => bm25.ScoreAll(queryTexts[q], bm25Scores.AsSpan(q * n, n)));
         int[][] bm25Top = TopRows(bm25Scores, nq, n, RetrievalDepth);
         Report("BM25", bm25Top);
+        float[] bm25Max = [.. queryTexts.Select(bm25.MaxAttainableScore)];
 
         var vectorConfigs = new List<(string Name, float[] Scores)>();
         EmbeddingBatch lsaDocs;
@@ -202,6 +205,7 @@ internal sealed class QualityEvaluator
             foreach (float w in _options.FusionWeights)
             {
                 Report(FusionName(name, w), FuseRows(bm25Scores, bm25Top, scores, top, n, w));
+                Report(FixedScaleName(name, w), FixedScaleRows(bm25Scores, bm25Max, bm25Top, scores, top, n, w));
             }
             if (_options.ReciprocalRankFusion)
             {
@@ -299,15 +303,7 @@ internal sealed class QualityEvaluator
         var fused = new int[lexicalTop.Length][];
         Parallel.For(0, lexicalTop.Length, q =>
         {
-            var candidates = new List<int>(lexicalTop[q]);
-            var seen = new HashSet<int>(candidates);
-            foreach (int i in vectorTop[q])
-            {
-                if (seen.Add(i))
-                {
-                    candidates.Add(i);
-                }
-            }
+            List<int> candidates = Union(lexicalTop[q], vectorTop[q]);
             var a = new float[candidates.Count];
             var b = new float[candidates.Count];
             for (int c = 0; c < candidates.Count; c++)
@@ -318,6 +314,40 @@ internal sealed class QualityEvaluator
             string[] names = candidates.Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
             ScoredDocument[] best = ScoreFusion.WeightedMinMax(names, [a, b], [1 - w, w], RetrievalDepth);
             fused[q] = best.Select(s => int.Parse(s.Id, CultureInfo.InvariantCulture)).ToArray();
+        });
+        return fused;
+    }
+
+    /// <summary>The candidates both fusions score: the lexical top, then the vector top's papers not in it.</summary>
+    private static List<int> Union(int[] lexicalTop, int[] vectorTop)
+    {
+        var candidates = new List<int>(lexicalTop);
+        var seen = new HashSet<int>(candidates);
+        foreach (int i in vectorTop)
+        {
+            if (seen.Add(i))
+            {
+                candidates.Add(i);
+            }
+        }
+        return candidates;
+    }
+
+    /// <summary>The fixed-scale fusion the search runs, over the same candidates as <see cref="FuseRows"/>.</summary>
+    private static int[][] FixedScaleRows(float[] lexical, float[] lexicalMax, int[][] lexicalTop, float[] vector, int[][] vectorTop, int n, float w)
+    {
+        var fused = new int[lexicalTop.Length][];
+        Parallel.For(0, lexicalTop.Length, q =>
+        {
+            List<int> candidates = Union(lexicalTop[q], vectorTop[q]);
+            float max = lexicalMax[q];
+            var scores = new float[candidates.Count];
+            for (int c = 0; c < candidates.Count; c++)
+            {
+                long at = ((long)q * n) + candidates[c];
+                scores[c] = ScoreFusion.FixedScale(max > 0 ? lexical[at] / max : 0, vector[at], w);
+            }
+            fused[q] = [.. TopK.Select(scores, RetrievalDepth).Select(c => candidates[c])];
         });
         return fused;
     }

@@ -16,7 +16,7 @@ internal sealed class PostgresPaperBackend : IPaperBackend
 {
     /// <summary>The columns of <see cref="PaperDetails"/>, in the order <see cref="ReadDetails"/> reads them.</summary>
     private const string DetailColumns =
-        "p.id, p.title, p.abstract, p.authors, p.author_count, p.date, p.categories, p.sources, coalesce(p.first_seen, p.synced), p.revision, p.truncated, p.empty";
+        "p.id, p.title, p.abstract, p.authors, p.author_count, p.date, p.categories, p.sources, coalesce(p.first_seen, p.synced), p.revision, p.truncated, p.empty, p.url";
 
     private readonly PostgresPaperSearch _search;
     private volatile bool _currentLayout;
@@ -65,11 +65,11 @@ internal sealed class PostgresPaperBackend : IPaperBackend
     });
 
     /// <inheritdoc/>
-    public Task<IReadOnlyList<SimilarHit>> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken)
+    public async Task<SimilarResult> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken)
     {
         bool needsModel = query.Mode != RankingMode.Lexical && !string.IsNullOrWhiteSpace(query.Text);
         ISentenceEncoder? encoder = needsModel ? model.Encoder() : null;
-        return _search.SearchAsync(query, encoder, cancellationToken);
+        return new SimilarResult(await _search.SearchAsync(query, encoder, cancellationToken).ConfigureAwait(false));
     }
 
     /// <inheritdoc/>
@@ -176,6 +176,7 @@ internal sealed class PostgresPaperBackend : IPaperBackend
         Revision = r.GetInt32(9),
         Truncated = r.GetBoolean(10),
         Empty = r.GetBoolean(11),
+        Url = r.IsDBNull(12) ? null : r.GetString(12),
     };
 
     private static int Clamp(long n) => (int)Math.Min(n, int.MaxValue);

@@ -122,6 +122,11 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
             candidates *= 2;
         }
         IReadOnlyList<SimilarHit> hits = await DescribeHitsAsync(chosen, parts, cancellationToken).ConfigureAwait(false);
+        if (!query.Explain || query.Mode == RankingMode.Vector || query.Like.Count > 0 || query.Unlike.Count > 0)
+        {
+            // Shared words explain only rankings that words decided (SimilarHit.Why); the closest sentence is a local store's.
+            hits = [.. hits.Select(h => h with { Why = [] })];
+        }
         lock (_gate)
         {
             _lastRows = [.. _table.Endpoints.Select((e, i) => new EndpointRows(e.Describe, rows[i]))];
@@ -573,7 +578,14 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
 
         ScoredDocument[] fused = ScoreFusion.Fuse(Ranking(lexicalScores, exclude: needLexical), Ranking(vectorScores, exclude: needVector),
             lexicalScores.Count + vectorScores.Count,
-            new FusionOptions { Method = query.Fusion, VectorWeight = query.VectorWeight, Candidates = int.MaxValue },
+            // ts_rank has no maximum attainable score as BM25 has, so the fixed-scale fusion of local stores is not
+            // available here: the database fuses min-max per query (scores rank, not comparable across queries).
+            new FusionOptions
+            {
+                Method = query.Fusion == FusionMethod.FixedScale ? FusionMethod.WeightedMinMax : query.Fusion,
+                VectorWeight = query.VectorWeight,
+                Candidates = int.MaxValue,
+            },
             lexicalScore: id => lexicalScores.GetValueOrDefault(id),
             vectorScore: id => vectorScores.GetValueOrDefault(id));
         return [.. fused.Select(d => (d.Id, d.Score))];

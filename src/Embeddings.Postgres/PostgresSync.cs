@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Hashing;
-using System.Text.RegularExpressions;
 using Embeddings.Store;
 using Npgsql;
 using NpgsqlTypes;
@@ -45,7 +44,7 @@ public sealed record PostgresSyncOptions
 /// against what the table really holds, so a sync killed at any point resumes where the last committed batch ended,
 /// and a second sync of an unchanged store writes nothing.
 /// </summary>
-internal static partial class PostgresSync
+internal static class PostgresSync
 {
     /// <summary>Crash point for the tests (see <c>CrashPoints</c>): reached after each committed batch.</summary>
     internal const string BatchCommittedPoint = "postgres-batch-committed";
@@ -233,7 +232,7 @@ internal static partial class PostgresSync
                     await WriteNullable(copy, p.Authors?.Count ?? p.AuthorCount, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
                     await WriteNullable(copy, p.Date, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
                     await WriteNullable(copy, p.Categories is null ? null : (object)p.Categories.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await WriteNullable(copy, UrlOf(p.Id), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await WriteNullable(copy, p.Url, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
                     await copy.WriteAsync(HashToBytes(stored.ContentHash), NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
                     await copy.WriteAsync(new Vector(vector.ToArray()), "vector", cancellationToken).ConfigureAwait(false);
                     await copy.WriteAsync(stored.Sources.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
@@ -272,9 +271,6 @@ internal static partial class PostgresSync
     private static Task WriteNullable(NpgsqlBinaryImporter copy, object? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
         value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, type, cancellationToken);
 
-    /// <summary>The abstract page of an arXiv id (new style 2505.01234, old style math/0601001); null for other ids.</summary>
-    internal static string? UrlOf(string id) => ArxivId().IsMatch(id) ? "https://arxiv.org/abs/" + id : null;
-
     /// <summary>
     /// XxHash128 of everything the row holds from the store that can change: the content hash (title and abstract), the
     /// revision, when the paper was first seen, its flags and its dumps (a known text met in a new dump gains a source
@@ -306,7 +302,4 @@ internal static partial class PostgresSync
     }
 
     internal static UInt128 HashFromBytes(byte[] bytes) => bytes.Length == 16 ? BinaryPrimitives.ReadUInt128BigEndian(bytes) : UInt128.Zero;
-
-    [GeneratedRegex(@"^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")]
-    private static partial Regex ArxivId();
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 
 namespace Embeddings.Cli.Commands;
 
@@ -36,24 +35,44 @@ internal static class TopicsCommand
             TopicModel model = await library.TopicsAsync(topicOptions.Request(parse, progress) with { History = history }, ct).ConfigureAwait(false);
 
             progress.Dispose();
-            console.Out.Write(parse.GetValue(json) ? LibraryJson.Topics(model) + "\n" : Table(model));
+            if (parse.GetValue(json))
+            {
+                console.Out.Write(LibraryJson.Topics(model) + "\n");
+                return CliRunner.Ok;
+            }
+            string summary = string.Create(CultureInfo.InvariantCulture,
+                $"{model.PaperIds.Count} papers, {model.Topics.Count} topics ({model.Method}), {model.OutlierIds.Count} outliers");
+            if (console.OutputIsTerminal)
+            {
+                console.Out.Write(summary + "\n");
+            }
+            else
+            {
+                console.Report(summary); // piped lines stay data only
+            }
+            console.Out.Write(Table(model, console.OutputIsTerminal, console.Width));
             return CliRunner.Ok;
         }, cancellationToken));
         return command;
     }
 
-    private static string Table(TopicModel model)
+    private static readonly TableColumn[] Columns =
+        [new("topic", RightAligned: true), new("papers", RightAligned: true), new("share", RightAligned: true), new("label", Share: 2), new("keywords", Share: 3)];
+
+    /// <summary>
+    /// The topics as a labelled table fitted to the terminal (labels and keywords wrapped between words), or one
+    /// tab-separated line per topic (id, size, share, label, keywords) when piped.
+    /// </summary>
+    private static string Table(TopicModel model, bool terminal, int width)
     {
-        var inv = CultureInfo.InvariantCulture;
-        var text = new StringBuilder();
-        text.Append(inv, $"{model.PaperIds.Count} papers, {model.Topics.Count} topics ({model.Method}), {model.OutlierIds.Count} outliers\n");
+        var rows = new List<string[]>(model.Topics.Count);
         foreach (Topic t in model.Topics)
         {
             string trend = t.Trend is TopicTrend.Unknown or TopicTrend.Stable ? "" : " [" + t.Trend.ToString().ToLowerInvariant() + "]";
-            text.Append(inv, $"{t.Id,4} {t.Size,6} {t.Share * 100,5:0.0}%  {t.Label}{trend}\n");
-            text.Append("             ").Append(string.Join(", ", t.Keywords.Select(x => x.Term))).Append('\n');
+            rows.Add([t.Id.ToString(CultureInfo.InvariantCulture), t.Size.ToString(CultureInfo.InvariantCulture),
+                (t.Share * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%", t.Label + trend, string.Join(", ", t.Keywords.Select(x => x.Term))]);
         }
-        return text.ToString();
+        return TextTable.Render(Columns, rows, terminal, width);
     }
 }
 

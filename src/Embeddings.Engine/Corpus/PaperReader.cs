@@ -194,7 +194,7 @@ internal static class PaperReader
                     expectDate = false;
                     continue;
                 }
-                if (context.TryBuild(titleLine, null, title, abstractText, "abstract", null, date, null, authorCount, out Paper? paper))
+                if (context.TryBuild(titleLine, PageRecord(title, abstractText, date, authorCount), out Paper? paper))
                 {
                     yield return new SourcedPaper(paper, context.File, titleLine);
                 }
@@ -222,7 +222,7 @@ internal static class PaperReader
         }
         if (abstractText is not null)
         {
-            if (context.TryBuild(titleLine, null, title, abstractText, "abstract", null, date, null, authorCount, out Paper? paper))
+            if (context.TryBuild(titleLine, PageRecord(title, abstractText, date, authorCount), out Paper? paper))
             {
                 yield return new SourcedPaper(paper, context.File, titleLine);
             }
@@ -232,6 +232,10 @@ internal static class PaperReader
             context.Bad(titleLine, "abstract", "title without abstract at the end of the file (empty abstract)");
         }
     }
+
+    /// <summary>A daily-papers record: no id, the page's date line as written (validated like any date: no year, no date).</summary>
+    private static RecordFields PageRecord(string? title, string abstractText, string? date, int? authorCount) =>
+        new() { Title = title, Text = abstractText, Date = date, AuthorCount = authorCount };
 
     /// <summary>"• 4 authors" (also "1 author").</summary>
     private static bool TryParseAuthorCount(string line, out int count)
@@ -255,18 +259,14 @@ internal static class PaperReader
 
     /// <summary>
     /// Page dates: "Mar 14", "Feb 1, 2024", with an optional trailing up-vote count ("Aug 28, 2024 3", "Mar 3 3").
-    /// A date with a year becomes ISO 8601 (2024-02-01); one without keeps its page wording ("Mar 14").
+    /// Gives the date without the count; <see cref="PaperMetadata.TryParseDate"/> then makes it ISO 8601 when it has a
+    /// year, and keeps a date without one ("Mar 14") as wording only.
     /// </summary>
     private static bool TryParsePageDate(string line, out string? date)
     {
         date = null;
         string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length is < 2 or > 4)
-        {
-            return false;
-        }
-        int month = Array.IndexOf(MonthNames, parts[0]) + 1;
-        if (month == 0)
+        if (parts.Length is < 2 or > 4 || Array.IndexOf(MonthNames, parts[0]) < 0)
         {
             return false;
         }
@@ -275,11 +275,10 @@ internal static class PaperReader
         {
             return false;
         }
-        int year = 0;
         int rest = 2;
         if (hasComma)
         {
-            if (parts.Length < 3 || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out year) || year is < 1900 or > 2200)
+            if (parts.Length < 3 || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int year) || year is < 1900 or > 2200)
             {
                 return false;
             }
@@ -292,9 +291,12 @@ internal static class PaperReader
                 return false; // at most one trailing number (the up-vote count)
             }
         }
-        date = year > 0 && day <= DateTime.DaysInMonth(year, month)
-            ? new DateOnly(year, month, day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
-            : $"{parts[0]} {day.ToString(CultureInfo.InvariantCulture)}";
+        string written = string.Join(' ', parts, 0, rest);
+        if (PaperMetadata.TryParseDate(written, out _) == PaperMetadata.DateKind.Invalid)
+        {
+            return false; // "Feb 30, 2024": not a date line
+        }
+        date = written;
         return true;
     }
 
@@ -347,22 +349,62 @@ internal static class PaperReader
                 return false;
             }
             if (!TryGetString(root, "id", line, context, allowNumber: true, out string? id)
+                || !TryGetString(root, "arxiv_id", line, context, allowNumber: false, out string? arxivId)
+                || !TryGetString(root, "index", line, context, allowNumber: true, out string? index)
                 || !TryGetString(root, "title", line, context, allowNumber: false, out string? title)
                 || !TryGetString(root, "abstract", line, context, allowNumber: false, out string? abstractText)
                 || !TryGetString(root, "text", line, context, allowNumber: false, out string? text)
-                || !TryGetString(root, "date", line, context, allowNumber: false, out string? date)
-                || !TryGetList(root, "authors", line, context, SplitAuthors, out IReadOnlyList<string>? authors)
-                || !TryGetList(root, "categories", line, context, SplitCategories, out IReadOnlyList<string>? categories))
+                || !TryGetString(root, "url", line, context, allowNumber: false, out string? url)
+                || !TryGetList(root, "authors", line, context, PaperMetadata.SplitAuthors, out IReadOnlyList<string>? authors)
+                || !TryGetList(root, "categories", line, context, PaperMetadata.SplitCategories, out IReadOnlyList<string>? categories)
+                || !TryGetList(root, "tags", line, context, PaperMetadata.SplitCategories, out IReadOnlyList<string>? tags))
             {
                 return false;
             }
-            if (date is null && !TryGetString(root, "update_date", line, context, allowNumber: false, out date))
+            string dateField = "date";
+            string? date = null;
+            foreach (string name in DateFields)
             {
-                return false;
+                if (!TryGetString(root, name, line, context, allowNumber: false, out date))
+                {
+                    return false;
+                }
+                if (date is not null)
+                {
+                    dateField = name;
+                    break;
+                }
             }
-            string textField = abstractText is null && text is not null ? "text" : "abstract";
-            return context.TryBuild(line, id, title, abstractText ?? text, textField, authors, date, categories, null, out paper);
+            return context.TryBuild(line, Record(id, arxivId, index, title, abstractText, text, authors, date, dateField, categories ?? tags,
+                categories is null && tags is not null ? "tags" : "categories", url), out paper);
         }
+    }
+
+    /// <summary>Fields that may hold a paper's date, in order of preference (arXiv metadata has <c>update_date</c>, the arXiv API <c>published</c>).</summary>
+    private static readonly string[] DateFields = ["date", "published", "update_date"];
+
+    /// <summary>
+    /// The record fields of a JSONL object or a CSV row. The id is <c>id</c>, else <c>arxiv_id</c>, else <c>index</c>
+    /// unless that is a bare row number (pandas writes one, and row numbers repeat across files).
+    /// </summary>
+    private static RecordFields Record(string? id, string? arxivId, string? index, string? title, string? abstractText, string? text,
+        IReadOnlyList<string>? authors, string? date, string dateField, IReadOnlyList<string>? categories, string categoriesField, string? url)
+    {
+        bool rowNumber = index is not null && index.AsSpan().Trim().IndexOfAnyExceptInRange('0', '9') < 0;
+        return new RecordFields
+        {
+            Id = !string.IsNullOrWhiteSpace(id) ? id : !string.IsNullOrWhiteSpace(arxivId) ? arxivId : rowNumber ? null : index,
+            ArxivId = arxivId,
+            Title = title,
+            Text = abstractText ?? text,
+            TextField = abstractText is null && text is not null ? "text" : "abstract",
+            Authors = authors,
+            Date = date,
+            DateField = dateField,
+            Categories = categories,
+            CategoriesField = categoriesField,
+            Url = url,
+        };
     }
 
     /// <summary>The key a "duplicate property" complaint names, so the message can name the field; else null.</summary>
@@ -404,6 +446,10 @@ internal static class PaperReader
         return false;
     }
 
+    /// <summary>
+    /// A list field: an array of strings (or of objects with a <c>name</c>, as Semantic Scholar lists authors), or one
+    /// string holding a list literal or separated items.
+    /// </summary>
     private static bool TryGetList(JsonElement root, string name, long line, ReadContext context, Func<string, List<string>> split, out IReadOnlyList<string>? value)
     {
         value = null;
@@ -418,20 +464,24 @@ internal static class PaperReader
                 context.Bad(line, name, problem);
                 return false;
             }
-            value = split(text);
-            return true;
+            return TrySplit(text, name, line, context, split, out value);
         }
         if (element.ValueKind == JsonValueKind.Array)
         {
             var list = new List<string>(element.GetArrayLength());
             foreach (JsonElement item in element.EnumerateArray())
             {
-                if (item.ValueKind != JsonValueKind.String)
+                JsonElement text = item;
+                if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("name", out JsonElement named))
+                {
+                    text = named;
+                }
+                if (text.ValueKind != JsonValueKind.String)
                 {
                     context.Bad(line, name, $"expected an array of strings, found an item of kind {item.ValueKind.ToString().ToLowerInvariant()}");
                     return false;
                 }
-                if (!JsonInput.TryGetString(item, out string? itemText, out string? problem))
+                if (!JsonInput.TryGetString(text, out string? itemText, out string? problem))
                 {
                     context.Bad(line, name, problem);
                     return false;
@@ -449,27 +499,18 @@ internal static class PaperReader
         return false;
     }
 
-    /// <summary>"A, B and C" or "A; B; C" (arXiv metadata writes authors as one string).</summary>
-    internal static List<string> SplitAuthors(string value)
+    /// <summary>A list written as one string (a JSON string or a CSV cell); a malformed list literal is a bad field.</summary>
+    private static bool TrySplit(string raw, string name, long line, ReadContext context, Func<string, List<string>> split, out IReadOnlyList<string>? value)
     {
-        string[] parts = value.Contains(';', StringComparison.Ordinal)
-            ? value.Split(';')
-            : value.Replace(" and ", ",", StringComparison.Ordinal).Split(',');
-        var list = new List<string>(parts.Length);
-        foreach (string part in parts)
+        if (!PaperMetadata.TrySplitList(raw, split, out List<string> items, out string? problem))
         {
-            string s = ReadContext.CollapseWhitespace(part);
-            if (s.Length > 0)
-            {
-                list.Add(s);
-            }
+            value = null;
+            context.Bad(line, name, problem!);
+            return false;
         }
-        return list;
+        value = items;
+        return true;
     }
-
-    /// <summary>"cs.LG stat.ML" (arXiv) or "cs.LG, stat.ML".</summary>
-    internal static List<string> SplitCategories(string value) =>
-        [.. value.Split([' ', ',', ';', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 
     // ---------------------------------------------------------------- CSV
 
@@ -572,12 +613,12 @@ internal static class PaperReader
                 if (!columns.ContainsKey("abstract") && !columns.ContainsKey("text"))
                 {
                     throw new InputFormatException(context.File, headerLine, null,
-                        "the CSV header has no 'abstract' (or 'text') column; the first line must name the columns: id,title,abstract[,authors,date,categories]");
+                        "the CSV header has no 'abstract' (or 'text') column; the first line must name the columns: id,title,abstract[,authors,date,categories,url]");
                 }
-                if (!columns.ContainsKey("id") && !columns.ContainsKey("title"))
+                if (!columns.ContainsKey("id") && !columns.ContainsKey("arxiv_id") && !columns.ContainsKey("index") && !columns.ContainsKey("title"))
                 {
                     throw new InputFormatException(context.File, headerLine, null,
-                        "the CSV header has neither an 'id' nor a 'title' column; one of them identifies a paper");
+                        "the CSV header has no 'id' (or 'arxiv_id', 'index') and no 'title' column; one of them identifies a paper");
                 }
                 continue;
             }
@@ -651,14 +692,17 @@ internal static class PaperReader
 
     private static bool TryBuildCsvRecord(List<string> fields, Dictionary<string, int> columns, long line, ReadContext context, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Paper? paper)
     {
+        paper = null;
         string? Get(string name) => columns.TryGetValue(name, out int i) && i >= 0 && fields[i].Length > 0 ? fields[i] : null;
-        string? abstractText = Get("abstract");
-        string? text = Get("text");
-        string? authors = Get("authors");
-        string? categories = Get("categories");
-        string textField = abstractText is null && text is not null ? "text" : "abstract";
-        return context.TryBuild(line, Get("id"), Get("title"), abstractText ?? text, textField,
-            authors is null ? null : SplitAuthors(authors), Get("date"),
-            categories is null ? null : SplitCategories(categories), null, out paper);
+        IReadOnlyList<string>? authors = null, categories = null;
+        string categoriesField = Get("categories") is null && Get("tags") is not null ? "tags" : "categories";
+        if ((Get("authors") is { } a && !TrySplit(a, "authors", line, context, PaperMetadata.SplitAuthors, out authors))
+            || (Get(categoriesField) is { } c && !TrySplit(c, categoriesField, line, context, PaperMetadata.SplitCategories, out categories)))
+        {
+            return false;
+        }
+        string dateField = Array.Find(DateFields, f => Get(f) is not null) ?? "date";
+        return context.TryBuild(line, Record(Get("id"), Get("arxiv_id"), Get("index"), Get("title"), Get("abstract"), Get("text"),
+            authors, Get(dateField), dateField, categories, categoriesField, Get("url")), out paper);
     }
 }

@@ -6,6 +6,44 @@ using System.Text.Unicode;
 
 namespace Embeddings.Corpus;
 
+/// <summary>
+/// The fields of one input record as a format parser found them, before validation (<see cref="ReadContext.TryBuild"/>).
+/// </summary>
+internal sealed class RecordFields
+{
+    /// <summary>The record's id (from <c>id</c>, <c>arxiv_id</c> or <c>index</c>); null to derive one from the title.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>An arXiv id given beside another id (<c>arxiv_id</c>), for the link.</summary>
+    public string? ArxivId { get; init; }
+
+    public string? Title { get; init; }
+
+    /// <summary>The abstract (or the whole text).</summary>
+    public string? Text { get; init; }
+
+    /// <summary>The field <see cref="Text"/> came from, for messages.</summary>
+    public string TextField { get; init; } = "abstract";
+
+    public IReadOnlyList<string>? Authors { get; init; }
+
+    public int? AuthorCount { get; init; }
+
+    /// <summary>The date as written; validated by <see cref="ReadContext.TryBuild"/>.</summary>
+    public string? Date { get; init; }
+
+    /// <summary>The field <see cref="Date"/> came from, for messages.</summary>
+    public string DateField { get; init; } = "date";
+
+    public IReadOnlyList<string>? Categories { get; init; }
+
+    /// <summary>The field <see cref="Categories"/> came from (<c>categories</c> or <c>tags</c>), for messages.</summary>
+    public string CategoriesField { get; init; } = "categories";
+
+    /// <summary>The link as written; checked by <see cref="ReadContext.TryBuild"/>.</summary>
+    public string? Url { get; init; }
+}
+
 /// <summary>Per-file reading state shared by the format parsers: error policy, field checks, duplicate ids.</summary>
 internal sealed class ReadContext(string file, PaperReaderOptions options)
 {
@@ -65,30 +103,21 @@ internal sealed class ReadContext(string file, PaperReaderOptions options)
     }
 
     /// <summary>
-    /// Validates and normalises one record: identity, non-empty text, caps, control characters, duplicate ids.
-    /// Returns false (after reporting) for a bad record.
+    /// Validates and normalises one record: identity, non-empty text, caps, control characters, duplicate ids, and the
+    /// metadata (dates validated, links checked or derived from an arXiv id). Returns false (after reporting) for a bad record.
     /// </summary>
-    public bool TryBuild(
-        long line,
-        string? id,
-        string? title,
-        string? abstractText,
-        string textField,
-        IReadOnlyList<string>? authors,
-        string? date,
-        IReadOnlyList<string>? categories,
-        int? authorCount,
-        [NotNullWhen(true)] out Paper? paper)
+    public bool TryBuild(long line, RecordFields fields, [NotNullWhen(true)] out Paper? paper)
     {
         paper = null;
-        title = CollapseWhitespace(title ?? "");
-        abstractText = CollapseWhitespace(abstractText ?? "");
-        id = id?.Trim();
+        string title = CollapseWhitespace(fields.Title ?? "");
+        string abstractText = CollapseWhitespace(fields.Text ?? "");
+        string textField = fields.TextField;
+        string? id = fields.Id?.Trim();
         if (string.IsNullOrEmpty(id))
         {
             if (title.Length == 0)
             {
-                Bad(line, "id", "missing: a record needs an 'id' or a 'title' to be identified");
+                Bad(line, "id", "missing: a record needs an 'id' (or 'arxiv_id', 'index') or a 'title' to be identified");
                 return false;
             }
             id = null;
@@ -103,18 +132,23 @@ internal sealed class ReadContext(string file, PaperReaderOptions options)
             Bad(line, textField, "missing or empty: a paper needs its abstract to be embedded");
             return false;
         }
-        if (!CheckText(line, "id", id) || !CheckText(line, "title", title) || !CheckText(line, textField, abstractText) || !CheckText(line, "date", date))
+        if (!CheckText(line, "id", id) || !CheckText(line, "title", title) || !CheckText(line, textField, abstractText)
+            || !CheckText(line, fields.DateField, fields.Date) || !CheckText(line, "url", fields.Url))
+        {
+            return false;
+        }
+        if (!TryReadDate(line, fields, out string? date, out string? dateText) || !TryReadUrl(line, fields, out string? url))
         {
             return false;
         }
         // A bad author or category makes the record bad, like a bad title: never "skipped" in the report yet stored.
-        if (!TryCapList(line, "authors", authors, out authors) || !TryCapList(line, "categories", categories, out categories))
+        if (!TryCapList(line, "authors", fields.Authors, out IReadOnlyList<string>? authors)
+            || !TryCapList(line, fields.CategoriesField, fields.Categories, out IReadOnlyList<string>? categories))
         {
             return false;
         }
         title = Cap(line, "title", title);
         abstractText = Cap(line, textField, abstractText);
-        date = date is null ? null : Cap(line, "date", date.Trim());
         id ??= PaperIdentity.IdFromTitle(title);
 
         if (_seen is not null)
@@ -134,10 +168,52 @@ internal sealed class ReadContext(string file, PaperReaderOptions options)
                 _seen.Add(idHash, (content, line));
             }
         }
-        paper = new Paper(id, title, abstractText, authors is { Count: > 0 } ? authors : null, string.IsNullOrEmpty(date) ? null : date,
-            categories is { Count: > 0 } ? categories : null, authorCount ?? (authors is { Count: > 0 } ? authors.Count : null));
+        paper = new Paper(id, title, abstractText, authors is { Count: > 0 } ? authors : null, date,
+            categories is { Count: > 0 } ? categories : null, fields.AuthorCount ?? (authors is { Count: > 0 } ? authors.Count : null),
+            url ?? PaperMetadata.ArxivAbsUrl(fields.ArxivId) ?? PaperMetadata.ArxivAbsUrl(id), dateText);
         return true;
     }
+
+    /// <summary>A date with a year becomes ISO 8601; a month and day without a year is kept as wording only; anything else is bad.</summary>
+    private bool TryReadDate(long line, RecordFields fields, out string? date, out string? dateText)
+    {
+        date = dateText = null;
+        string raw = CollapseWhitespace(fields.Date ?? "");
+        if (raw.Length == 0)
+        {
+            return true;
+        }
+        switch (PaperMetadata.TryParseDate(raw, out date))
+        {
+            case PaperMetadata.DateKind.Dated:
+                return true;
+            case PaperMetadata.DateKind.Yearless:
+                dateText = raw.Length <= 64 ? raw : raw[..64];
+                return true;
+            default:
+                Bad(line, fields.DateField, $"'{Shorten(raw)}' is not a date; write {PaperMetadata.AcceptedDates} (or leave the field empty)");
+                return false;
+        }
+    }
+
+    private bool TryReadUrl(long line, RecordFields fields, out string? url)
+    {
+        url = null;
+        string raw = (fields.Url ?? "").Trim();
+        if (raw.Length == 0)
+        {
+            return true;
+        }
+        if (raw.Length > Options.MaxFieldLength || !PaperMetadata.IsWebUrl(raw))
+        {
+            Bad(line, "url", $"'{Shorten(raw)}' is not an http(s) link; give the paper's web address, or leave the field empty");
+            return false;
+        }
+        url = raw;
+        return true;
+    }
+
+    private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "...";
 
     private bool CheckText(long line, string field, string? value)
     {

@@ -95,10 +95,10 @@ internal static class DigestBuilder
             Paper p = papers[row];
             return new DigestPaper(p.Id, p.Title.Length > 0 ? p.Title : SentenceSplitter.FirstSentence(p.Abstract, 100), SentenceSplitter.FirstSentence(p.Abstract), score)
             {
-                Url = PaperLinks.UrlOf(p.Id),
+                Url = p.Url,
                 Authors = p.Authors,
                 AuthorCount = p.AuthorCount ?? p.Authors?.Count,
-                Date = p.Date,
+                Date = p.Date ?? p.DateText,
                 SimilarEarlier = withSimilar && earlier is not null && options.SimilarPerPaper > 0 ? earlier.FindSimilarToPaper(row, options.SimilarPerPaper) : [],
             };
         }
@@ -195,66 +195,5 @@ internal static class DigestBuilder
         }
         double now = (double)listed / selected, then = (double)before / earlierCount;
         return now >= then * ratio ? TopicTrend.Growing : now * ratio <= then ? TopicTrend.Shrinking : TopicTrend.Stable;
-    }
-}
-
-/// <summary>Where a paper can be read, from what its id says.</summary>
-internal static class PaperLinks
-{
-    /// <summary>
-    /// The arXiv abstract page of an arXiv id ("2403.01234", "2403.01234v2", "arXiv:2403.01234", "math/0601001"); null
-    /// for other ids (the daily-papers dumps carry no id: theirs are derived from titles, and no link is invented).
-    /// </summary>
-    public static string? UrlOf(string id)
-    {
-        ReadOnlySpan<char> s = id.AsSpan();
-        if (s.StartsWith("arxiv:", StringComparison.OrdinalIgnoreCase))
-        {
-            s = s[6..];
-        }
-        return IsNewStyle(s) || IsOldStyle(s) ? "https://arxiv.org/abs/" + s.ToString() : null;
-    }
-
-    // YYMM.NNNN(N)(vN): four digits, a dot, four or five digits, an optional version.
-    private static bool IsNewStyle(ReadOnlySpan<char> s)
-    {
-        if (s.Length < 9 || s[4] != '.' || !IsDigits(s[..4]))
-        {
-            return false;
-        }
-        ReadOnlySpan<char> rest = s[5..];
-        int v = rest.IndexOf('v');
-        ReadOnlySpan<char> number = v < 0 ? rest : rest[..v];
-        return number.Length is 4 or 5 && IsDigits(number) && (v < 0 || (rest.Length > v + 1 && IsDigits(rest[(v + 1)..])));
-    }
-
-    // archive(.XX)/YYMMNNN: "math/0601001", "cs.LG/0102003".
-    private static bool IsOldStyle(ReadOnlySpan<char> s)
-    {
-        int slash = s.IndexOf('/');
-        if (slash <= 0 || s.Length - slash - 1 != 7 || !IsDigits(s[(slash + 1)..]))
-        {
-            return false;
-        }
-        foreach (char c in s[..slash])
-        {
-            if (!(char.IsAsciiLetterLower(c) || c == '-' || c == '.' || char.IsAsciiLetterUpper(c)))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static bool IsDigits(ReadOnlySpan<char> s)
-    {
-        foreach (char c in s)
-        {
-            if (!char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-        }
-        return s.Length > 0;
     }
 }

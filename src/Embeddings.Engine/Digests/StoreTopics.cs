@@ -227,15 +227,15 @@ internal static class StoreTopics
     }
 
     /// <summary>
-    /// Papers dated on or after <paramref name="since"/>; a paper without a full date (none, or a page date without a
-    /// year such as "Mar 14", which is never completed with a guessed year) counts by when it was first stored.
+    /// Papers dated on or after <paramref name="since"/>; a date of month or year precision counts from its first day. A
+    /// paper without a date (none, or a page date without a year such as "Mar 14", which is never completed with a
+    /// guessed year) counts by when it was first stored.
     /// </summary>
     private static bool IsSince(StoredPaper p, DateTimeOffset since)
     {
-        if (p.Paper.Date is { Length: >= 10 } text && char.IsAsciiDigit(text[0]) && text[4] == '-' &&
-            DateTimeOffset.TryParseExact(text[..10], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset date))
+        if (p.Paper.Date is { } date && Corpus.PaperMetadata.TryGetDateRange(date, out DateOnly first, out _))
         {
-            return date >= since;
+            return first >= DateOnly.FromDateTime(since.UtcDateTime);
         }
         return p.FirstSeen >= since;
     }
@@ -282,7 +282,7 @@ internal static class StoreTopics
             return _index.Search(query, k).Select(n =>
             {
                 Paper p = _all[_earlier[n.Id]].Paper;
-                return new DigestPaper(p.Id, p.Title, SentenceSplitter.FirstSentence(p.Abstract), n.Score) { Url = PaperLinks.UrlOf(p.Id), Date = p.Date };
+                return new DigestPaper(p.Id, p.Title, SentenceSplitter.FirstSentence(p.Abstract), n.Score) { Url = p.Url, Authors = p.Authors, Date = p.Date ?? p.DateText };
             }).ToArray();
         }
 

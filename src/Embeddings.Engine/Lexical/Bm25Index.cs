@@ -180,6 +180,28 @@ internal sealed class Bm25Index
         Accumulate(QueryTerms(query), scores);
     }
 
+    /// <summary>
+    /// The score no document can reach for <paramref name="query"/>: every query term (one the index has never seen
+    /// included, at the rarest term's weight) at saturated term frequency, Σ qtf·idf·(k1 + 1). Dividing a BM25 score
+    /// by it gives a lexical match in [0, 1) with the same meaning for every query: the share of the query's words a
+    /// document matches, weighted by their rarity and by how often it repeats them.
+    /// </summary>
+    public float MaxAttainableScore(string query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        (int[] terms, int[] counts) = QueryTerms(query);
+        int known = 0;
+        double total = 0;
+        for (int q = 0; q < terms.Length; q++)
+        {
+            known += counts[q];
+            total += (double)counts[q] * (_documentFrequency[terms[q]] == 0 ? UnseenIdf() : Idf(terms[q]));
+        }
+        int unseen = Math.Max(0, _analyzer.Terms(query).Count - known);
+        total += unseen * UnseenIdf();
+        return (float)(total * (Options.K1 + 1));
+    }
+
     /// <summary>Number of document slots (live and removed) for <see cref="ScoreAll"/>.</summary>
     public int DocumentSlots => _docIds.Count;
 
@@ -383,6 +405,9 @@ internal sealed class Bm25Index
         double df = _documentFrequency[term];
         return (float)Math.Log(1 + ((n - df + 0.5) / (df + 0.5)));
     }
+
+    /// <summary>The idf of a term no live document has.</summary>
+    private float UnseenIdf() => (float)Math.Log(1 + ((Count + 0.5) / 0.5));
 
     private float TermWeight(int tf, int length, float averageLength)
     {

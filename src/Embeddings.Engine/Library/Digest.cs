@@ -7,7 +7,7 @@ namespace Embeddings;
 /// <param name="Score">Cosine to the topic centre (or to the query for similar papers).</param>
 public sealed record DigestPaper(string Id, string Title, string Summary, float Score)
 {
-    /// <summary>Where the paper can be read, when known (an arXiv id gives its abs page); null otherwise.</summary>
+    /// <summary>Where the paper can be read, when known (the input's <c>url</c>, or the arXiv page of an arXiv id); null otherwise.</summary>
     public string? Url { get; init; }
 
     /// <summary>Author names, when the input listed them.</summary>

@@ -5,7 +5,7 @@ public sealed class PaperNotFoundException : EmbeddingsException
 {
     /// <summary>Creates the error for <paramref name="id"/> in the store at <paramref name="storeDirectory"/>.</summary>
     public PaperNotFoundException(string id, string storeDirectory)
-        : this(id, $"the store '{storeDirectory}'", "List the stored ids with `embeddings export --store DIR --format jsonl -o -`.")
+        : this(id, $"the store '{storeDirectory}'", $"Find the stored papers and their ids with `embeddings list --store {storeDirectory}` (`--filter` narrows the list).")
     {
     }
 

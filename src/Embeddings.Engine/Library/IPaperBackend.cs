@@ -29,7 +29,7 @@ internal interface IPaperBackend : IDisposable
     /// free text to embed (a vector or hybrid query with <see cref="SimilarQuery.Text"/>).
     /// </summary>
     /// <exception cref="PaperNotFoundException">A paper id of the query is not stored.</exception>
-    Task<IReadOnlyList<SimilarHit>> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken);
+    Task<SimilarResult> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken);
 
     /// <summary>The stored paper with id <paramref name="id"/>, or null.</summary>
     Task<PaperDetails?> GetPaperAsync(string id, CancellationToken cancellationToken);

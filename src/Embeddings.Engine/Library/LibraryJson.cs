@@ -59,18 +59,34 @@ public static class LibraryJson
     }
 
     /// <summary>
-    /// Similar papers: <c>{"hits": [{"id", "title", "score", "why": [...]}]}</c>, or for one query of a query file
-    /// <c>{"query": id, "hits": [...]}</c>. Scores are rounded to 6 decimals.
+    /// Similar papers: <c>{"queryPaper"?: {"id", "title"}, "hiddenDuplicates"?: n, "hits": [{"id", "title", "score",
+    /// "lexical"?, "vector"?, "authors"?, "date"?, "categories"?, "url"?, "why": [...], "closestSentence"?}], "warnings"?: [...]}</c>, or for one
+    /// query of a query file <c>{"query": id, ...}</c> with the same fields. <c>queryPaper</c> is the stored paper the
+    /// query is (the <c>--id</c> paper, or the paper whose text was pasted); <c>hiddenDuplicates</c> counts its copies
+    /// left out of the hits. <c>score</c> is in [0, 1] (<see cref="SimilarHit.Score"/>); <c>lexical</c> and
+    /// <c>vector</c> are its components. Fields marked ? are absent when unknown or empty. Scores are rounded to 6 decimals.
     /// </summary>
     public static string Hits(IReadOnlyList<SimilarHit> hits, string? queryId = null)
     {
         ArgumentNullException.ThrowIfNull(hits);
+        SimilarResult? result = hits as SimilarResult;
         return Compact(w =>
         {
             w.WriteStartObject();
             if (queryId is not null)
             {
                 w.WriteString("query", queryId);
+            }
+            if (result?.QueryPaper is { } queryPaper)
+            {
+                w.WriteStartObject("queryPaper");
+                w.WriteString("id", queryPaper.Id);
+                w.WriteString("title", queryPaper.Title);
+                w.WriteEndObject();
+            }
+            if (result is { HiddenDuplicates: > 0 })
+            {
+                w.WriteNumber("hiddenDuplicates", result.HiddenDuplicates);
             }
             w.WriteStartArray("hits");
             foreach (SimilarHit hit in hits)
@@ -79,15 +95,33 @@ public static class LibraryJson
                 w.WriteString("id", hit.Id);
                 w.WriteString("title", hit.Title);
                 w.WriteNumber("score", Math.Round(hit.Score, 6));
-                w.WriteStartArray("why");
-                foreach (string term in hit.Why)
+                if (hit.Lexical is float lexical)
                 {
-                    w.WriteStringValue(term);
+                    w.WriteNumber("lexical", Math.Round(lexical, 6));
                 }
-                w.WriteEndArray();
+                if (hit.Vector is float vector)
+                {
+                    w.WriteNumber("vector", Math.Round(vector, 6));
+                }
+                if (hit.Authors is { } authors)
+                {
+                    WriteStrings(w, "authors", authors);
+                }
+                WriteOptional(w, "date", hit.Date);
+                if (hit.Categories is { } categories)
+                {
+                    WriteStrings(w, "categories", categories);
+                }
+                WriteOptional(w, "url", hit.Url);
+                WriteStrings(w, "why", hit.Why);
+                WriteOptional(w, "closestSentence", hit.ClosestSentence);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            if (result is { Warnings.Count: > 0 })
+            {
+                WriteStrings(w, "warnings", result.Warnings);
+            }
             w.WriteEndObject();
         });
     }
@@ -139,8 +173,10 @@ public static class LibraryJson
     }
 
     /// <summary>
-    /// One stored paper, on one line: <c>{"id", "title", "abstract", "authors"?, "authorCount"?, "date"?, "categories"?,
-    /// "sources": [...], "firstSeen", "revision", "truncated", "empty"}</c>; absent fields are unknown.
+    /// One stored paper, on one line: <c>{"id", "title", "abstract", "authors"?, "authorCount"?, "date"?, "dateText"?,
+    /// "categories"?, "url"?, "sources": [...], "sourceFile"?, "sourceLine"?, "firstSeen", "revision", "truncated",
+    /// "empty"}</c>; absent fields are unknown. <c>date</c> is ISO 8601 (validated); <c>dateText</c> the input's
+    /// wording of a date without a year ("Mar 14"), never a date.
     /// </summary>
     public static string Paper(PaperDetails paper)
     {
@@ -159,15 +195,19 @@ public static class LibraryJson
             {
                 w.WriteNumber("authorCount", count);
             }
-            if (paper.Date is { } date)
-            {
-                w.WriteString("date", date);
-            }
+            WriteOptional(w, "date", paper.Date);
+            WriteOptional(w, "dateText", paper.DateText);
             if (paper.Categories is { } categories)
             {
                 WriteStrings(w, "categories", categories);
             }
+            WriteOptional(w, "url", paper.Url);
             WriteStrings(w, "sources", paper.Sources);
+            WriteOptional(w, "sourceFile", paper.SourceFile);
+            if (paper.SourceLine > 0)
+            {
+                w.WriteNumber("sourceLine", paper.SourceLine);
+            }
             w.WriteString("firstSeen", paper.FirstSeen.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
             w.WriteNumber("revision", paper.Revision);
             w.WriteBoolean("truncated", paper.Truncated);

@@ -105,14 +105,30 @@ internal sealed class LocalStoreBackend : IPaperBackend
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<SimilarHit>> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken)
+    public async Task<SimilarResult> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken)
     {
         using SnapshotLease lease = Acquire();
         StoreSnapshot snapshot = RequireStore(lease);
         PaperSearch search = await snapshot.SearchAsync(IndexOptions(rebuild: false), null, _logger, cancellationToken).ConfigureAwait(false);
         bool needsModel = query.Mode != RankingMode.Lexical && !string.IsNullOrWhiteSpace(query.Text);
-        ISentenceEncoder? encoder = needsModel ? model.Encoder() : null;
+        // Vector-mode and like/unlike hits are explained by their sentence closest to the query, which the model embeds;
+        // a store whose model cannot be loaded here still answers, with the other explanations only.
+        bool explainsBySentence = query.Explain && (query.Mode == RankingMode.Vector || query.Like.Count > 0 || query.Unlike.Count > 0);
+        ISentenceEncoder? encoder = needsModel ? model.Encoder() : explainsBySentence ? TryEncoder(model) : null;
         return await search.SearchAsync(query, encoder, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ISentenceEncoder? TryEncoder(EmbeddingModel model)
+    {
+        try
+        {
+            return model.Encoder();
+        }
+        catch (EmbeddingsException e)
+        {
+            PaperLibraryLog.NoSentenceExplanations(_logger, e.Message);
+            return null;
+        }
     }
 
     /// <inheritdoc/>
@@ -132,12 +148,19 @@ internal sealed class LocalStoreBackend : IPaperBackend
         {
             yield break;
         }
+        bool anyCategories = false;
+        Func<Corpus.Paper, bool>? matches = filter?.Matcher();
         await foreach (StoredPaper paper in snapshot.Store.ReadPapersAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (filter is null || filter.Matches(paper.Paper))
+            anyCategories |= paper.Paper.Categories is not null;
+            if (matches is null || matches(paper.Paper))
             {
                 yield return Details(paper);
             }
+        }
+        if (filter?.Categories is not null && !anyCategories)
+        {
+            PaperLibraryLog.FilterWarning(_logger, PaperSearch.NoCategoriesWarning(filter));
         }
     }
 
@@ -413,8 +436,12 @@ internal sealed class LocalStoreBackend : IPaperBackend
             Authors = p.Authors,
             AuthorCount = p.Authors?.Count ?? p.AuthorCount,
             Date = p.Date,
+            DateText = p.DateText,
             Categories = p.Categories,
+            Url = p.Url,
             Sources = stored.Sources,
+            SourceFile = stored.SourceFile,
+            SourceLine = stored.SourceLine,
             FirstSeen = stored.FirstSeen,
             Revision = stored.Revision,
             Truncated = (stored.Flags & StoredPaperFlags.Truncated) != 0,

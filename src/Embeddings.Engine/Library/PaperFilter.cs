@@ -4,15 +4,17 @@ namespace Embeddings;
 
 /// <summary>
 /// Restricts similar-paper hits by date range, categories and/or an id set. Parsed from the CLI's
-/// <c>--filter</c> expressions: <c>date&gt;=2025-03-01</c>, <c>date&lt;=2025-03-31</c>, <c>date=2025-03</c> (a prefix),
-/// <c>category=cs.CL</c> (several categories: any of them), <c>id=ID1,ID2</c>. Several expressions combine with AND.
+/// <c>--filter</c> expressions: <c>date&gt;=2025-03-01</c>, <c>date&lt;=2025-03-31</c>, <c>date=2025-03</c> (the whole
+/// month), <c>category=cs.CL</c> (several categories: any of them), <c>id=ID1,ID2</c>. Several expressions combine with
+/// AND. Dates compare as dates: a paper passes a date bound only when its whole date does (a paper dated 2025 does not
+/// pass <c>date&gt;=2025-03-01</c>), and a paper without a date (a daily-papers "Mar 14" has no year) passes none.
 /// </summary>
 public sealed record PaperFilter
 {
-    /// <summary>Earliest date allowed (inclusive), compared on the ISO text of the paper's date.</summary>
+    /// <summary>Earliest date allowed (inclusive): YYYY-MM-DD, or YYYY-MM / YYYY for the first day of that month or year.</summary>
     public string? DateFrom { get; init; }
 
-    /// <summary>Latest date allowed (inclusive); a prefix such as 2025-03 includes the whole month.</summary>
+    /// <summary>Latest date allowed (inclusive): YYYY-MM-DD, or YYYY-MM / YYYY for the last day of that month or year.</summary>
     public string? DateTo { get; init; }
 
     /// <summary>Allowed categories (a paper passes if it has any of them); null = any.</summary>
@@ -82,7 +84,7 @@ public sealed record PaperFilter
     private static string CheckDate(string raw, string value)
     {
         string[] formats = ["yyyy-MM-dd", "yyyy-MM", "yyyy"];
-        if (!DateTime.TryParseExact(value, formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+        if (value.Length is not (4 or 7 or 10) || !DateTime.TryParseExact(value, formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
         {
             throw new ArgumentException($"Filter '{raw}': '{value}' is not a date; use YYYY-MM-DD, YYYY-MM or YYYY.");
         }

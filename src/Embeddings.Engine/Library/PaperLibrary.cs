@@ -192,7 +192,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     /// <summary>The stored papers most similar to a paper, a text, or liked and unliked examples; best first.</summary>
     /// <exception cref="InvalidRequestException">The query asks for nothing (no id, text or liked paper) or is out of range.</exception>
     /// <exception cref="PaperNotFoundException">A paper id of the query is not stored.</exception>
-    public Task<IReadOnlyList<SimilarHit>> SimilarAsync(SimilarQuery query, CancellationToken cancellationToken = default)
+    public Task<SimilarResult> SimilarAsync(SimilarQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         ThrowIfDisposed();
@@ -219,7 +219,7 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
     {
         foreach ((string id, string text) in ReadQueries(queriesPath))
         {
-            IReadOnlyList<SimilarHit> hits = await SimilarAsync(template with { PaperId = null, Text = text }, cancellationToken).ConfigureAwait(false);
+            SimilarResult hits = await SimilarAsync(template with { PaperId = null, Text = text }, cancellationToken).ConfigureAwait(false);
             yield return new SimilarAnswer(id, hits);
         }
     }

@@ -41,4 +41,10 @@ internal static partial class PaperLibraryLog
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "The writer lock of {Store} was taken over from a dead writer: {Holder}")]
     public static partial void StaleLockTakenOver(ILogger logger, string store, string holder);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void FilterWarning(ILogger logger, string warning);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Hits are not explained by their closest sentence (the store's model is needed): {Reason}")]
+    public static partial void NoSentenceExplanations(ILogger logger, string reason);
 }

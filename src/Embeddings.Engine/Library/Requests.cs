@@ -19,14 +19,33 @@ public sealed record PaperDetails
     /// <summary>Number of authors, when known (named or only counted, as the daily-papers pages do).</summary>
     public int? AuthorCount { get; init; }
 
-    /// <summary>Date as written in the input (ISO 8601 preferred); null when the input had none.</summary>
+    /// <summary>
+    /// The paper's date in ISO 8601 at the precision the input gave ("2024-03-14", "2024-03" or "2024"), validated on
+    /// input; null when the input had none, or gave no year (see <see cref="DateText"/>). Never a guess.
+    /// </summary>
     public string? Date { get; init; }
+
+    /// <summary>
+    /// The input's wording of a date that is not one, shown as written and never compared: a month and day without a
+    /// year ("Mar 14", as the daily-papers pages list papers), or, in stores made before dates were validated, any
+    /// wording that is no date. Null when <see cref="Date"/> holds the date or there was none.
+    /// </summary>
+    public string? DateText { get; init; }
 
     /// <summary>Subject categories, when the input had them.</summary>
     public IReadOnlyList<string>? Categories { get; init; }
 
+    /// <summary>A link to the paper: the input's <c>url</c>, else the arXiv abstract page of its arXiv id; null when neither.</summary>
+    public string? Url { get; init; }
+
     /// <summary>File names of the dumps the paper was read from, in the order first seen.</summary>
     public required IReadOnlyList<string> Sources { get; init; }
+
+    /// <summary>The dump the current text was read from (null in stores made before this was recorded).</summary>
+    public string? SourceFile { get; init; }
+
+    /// <summary>The 1-based line of the paper's record in <see cref="SourceFile"/>; 0 when unknown.</summary>
+    public long SourceLine { get; init; }
 
     /// <summary>When the paper first entered the store.</summary>
     public required DateTimeOffset FirstSeen { get; init; }
@@ -43,8 +62,8 @@ public sealed record PaperDetails
 
 /// <summary>The answer to one query of a query file (<see cref="PaperLibrary.SimilarForQueriesAsync"/>).</summary>
 /// <param name="QueryId">The query's id as the file gave it.</param>
-/// <param name="Hits">Its hits, best first.</param>
-public sealed record SimilarAnswer(string QueryId, IReadOnlyList<SimilarHit> Hits);
+/// <param name="Hits">Its hits, best first, with what the search found about the query.</param>
+public sealed record SimilarAnswer(string QueryId, SimilarResult Hits);
 
 /// <summary>How a run uses the store's topic history (stable ids, new and growing topics).</summary>
 public enum TopicHistoryMode

@@ -3,6 +3,7 @@ using Embeddings.Corpus;
 using Embeddings.Encoding;
 using Embeddings.Index;
 using Embeddings.Lexical;
+using Embeddings.Numerics;
 using Embeddings.Quality;
 using Embeddings.Store;
 using Embeddings.Tokenization;
@@ -59,14 +60,14 @@ internal sealed class PaperSearch : IDisposable
     }
 
     /// <summary>Answers one query; hits best first.</summary>
-    public Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, CancellationToken cancellationToken = default) =>
+    public Task<SimilarResult> SearchAsync(SimilarQuery query, CancellationToken cancellationToken = default) =>
         SearchAsync(query, _encoder, cancellationToken);
 
     /// <summary>
     /// Answers one query with <paramref name="encoder"/> (the store's model, for free-text queries) instead of the one
     /// given at open: a library loads its model only when a query needs it.
     /// </summary>
-    internal async Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, ISentenceEncoder? encoder, CancellationToken cancellationToken)
+    internal async Task<SimilarResult> SearchAsync(SimilarQuery query, ISentenceEncoder? encoder, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         query.Validate();
@@ -81,33 +82,128 @@ internal sealed class PaperSearch : IDisposable
         IdFilter filter = BuildFilter(query, parts);
         int candidates = Math.Max(query.K, SearchDefaults.FusionCandidates) + parts.ExcludedRows.Count;
         Dictionary<int, float> vectorScores = queryVector is null ? [] : VectorCandidates(queryVector, candidates, query, filter);
-        Dictionary<int, float> lexicalScores = query.Mode == RankingMode.Vector ? [] : LexicalCandidates(parts, candidates, filter);
+        float[]? lexical = query.Mode == RankingMode.Vector ? null : LexicalScores(parts);
+        Dictionary<int, float> lexicalScores = lexical is null ? [] : LexicalCandidates(lexical, candidates, filter);
 
         List<(int Row, float Score)> ranked = query.Mode switch
         {
             RankingMode.Vector => [.. vectorScores.Select(p => (p.Key, p.Value))],
             RankingMode.Lexical => [.. lexicalScores.Select(p => (p.Key, p.Value))],
-            _ => Fuse(query, parts, queryVector!, vectorScores, lexicalScores),
+            _ => Fuse(query, queryVector!, lexical!, vectorScores, lexicalScores),
         };
         ranked.Sort((a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
 
+        // The stored paper the query is: the --id paper, or the paper whose text was pasted (found among the best
+        // candidates by its near-identical vector or its very text); its copies are hidden unless asked for.
+        QueryPaper? queryPaper = query.PaperId is not null && parts.Likes.Count == 1 ? Named(parts.Likes[0].Paper) : null;
+        bool pasted = parts.Text is not null && parts.Likes.Count == 0 && parts.Unlikes.Count == 0;
+        int hidden = CountHashCopies(parts);
+        // Words decide lexical and hybrid rankings of a text or a paper: they explain those. Where vectors decide (vector
+        // mode, a like/unlike centre) the hit's sentence closest to the query vector explains it instead.
+        bool bySentence = query.Explain && queryVector is not null && (query.Mode == RankingMode.Vector || query.Like.Count > 0 || query.Unlike.Count > 0);
+        bool byWords = query.Explain && !bySentence;
         var hits = new List<SimilarHit>(query.K);
+        var hitPapers = new List<Paper>(query.K);
         foreach ((int row, float score) in ranked)
         {
             if (hits.Count == query.K || (query.MinScore is float min && score < min))
             {
                 break;
             }
-            if (query.ExcludeDuplicates && queryVector is not null && parts.ExcludeNearDuplicates && Cosine(queryVector, row) >= SearchDefaults.DuplicateCosine)
+            Paper paper = _indexes.PaperOfRow(row);
+            if (parts.CheckNearDuplicates && IsCopyOfQuery(parts, queryVector, row, paper))
             {
-                continue;
+                if (pasted && queryPaper is null)
+                {
+                    queryPaper = Named(paper);
+                }
+                if (query.ExcludeDuplicates)
+                {
+                    hidden++;
+                    continue;
+                }
             }
-            string id = _store.IdOfRow(row);
-            StoredPaper paper = _store.GetPaper(id)!;
-            hits.Add(new SimilarHit(id, paper.Paper.Title, score, Why(parts, paper.Paper)));
+            hits.Add(Hit(paper, score, byWords ? Why(parts, paper) : []) with
+            {
+                Lexical = lexical is null ? null : LexicalOfRow(lexical, row),
+                Vector = query.Mode == RankingMode.Vector ? score : queryVector is null ? null : Cosine(queryVector, row),
+            });
+            hitPapers.Add(paper);
         }
-        return hits;
+        if (bySentence && encoder is not null)
+        {
+            await AddClosestSentencesAsync(hits, hitPapers, queryVector!, encoder, cancellationToken).ConfigureAwait(false);
+        }
+        List<string> warnings = [];
+        if (query.Filter?.Categories is not null && !_indexes.AnyCategories)
+        {
+            warnings.Add(NoCategoriesWarning(query.Filter));
+        }
+        return new SimilarResult(hits, queryPaper, hidden, warnings);
     }
+
+    private static QueryPaper Named(Paper paper) => new(paper.Id, paper.Title);
+
+    /// <summary>
+    /// Whether the hit at <paramref name="row"/> is the query itself under another id or as pasted text: a vector
+    /// (nearly) identical to the query's, or the same text (an abstract pasted without its title embeds differently).
+    /// </summary>
+    private bool IsCopyOfQuery(QueryParts parts, float[]? queryVector, int row, Paper paper) =>
+        (queryVector is not null && Cosine(queryVector, row) >= SearchDefaults.DuplicateCosine)
+        || (parts.PastedText is not null && IsSameText(parts.PastedText, paper));
+
+    /// <summary>
+    /// A pasted text (whitespace collapsed, as stored texts are) is a paper's when it is its abstract, or its title and
+    /// abstract with or without the full stop <see cref="Paper.EmbeddingText"/> puts between them.
+    /// </summary>
+    private static bool IsSameText(string pasted, Paper paper)
+    {
+        if (pasted == paper.Abstract)
+        {
+            return true;
+        }
+        int rest = pasted.Length - paper.Abstract.Length;
+        if (paper.Title.Length == 0 || rest < paper.Title.Length + 1 || !pasted.EndsWith(paper.Abstract, StringComparison.Ordinal)
+            || !pasted.StartsWith(paper.Title, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        ReadOnlySpan<char> between = pasted.AsSpan(paper.Title.Length, rest - paper.Title.Length);
+        return between is " " or ". ";
+    }
+
+    /// <summary>Live papers left out because they have a query paper's text under another id.</summary>
+    private int CountHashCopies(QueryParts parts)
+    {
+        if (parts.ExcludedHashes.Count == 0)
+        {
+            return 0;
+        }
+        int copies = 0;
+        bool[] live = _indexes.LiveRows;
+        for (int row = 0; row < live.Length; row++)
+        {
+            if (live[row] && !parts.ExcludedRows.Contains(row) && parts.ExcludedHashes.Contains(_indexes.ContentHashOfRow(row)))
+            {
+                copies++;
+            }
+        }
+        return copies;
+    }
+
+    /// <summary>A hit with the paper's metadata.</summary>
+    internal static SimilarHit Hit(Paper paper, float score, IReadOnlyList<string> why) => new(paper.Id, paper.Title, score, why)
+    {
+        Authors = paper.Authors,
+        Date = paper.Date,
+        Categories = paper.Categories,
+        Url = paper.Url,
+    };
+
+    /// <summary>The warning for a category filter over a store where no paper has categories (it can match nothing).</summary>
+    internal static string NoCategoriesWarning(PaperFilter filter) =>
+        $"--filter category={string.Join(",", filter.Categories!.Order(StringComparer.Ordinal))} matches nothing: no stored paper has categories " +
+        "(they come from a 'categories' or 'tags' field or column of the input, as in the arXiv CSV; daily-papers dumps have none)";
 
     /// <inheritdoc />
     public void Dispose() => _indexes.Dispose();
@@ -120,14 +216,20 @@ internal sealed class PaperSearch : IDisposable
         public List<StoredPaper> Likes { get; } = [];
         public List<StoredPaper> Unlikes { get; } = [];
         public string? Text { get; init; }
+
+        /// <summary>The text with its whitespace collapsed as stored texts are, to recognise a pasted stored paper.</summary>
+        public string? PastedText { get; init; }
         public HashSet<int> ExcludedRows { get; } = [];
         public HashSet<UInt128> ExcludedHashes { get; } = [];
-        public bool ExcludeNearDuplicates { get; set; }
+
+        /// <summary>Whether hits may be copies of the query to look for: a single paper or a pasted text.</summary>
+        public bool CheckNearDuplicates { get; set; }
     }
 
     private QueryParts ResolveQuery(SimilarQuery query)
     {
-        var parts = new QueryParts { Text = string.IsNullOrWhiteSpace(query.Text) ? null : query.Text };
+        string? text = string.IsNullOrWhiteSpace(query.Text) ? null : query.Text;
+        var parts = new QueryParts { Text = text, PastedText = text is null ? null : ReadContext.CollapseWhitespace(text) };
         if (query.PaperId is not null)
         {
             parts.Likes.Add(Require(query.PaperId));
@@ -150,7 +252,7 @@ internal sealed class PaperSearch : IDisposable
         }
         // A query paper's duplicates under other ids share its text hash; a pasted text that is a stored
         // paper is caught by its near-identical vector.
-        parts.ExcludeNearDuplicates = query.ExcludeDuplicates && (parts.Text is not null || parts.Likes.Count == 1);
+        parts.CheckNearDuplicates = parts.Text is not null || parts.Likes.Count == 1;
         return parts;
     }
 
@@ -195,9 +297,10 @@ internal sealed class PaperSearch : IDisposable
         // Filters are evaluated once over the live papers so the index knows how selective they are and can
         // answer a very selective one exactly.
         var allowed = new List<int>();
+        Func<Paper, bool> matches = paperFilter.Matcher();
         for (int row = 0; row < live.Length; row++)
         {
-            if (live[row] && !Excluded(parts, row) && paperFilter.Matches(_indexes.PaperOfRow(row)))
+            if (live[row] && !Excluded(parts, row) && matches(_indexes.PaperOfRow(row)))
             {
                 allowed.Add(row);
             }
@@ -221,9 +324,8 @@ internal sealed class PaperSearch : IDisposable
         return scores;
     }
 
-    private Dictionary<int, float> LexicalCandidates(QueryParts parts, int candidates, IdFilter filter)
+    private Dictionary<int, float> LexicalCandidates(float[] scores, int candidates, IdFilter filter)
     {
-        float[] scores = LexicalScores(parts);
         // Keep the best allowed rows; slots are BM25 document numbers, mapped to store rows.
         var best = new List<(int Row, float Score)>();
         for (int slot = 0; slot < scores.Length; slot++)
@@ -247,29 +349,38 @@ internal sealed class PaperSearch : IDisposable
         return result;
     }
 
-    /// <summary>BM25 of every document against the query: the text and each liked paper's text, minus the unliked ones.</summary>
+    /// <summary>The lexical match of the paper at <paramref name="row"/> (0 when BM25 does not index it).</summary>
+    private float LexicalOfRow(float[] lexical, int row)
+    {
+        int slot = _indexes.Bm25.DocumentSlot(_indexes.PaperOfRow(row).Id);
+        return slot >= 0 ? Math.Max(0, lexical[slot]) : 0;
+    }
+
+    /// <summary>
+    /// The lexical match of every document, on a fixed scale: each query text's BM25 divided by the largest score it
+    /// could reach (<see cref="Bm25Index.MaxAttainableScore"/>), in [0, 1); for several liked papers their mean, minus a
+    /// share of the mean over the unliked ones.
+    /// </summary>
     private float[] LexicalScores(QueryParts parts)
     {
         Bm25Index bm25 = _indexes.Bm25;
         var total = new float[bm25.DocumentSlots];
         List<string> likeTexts = [.. LikeTexts(parts)];
-        if (likeTexts.Count == 1 && parts.Unlikes.Count == 0)
-        {
-            // A single query keeps raw BM25 scores, so lexical mode shows familiar BM25 values.
-            bm25.ScoreAll(likeTexts[0], total);
-            return total;
-        }
         var one = new float[bm25.DocumentSlots];
         foreach (string text in likeTexts)
         {
             bm25.ScoreAll(text, one);
-            NormaliseByMax(one);
+            ScaleByMaxAttainable(bm25, text, one);
             TensorPrimitives.Add(total, one, total);
+        }
+        if (likeTexts.Count > 1)
+        {
+            TensorPrimitives.Divide(total, likeTexts.Count, total);
         }
         foreach (StoredPaper p in parts.Unlikes)
         {
             bm25.ScoreAll(p.Paper.EmbeddingText, one);
-            NormaliseByMax(one);
+            ScaleByMaxAttainable(bm25, p.Paper.EmbeddingText, one);
             TensorPrimitives.MultiplyAdd(one, -SearchDefaults.UnlikeWeight / parts.Unlikes.Count, total, total);
         }
         return total;
@@ -287,9 +398,9 @@ internal sealed class PaperSearch : IDisposable
         }
     }
 
-    private static void NormaliseByMax(Span<float> scores)
+    private static void ScaleByMaxAttainable(Bm25Index bm25, string text, Span<float> scores)
     {
-        float max = TensorPrimitives.Max(scores);
+        float max = bm25.MaxAttainableScore(text);
         if (max > 0)
         {
             TensorPrimitives.Divide(scores, max, scores);
@@ -298,20 +409,26 @@ internal sealed class PaperSearch : IDisposable
 
     // ------------------------------------------------------------------ fusion
 
-    private List<(int Row, float Score)> Fuse(SimilarQuery query, QueryParts parts, float[] queryVector,
+    private List<(int Row, float Score)> Fuse(SimilarQuery query, float[] queryVector, float[] lexical,
         Dictionary<int, float> vectorScores, Dictionary<int, float> lexicalScores)
     {
-        // The same fusion code as `embeddings eval` measured (ScoreFusion.Fuse), so the default ranking is the
-        // measured one. A candidate found by one ranking only gets its true score from the other, not a floor.
-        float[]? allLexical = null;
+        if (query.Fusion == FusionMethod.FixedScale)
+        {
+            // Each candidate's score depends on it alone: lexical match and cosine on their fixed scales.
+            var candidates = new HashSet<int>(lexicalScores.Keys);
+            candidates.UnionWith(vectorScores.Keys);
+            var scored = new List<(int, float)>(candidates.Count);
+            foreach (int row in candidates)
+            {
+                scored.Add((row, ScoreFusion.FixedScale(LexicalOfRow(lexical, row), Cosine(queryVector, row), query.VectorWeight)));
+            }
+            return scored;
+        }
+        // The same fusion code as `embeddings eval` measured (ScoreFusion.Fuse), so the ranking is the measured one.
+        // A candidate found by one ranking only gets its true score from the other, not a floor.
         ScoredDocument[] fused = ScoreFusion.Fuse(Ranking(lexicalScores), Ranking(vectorScores), lexicalScores.Count + vectorScores.Count,
             new FusionOptions { Method = query.Fusion, VectorWeight = query.VectorWeight, Candidates = int.MaxValue },
-            lexicalScore: id =>
-            {
-                allLexical ??= LexicalScores(parts);
-                int slot = _indexes.Bm25.DocumentSlot(id);
-                return slot >= 0 ? allLexical[slot] : 0;
-            },
+            lexicalScore: id => LexicalOfRow(lexical, _indexes.RowOf(id)),
             vectorScore: id => Cosine(queryVector, _indexes.RowOf(id)));
         var result = new List<(int, float)>(fused.Length);
         foreach (ScoredDocument d in fused)
@@ -336,6 +453,68 @@ internal sealed class PaperSearch : IDisposable
 
     private float Cosine(float[] queryVector, int row) =>
         TensorPrimitives.Dot(queryVector, _rows.Span.Slice(row * _dimension, _dimension));
+
+    /// <summary>
+    /// Sets each hit's <see cref="SimilarHit.ClosestSentence"/>: its title and abstract sentences are embedded by the
+    /// store's model in one batch and the one with the highest cosine to <paramref name="queryVector"/> is chosen.
+    /// </summary>
+    private static async Task AddClosestSentencesAsync(List<SimilarHit> hits, List<Paper> papers, float[] queryVector, ISentenceEncoder encoder,
+        CancellationToken cancellationToken)
+    {
+        var sentences = new List<string>();
+        var owner = new List<int>();
+        for (int i = 0; i < papers.Count; i++)
+        {
+            foreach (string sentence in Sentences(papers[i]))
+            {
+                sentences.Add(sentence);
+                owner.Add(i);
+            }
+        }
+        if (sentences.Count == 0)
+        {
+            return;
+        }
+        EmbeddingBatch batch = await encoder.EncodeAsync(sentences, cancellationToken).ConfigureAwait(false);
+        var best = new int[hits.Count];
+        var bestScore = new float[hits.Count];
+        Array.Fill(best, -1);
+        for (int j = 0; j < sentences.Count; j++)
+        {
+            float cosine = VectorMath.Cosine(queryVector, batch[j]);
+            int i = owner[j];
+            if (best[i] < 0 || cosine > bestScore[i])
+            {
+                (best[i], bestScore[i]) = (j, cosine);
+            }
+        }
+        for (int i = 0; i < hits.Count; i++)
+        {
+            if (best[i] >= 0)
+            {
+                hits[i] = hits[i] with { ClosestSentence = sentences[best[i]] };
+            }
+        }
+    }
+
+    /// <summary>The sentences a hit is explained by: its title and its abstract's sentences (at most <see cref="SearchDefaults.SentencesPerHit"/>).</summary>
+    internal static IEnumerable<string> Sentences(Paper paper)
+    {
+        int count = 0;
+        if (paper.Title.Length > 0)
+        {
+            count++;
+            yield return paper.Title;
+        }
+        foreach (Range range in SentenceSplitter.Split(paper.Abstract))
+        {
+            if (count++ == SearchDefaults.SentencesPerHit)
+            {
+                yield break;
+            }
+            yield return paper.Abstract[range];
+        }
+    }
 
     private IReadOnlyList<string> Why(QueryParts parts, Paper hit)
     {

@@ -72,6 +72,15 @@ internal static class ScoreFusion
     }
 
     /// <summary>
+    /// The fixed-scale fused score: (1 - <paramref name="vectorWeight"/>) x the lexical match (BM25 divided by the
+    /// query's <see cref="Bm25Index.MaxAttainableScore"/>) + <paramref name="vectorWeight"/> x the cosine, each clamped
+    /// to [0, 1]. Unlike min-max scaling it does not depend on the other candidates, so a score means the same for
+    /// every query (an off-topic query scores low instead of its best hit scoring 1).
+    /// </summary>
+    public static float FixedScale(float lexical, float cosine, float vectorWeight) =>
+        ((1 - vectorWeight) * Math.Clamp(lexical, 0f, 1f)) + (vectorWeight * Math.Clamp(cosine, 0f, 1f));
+
+    /// <summary>
     /// Reciprocal rank fusion (Cormack, Clarke and Buettcher 2009): a document scores the sum over rankings of
     /// weight / (<paramref name="rrfK"/> + rank), rank 1-based; absent from a ranking adds nothing.
     /// </summary>

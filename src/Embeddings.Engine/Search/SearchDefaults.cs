@@ -8,6 +8,9 @@ internal static class SearchDefaults
     /// <summary>The default ranking: hybrid won on SciFact train nDCG@10 (see QUALITY.md).</summary>
     public const RankingMode Mode = RankingMode.Hybrid;
 
+    /// <summary>The default hybrid fusion (QUALITY.md).</summary>
+    public const FusionMethod Fusion = QualityDefaults.Fusion;
+
     /// <summary>Candidates taken from each ranking before fusion.</summary>
     public const int FusionCandidates = QualityDefaults.FusionCandidates;
 
@@ -19,4 +22,10 @@ internal static class SearchDefaults
 
     /// <summary>Terms shown as the "why" of a hit.</summary>
     public const int WhyTerms = 5;
+
+    /// <summary>
+    /// The most sentences of one hit embedded to find its closest sentence (title first): an abstract has about 5-10,
+    /// and a whole text given as the abstract should not cost a model pass over every sentence it has.
+    /// </summary>
+    public const int SentencesPerHit = 32;
 }

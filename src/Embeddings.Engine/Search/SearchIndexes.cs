@@ -74,6 +74,9 @@ internal sealed class SearchIndexes : IDisposable
     /// <summary>Number of live rows (papers).</summary>
     public int LiveCount { get; private set; }
 
+    /// <summary>Whether any live paper has categories (a category filter over a store without any matches nothing).</summary>
+    public bool AnyCategories { get; private set; }
+
     /// <summary>What opening had to do, for reports ("loaded; added 12 papers").</summary>
     public string Status { get; private set; } = "";
 
@@ -293,8 +296,10 @@ internal sealed class SearchIndexes : IDisposable
         var hashes = new UInt128[rows];
         var rowById = new Dictionary<string, int>(_store.Count, StringComparer.Ordinal);
         int count = 0;
+        bool anyCategories = false;
         await foreach (StoredPaper p in _store.ReadPapersAsync(cancellationToken).ConfigureAwait(false))
         {
+            anyCategories |= p.Paper.Categories is not null;
             live[p.Row] = true;
             papers[p.Row] = p.Paper;
             hashes[p.Row] = p.ContentHash;
@@ -306,6 +311,7 @@ internal sealed class SearchIndexes : IDisposable
         }
         LiveRows = live;
         LiveCount = count;
+        AnyCategories = anyCategories;
         _paperOfRow = papers;
         _hashOfRow = hashes;
         _rowById = rowById;

@@ -44,13 +44,15 @@ internal struct RecordHead
 }
 
 /// <summary>
-/// A papers segment: the records of one commit. Version 2 (written by this build) is a <see cref="Container"/>
-/// (magic "EMBPSEG1") whose payload is: u32 record count, i64 first row, i32 rows, u32 reserved, then the records.
-/// Version 1 (still read) had its own 32-byte header (magic "EMBPSEG1", u32 version 1, u32 record count, i64 first
-/// row, i32 rows, u32 reserved) followed by the same records. Per record: u32 payload length and the payload:
+/// A papers segment: the records of one commit. Versions 2 and 3 are a <see cref="Container"/> (magic "EMBPSEG1")
+/// whose payload is: u32 record count, i64 first row, i32 rows, u32 reserved, then the records. Version 1 (still read)
+/// had its own 32-byte header (magic "EMBPSEG1", u32 version 1, u32 record count, i64 first row, i32 rows, u32
+/// reserved) followed by the same records as version 2. Per record: u32 payload length and the payload:
 /// u8 kind; for a paper: i64 row, str id, i32 revision, i64 first-seen (Unix ms), u128 content hash, u8 flags,
-/// str[] sources, str title, str abstract, str? date, i32 author count (-1 none), str[]? authors, str[]? categories;
-/// for a sighting: str id, i64 time (Unix ms), str source.
+/// str[] sources, str title, str abstract, str? date, i32 author count (-1 none), str[]? authors, str[]? categories,
+/// and from version 3 on: str? url, str? date text, str? source file, i64 source line (0 unknown);
+/// for a sighting: str id, i64 time (Unix ms), str source. Version 3 dates are validated ISO 8601 (or null, with the
+/// input's wording in the date text); dates of older versions were stored as written and are validated on reading.
 /// Strings are an i32 UTF-8 byte length (-1 null) and the bytes; lists an i32 count (-1 null) and the strings.
 /// The file's length and XxHash64 are also in the manifest, so a torn, altered or swapped segment is found on open.
 /// </summary>
@@ -58,7 +60,7 @@ internal static class PaperSegment
 {
     /// <summary>Bytes before the first record in a segment this build writes (container header + segment fields).</summary>
     public const int HeaderBytes = Container.HeaderBytes + FieldBytes;
-    public const int Version = 2;
+    public const int Version = 3;
     private const int FieldBytes = 20;
     private const int Version1HeaderBytes = 32;
 
@@ -78,23 +80,23 @@ internal static class PaperSegment
         Container.Seal(Format, segment);
     }
 
-    /// <summary>Record count, first row, rows and where the records start, for a segment of either version (checked).</summary>
-    public static (int Records, long FirstRow, int Rows, int RecordsStart) Layout(string path, byte[] bytes)
+    /// <summary>Version, record count, first row, rows and where the records start, for a segment of any version (checked).</summary>
+    public static (int Records, long FirstRow, int Rows, int RecordsStart, int Version) Layout(string path, byte[] bytes)
     {
         ReadOnlySpan<byte> span = bytes;
         if (span.Length >= Version1HeaderBytes && span[..8].SequenceEqual(Format.Magic) && BinaryPrimitives.ReadUInt32LittleEndian(span[8..]) == 1)
         {
             return (BinaryPrimitives.ReadInt32LittleEndian(span[12..]), BinaryPrimitives.ReadInt64LittleEndian(span[16..]),
-                BinaryPrimitives.ReadInt32LittleEndian(span[24..]), Version1HeaderBytes);
+                BinaryPrimitives.ReadInt32LittleEndian(span[24..]), Version1HeaderBytes, 1);
         }
-        (_, ReadOnlyMemory<byte> payload) = Container.Decode(path, Format, bytes);
+        (uint version, ReadOnlyMemory<byte> payload) = Container.Decode(path, Format, bytes);
         if (payload.Length < FieldBytes)
         {
             throw new DataFormatException(path, "segment payload too short for its fields: the file is corrupt");
         }
         ReadOnlySpan<byte> fields = payload.Span;
         return (BinaryPrimitives.ReadInt32LittleEndian(fields), BinaryPrimitives.ReadInt64LittleEndian(fields[4..]),
-            BinaryPrimitives.ReadInt32LittleEndian(fields[12..]), HeaderBytes);
+            BinaryPrimitives.ReadInt32LittleEndian(fields[12..]), HeaderBytes, (int)version);
     }
 
     public static void AppendPaper(RecordWriter w, long row, StoredPaper paper)
@@ -115,6 +117,10 @@ internal static class PaperSegment
         w.WriteInt32(paper.Paper.AuthorCount ?? -1);
         w.WriteStrings(paper.Paper.Authors);
         w.WriteStrings(paper.Paper.Categories);
+        w.WriteString(paper.Paper.Url);
+        w.WriteString(paper.Paper.DateText);
+        w.WriteString(paper.SourceFile);
+        w.WriteInt64(paper.SourceLine);
         w.PatchInt32(lengthAt, w.Length - start);
     }
 
@@ -157,8 +163,12 @@ internal static class PaperSegment
         return head;
     }
 
-    /// <summary>Reads a whole paper record (the payload after the length).</summary>
-    public static (Paper Paper, RecordHead Head) ReadPaper(ReadOnlySpan<byte> payload, long offset)
+    /// <summary>
+    /// Reads a whole paper record (the payload after the length) of a segment of <paramref name="version"/>, with the
+    /// file and line its text was read from (null and 0 before version 3). Records of older versions get the rules of
+    /// today's readers: dates validated (wording that is no date moves to the date text), links derived from arXiv ids.
+    /// </summary>
+    public static (Paper Paper, RecordHead Head, string? SourceFile, long SourceLine) ReadPaper(ReadOnlySpan<byte> payload, long offset, int version)
     {
         RecordHead head = ReadHead(payload, offset);
         if (head.Kind != RecordKind.Paper)
@@ -181,15 +191,29 @@ internal static class PaperSegment
         int authorCount = r.ReadInt32();
         string[]? authors = r.ReadStrings();
         string[]? categories = r.ReadStrings();
-        var paper = new Paper(head.Id, title, abstractText, authors, date, categories, authorCount < 0 ? null : authorCount);
-        return (paper, head);
+        if (version < 3)
+        {
+            // Stored as the input wrote it: keep only a real date as the date.
+            string? written = date;
+            date = written is not null && PaperMetadata.TryParseDate(written, out string? iso) == PaperMetadata.DateKind.Dated ? iso : null;
+            var legacy = new Paper(head.Id, title, abstractText, authors, date, categories, authorCount < 0 ? null : authorCount,
+                PaperMetadata.ArxivAbsUrl(head.Id), date is null ? written : null);
+            return (legacy, head, null, 0);
+        }
+        string? url = r.ReadString();
+        string? dateText = r.ReadString();
+        string? sourceFile = r.ReadString();
+        long sourceLine = r.ReadInt64();
+        var paper = new Paper(head.Id, title, abstractText, authors, date, categories, authorCount < 0 ? null : authorCount, url, dateText);
+        return (paper, head, sourceFile, sourceLine);
     }
 
     /// <summary>
     /// Reads a segment file, checking its length, checksum and header against the manifest entry, and hands each record
-    /// head to <paramref name="onRecord"/>. Throws <see cref="DataFormatException"/> naming the file when anything is off.
+    /// head to <paramref name="onRecord"/>; returns the segment's format version. Throws <see cref="DataFormatException"/>
+    /// naming the file when anything is off.
     /// </summary>
-    public static void Scan(string path, SegmentEntry entry, Action<RecordHead> onRecord)
+    public static int Scan(string path, SegmentEntry entry, Action<RecordHead> onRecord)
     {
         byte[] bytes;
         try
@@ -210,7 +234,7 @@ internal static class PaperSegment
             throw new DataFormatException(path, $"checksum mismatch (XxHash64 {hash:x16}, manifest {entry.XxHash64:x16}): the file is corrupted");
         }
         ReadOnlySpan<byte> span = bytes;
-        (int records, long firstRow, int rows, int recordsStart) = Layout(path, bytes);
+        (int records, long firstRow, int rows, int recordsStart, int version) = Layout(path, bytes);
         if (firstRow != entry.FirstRow || rows != entry.Rows || records != entry.Records)
         {
             throw new DataFormatException(path, $"segment header (rows {firstRow}+{rows}, {records} records) disagrees with the manifest");
@@ -234,5 +258,6 @@ internal static class PaperSegment
         {
             throw new DataFormatException(path, $"{span.Length - pos} bytes after the last record");
         }
+        return version;
     }
 }

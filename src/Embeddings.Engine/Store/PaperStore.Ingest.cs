@@ -242,7 +242,8 @@ internal sealed partial class PaperStore
             }
             _toEmbed.Add(new PendingRow
             {
-                Paper = new StoredPaper(paper, rowSources, DateTimeOffset.FromUnixTimeMilliseconds(firstSeen), revision, hash, StoredPaperFlags.None, -1),
+                Paper = new StoredPaper(paper, rowSources, DateTimeOffset.FromUnixTimeMilliseconds(firstSeen), revision, hash, StoredPaperFlags.None, -1,
+                    source, item.Line),
             });
             return true;
         }

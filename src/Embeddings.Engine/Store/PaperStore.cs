@@ -22,10 +22,11 @@ namespace Embeddings.Store;
 internal sealed partial class PaperStore : IDisposable
 {
     /// <summary>
-    /// The store format this build writes: version 2 (segments in the checksummed container). Version 1 stores (version
-    /// 1 segments) are read as they are; the first commit into one adds version 2 segments and marks it version 2.
+    /// The store format this build writes: version 3 (paper records with a link, the source line and validated dates;
+    /// segments in the checksummed container). Version 1 and 2 stores are read as they are (their dates validated on
+    /// reading); the first commit into one adds version 3 segments and marks it version 3.
     /// </summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     /// <summary>The oldest store format read without a migration step.</summary>
     private const int OldestReadVersion = 1;
@@ -44,6 +45,7 @@ internal sealed partial class PaperStore : IDisposable
     private readonly List<string> _sourceNames = [];
     private readonly Dictionary<string, int> _sourceIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<int, SafeHandleReader> _segmentReaders = [];
+    private readonly List<int> _segmentVersions = [];
     private readonly List<MappedVectors> _maps = [];
     private StoreManifest _manifest;
     private FileStream? _vectorWriter;
@@ -384,7 +386,7 @@ internal sealed partial class PaperStore : IDisposable
             }
             int segment = s;
             int rowsSeen = 0;
-            PaperSegment.Scan(path, entry, head =>
+            _segmentVersions.Add(PaperSegment.Scan(path, entry, head =>
             {
                 if (head.Kind == RecordKind.Paper)
                 {
@@ -399,7 +401,7 @@ internal sealed partial class PaperStore : IDisposable
                 {
                     ApplySighting(head.Id, head.Sources[0]);
                 }
-            });
+            }));
             if (rowsSeen != entry.Rows)
             {
                 throw new DataFormatException(path, $"holds {rowsSeen} paper rows, the manifest says {entry.Rows}");
@@ -570,8 +572,8 @@ internal sealed partial class PaperStore : IDisposable
             reader.ReadExactly(lengthBytes, entry.Offset);
             byte[] payload = new byte[BinaryPrimitives.ReadInt32LittleEndian(lengthBytes)];
             reader.ReadExactly(payload, entry.Offset + 4);
-            (Paper paper, _) = PaperSegment.ReadPaper(payload, entry.Offset);
-            return ToStored(paper, entry);
+            (Paper paper, _, string? file, long line) = PaperSegment.ReadPaper(payload, entry.Offset, _segmentVersions[entry.Segment]);
+            return ToStored(paper, entry, file, line);
         }
     }
 
@@ -597,7 +599,7 @@ internal sealed partial class PaperStore : IDisposable
     private List<StoredPaper> LivePapersIn(byte[] bytes, string path)
     {
         var result = new List<StoredPaper>();
-        (int records, _, _, int recordsStart) = PaperSegment.Layout(path, bytes);
+        (int records, _, _, int recordsStart, int version) = PaperSegment.Layout(path, bytes);
         long pos = recordsStart;
         lock (_gate)
         {
@@ -609,10 +611,10 @@ internal sealed partial class PaperStore : IDisposable
                 {
                     try
                     {
-                        (Paper paper, RecordHead head) = PaperSegment.ReadPaper(payload, pos);
+                        (Paper paper, RecordHead head, string? file, long line) = PaperSegment.ReadPaper(payload, pos, version);
                         if (_byId.TryGetValue(head.Id, out PaperEntry? entry) && entry.Row == head.Row)
                         {
-                            result.Add(ToStored(paper, entry));
+                            result.Add(ToStored(paper, entry, file, line));
                         }
                     }
                     catch (FormatException e)
@@ -626,14 +628,15 @@ internal sealed partial class PaperStore : IDisposable
         return result;
     }
 
-    private StoredPaper ToStored(Paper paper, PaperEntry entry)
+    private StoredPaper ToStored(Paper paper, PaperEntry entry, string? sourceFile, long sourceLine)
     {
         string[] sources = new string[entry.Sources.Length];
         for (int i = 0; i < sources.Length; i++)
         {
             sources[i] = _sourceNames[entry.Sources[i]];
         }
-        return new StoredPaper(paper, sources, DateTimeOffset.FromUnixTimeMilliseconds(entry.FirstSeenMs), entry.Revision, entry.Hash, entry.Flags, entry.Row);
+        return new StoredPaper(paper, sources, DateTimeOffset.FromUnixTimeMilliseconds(entry.FirstSeenMs), entry.Revision, entry.Hash, entry.Flags, entry.Row,
+            sourceFile, sourceLine);
     }
 
     /// <summary>The id of the paper vector row <paramref name="row"/> belongs to (old revisions included).</summary>
@@ -790,7 +793,7 @@ internal sealed partial class PaperStore : IDisposable
             }
             StoreManifest next = _manifest with
             {
-                FormatVersion = FormatVersion, // the segment just written is a version 2 one
+                FormatVersion = FormatVersion, // the segment just written is of this version
                 Count = _byId.Count + newIds,
                 Rows = firstRow + rows.Count,
                 NextSegment = number + 1,
@@ -799,6 +802,7 @@ internal sealed partial class PaperStore : IDisposable
             };
             next.Write(Directory);
             _manifest = next;
+            _segmentVersions.Add(PaperSegment.Version);
             for (int i = 0; i < rows.Count; i++)
             {
                 StoredPaper p = rows[i].Paper;

@@ -10,6 +10,8 @@ namespace Embeddings.Store;
 /// <param name="ContentHash">XxHash128 of title and abstract (<see cref="PaperIdentity.ContentHash(string, string)"/>).</param>
 /// <param name="Flags">Whether the embedded text was truncated or empty.</param>
 /// <param name="Row">The row of its vector in the store's vector file.</param>
+/// <param name="SourceFile">The dump this revision's text was read from (a name in <paramref name="Sources"/>); null in stores of format 1 and 2.</param>
+/// <param name="SourceLine">The 1-based line of its record in <paramref name="SourceFile"/>; 0 when unknown.</param>
 internal sealed record StoredPaper(
     Paper Paper,
     IReadOnlyList<string> Sources,
@@ -17,7 +19,9 @@ internal sealed record StoredPaper(
     int Revision,
     UInt128 ContentHash,
     StoredPaperFlags Flags,
-    int Row);
+    int Row,
+    string? SourceFile = null,
+    long SourceLine = 0);
 
 /// <summary>How to open a store.</summary>
 internal sealed class StoreOpenOptions

@@ -77,10 +77,10 @@ public sealed class PaperReaderTests
         Assert.Equal("ReAGent: Towards A Model-agnostic Feature Attribution Method for Generative Language Models", first.Title);
         Assert.Equal(2, first.AuthorCount);
         Assert.Equal("2024-02-01", first.Date);
-        Assert.Equal("Feb 10", papers[1].Date); // no year on the page: kept as written
+        Assert.Equal((null, "Feb 10"), (papers[1].Date, papers[1].DateText)); // no year on the page: no date, the wording kept
         Assert.Equal(6, papers[1].AuthorCount);
         Paper rsq = papers.Single(p => p.Title.StartsWith("RSQ:", StringComparison.Ordinal));
-        Assert.Equal("Mar 3", rsq.Date); // "Mar 3 3": trailing up-vote count dropped
+        Assert.Equal((null, "Mar 3"), (rsq.Date, rsq.DateText)); // "Mar 3 3": trailing up-vote count dropped
         Assert.Equal(64, papers.Count(p => p.AuthorCount is not null));
     }
 
@@ -124,7 +124,7 @@ public sealed class PaperReaderTests
             "{\"title\":\"No Id Here\",\"abstract\":\"Derived id.\",\"update_date\":\"2020-05-05\"}\n");
         List<Paper> papers = await ReadAll(path);
         Assert.Equal(4, papers.Count);
-        Assert.Equal(new Paper("2301.00001", "A Title", "An abstract.", papers[0].Authors, "2023-01-01", papers[0].Categories, 2), papers[0]);
+        Assert.Equal(new Paper("2301.00001", "A Title", "An abstract.", papers[0].Authors, "2023-01-01", papers[0].Categories, 2, "https://arxiv.org/abs/2301.00001"), papers[0]);
         Assert.Equal(["Ann", "Bob"], papers[0].Authors!);
         Assert.Equal(["cs.LG", "stat.ML"], papers[0].Categories!);
         Assert.Equal("42", papers[1].Id);

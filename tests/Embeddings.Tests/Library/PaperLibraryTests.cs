@@ -302,11 +302,11 @@ public sealed class PaperLibraryTests
         public Task<LibraryStatus> GetStatusAsync(CancellationToken cancellationToken) =>
             Task.FromResult(new LibraryStatus { StoreDirectory = Location, StoreExists = true, Papers = 7, VectorRows = 7, ModelFingerprint = Fingerprint, Dimension = 64 });
 
-        public Task<IReadOnlyList<SimilarHit>> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken)
+        public Task<SimilarResult> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken)
         {
             LastQuery = query;
             Assert.Equal(64, model.Dimension);
-            return Task.FromResult<IReadOnlyList<SimilarHit>>([new SimilarHit("pg-1", "A stored paper", 0.5f, [])]);
+            return Task.FromResult(new SimilarResult([new SimilarHit("pg-1", "A stored paper", 0.5f, [])]));
         }
 
         public Task<PaperDetails?> GetPaperAsync(string id, CancellationToken cancellationToken) => Task.FromResult<PaperDetails?>(null);

@@ -158,7 +158,7 @@ public sealed class PostgresTests(PostgresServers servers, Xunit.Abstractions.IT
         double found = 0;
         foreach (string id in queries)
         {
-            var query = new SimilarQuery { PaperId = id, K = 10, Mode = RankingMode.Vector };
+            var query = new SimilarQuery { PaperId = id, K = 10, Mode = RankingMode.Vector, Explain = false };
             IReadOnlyList<SimilarHit> oracle = await local.SearchAsync(query with { Exact = true });
             IReadOnlyList<SimilarHit> hnsw = await database.SearchAsync(query);
             IReadOnlyList<SimilarHit> exact = await database.SearchAsync(query with { Exact = true });

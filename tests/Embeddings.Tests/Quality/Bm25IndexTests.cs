@@ -35,6 +35,21 @@ public sealed class Bm25IndexTests
     }
 
     [Fact]
+    public void The_maximum_attainable_score_is_every_query_term_at_saturated_frequency_unseen_terms_included()
+    {
+        var index = Tiny();
+        // (k1 + 1) x (idf(apple) + 2 idf(cherry)); "kiwi" is in no document: idf at df 0 = ln(1 + 3.5/0.5).
+        double apple = Math.Log(8.0 / 3), cherry = Math.Log(1.6), unseen = Math.Log(8);
+        Assert.Equal(2.2 * (apple + (2 * cherry)), index.MaxAttainableScore("apple cherry cherry"), 5);
+        Assert.Equal(2.2 * (apple + unseen), index.MaxAttainableScore("apple kiwi"), 5);
+        Assert.Equal(0, index.MaxAttainableScore(""));
+        // No document reaches it, however often it repeats the word.
+        index.Add("d4", string.Join(' ', Enumerable.Repeat("apple", 200)));
+        float max = index.MaxAttainableScore("apple");
+        Assert.All(index.Search("apple", 10), h => Assert.InRange(h.Score / max, 0.5f, 0.9999f));
+    }
+
+    [Fact]
     public void Search_by_document_excludes_itself_and_explains()
     {
         var index = Tiny();

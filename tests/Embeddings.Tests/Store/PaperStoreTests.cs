@@ -137,10 +137,10 @@ public sealed class PaperStoreTests
         using var dir = new TempDir();
         using var encoder = new HashingTestEncoder();
         PaperStore.OpenOrCreate(dir.Path, encoder).Dispose();
-        RewriteManifest(dir.Path, json => json.Replace("\"formatVersion\": 2", "\"formatVersion\": 7", StringComparison.Ordinal));
+        RewriteManifest(dir.Path, json => json.Replace("\"formatVersion\": 3", "\"formatVersion\": 7", StringComparison.Ordinal));
         DataFormatException e = Assert.Throws<DataFormatException>(() => PaperStore.Open(dir.Path));
         Assert.Contains("format version 7 was written by a newer embeddings", e.Message, StringComparison.Ordinal);
-        Assert.Contains("reads versions up to 2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("reads versions up to 3", e.Message, StringComparison.Ordinal);
         await Task.CompletedTask;
     }
 
