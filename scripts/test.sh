@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/setup-postgres.sh # PostgreSQL 15 + pgvector for the PostgreSQL tests (skipped, saying why, where it cannot install)
+scripts/setup-chromium.sh # headless Chromium for the web page's browser test (skipped, saying why, where it cannot install)
 results="$(pwd)/artifacts/test-results"
 rm -rf "$results"
 status=0

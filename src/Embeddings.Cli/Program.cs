@@ -86,6 +86,7 @@ public static class Program
         root.Add(Commands.EvalCommand.Create(console));
         root.Add(Commands.TopicsCommand.Create(console));
         root.Add(Commands.DigestCommand.Create(console));
+        root.Add(Commands.ServeCommand.Create(console));
         return root;
     }
 }

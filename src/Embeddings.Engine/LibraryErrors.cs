@@ -50,14 +50,17 @@ public static class LibraryErrors
         _ => null,
     };
 
-    /// <summary>Runs a library call, translating its failures by <see cref="Translate"/>.</summary>
-    internal static async Task<T> Guard<T>(Func<Task<T>> call)
+    /// <summary>
+    /// Runs a library call, translating its failures by <see cref="Translate"/>, except those <paramref name="callersOwn"/>
+    /// says came from something the caller handed in (its stream), which reach the caller as they were thrown.
+    /// </summary>
+    internal static async Task<T> Guard<T>(Func<Task<T>> call, Func<Exception, bool>? callersOwn = null)
     {
         try
         {
             return await call().ConfigureAwait(false);
         }
-        catch (Exception e) when (Translate(e) is { } typed)
+        catch (Exception e) when (callersOwn?.Invoke(e) != true && Translate(e) is { } typed)
         {
             throw typed;
         }

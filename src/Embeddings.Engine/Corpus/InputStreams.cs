@@ -429,3 +429,43 @@ internal static class TextSniffer
         }
     }
 }
+
+/// <summary>
+/// A stream the library reads but does not own (an upload handed to an ingest): disposing it leaves the caller's
+/// stream open, and the exception the caller's stream failed with (a client gone, a body over the host's limit) is
+/// kept, so that the library boundary passes that exception on as it is instead of translating it as a storage error.
+/// </summary>
+internal sealed class BorrowedStream(Stream inner) : ReadOnlyForwardStream
+{
+    /// <summary>What the caller's stream threw, if it failed.</summary>
+    public Exception? Failure { get; private set; }
+
+    public override int Read(Span<byte> buffer)
+    {
+        try
+        {
+            return inner.Read(buffer);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Failure = e;
+            throw;
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Failure = e;
+            throw;
+        }
+    }
+}

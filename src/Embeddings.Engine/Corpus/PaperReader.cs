@@ -27,8 +27,41 @@ internal static class PaperReader
         ArgumentNullException.ThrowIfNull(path);
         options ??= PaperReaderOptions.Default;
         PaperFormat format = options.Format == PaperFormat.Auto ? DetectFormat(path) : options.Format;
+        await foreach (SourcedPaper paper in ReadCoreAsync(OpenInput(path), path, format, options, cancellationToken).ConfigureAwait(false))
+        {
+            yield return paper;
+        }
+    }
+
+    /// <summary>
+    /// Reads the papers of a stream (an upload, a pipe) as if it were the file <paramref name="name"/>: its extension
+    /// picks the format unless <see cref="PaperReaderOptions.Format"/> says it (a trailing <c>.gz</c> means the stream
+    /// is gzip-compressed, decompressed with synchronous reads of it and its trailer checked), errors name it with the
+    /// line, and <see cref="SourcedPaper.File"/> is it. The stream is disposed when the reading ends.
+    /// </summary>
+    public static async IAsyncEnumerable<SourcedPaper> ReadAsync(
+        Stream stream,
+        string name,
+        PaperReaderOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(name);
+        options ??= PaperReaderOptions.Default;
+        PaperFormat format = options.Format == PaperFormat.Auto ? DetectFormat(name) : options.Format;
+        Stream input = name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new VerifiedGzipStream(name, stream) : stream;
+        await foreach (SourcedPaper paper in ReadCoreAsync(input, name, format, options, cancellationToken).ConfigureAwait(false))
+        {
+            yield return paper;
+        }
+    }
+
+    /// <summary>The papers of <paramref name="input"/> (disposed at the end), read as the file <paramref name="path"/>.</summary>
+    private static async IAsyncEnumerable<SourcedPaper> ReadCoreAsync(
+        Stream input, string path, PaperFormat format, PaperReaderOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using Stream owned = input;
         var context = new ReadContext(path, options);
-        await using Stream input = OpenInput(path);
         (Stream? text, string? notText) = await TextSniffer.OpenAsync(input, cancellationToken).ConfigureAwait(false);
         if (text is null)
         {

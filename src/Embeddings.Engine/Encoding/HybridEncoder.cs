@@ -77,7 +77,8 @@ internal sealed class HybridEncoder : ISentenceEncoder
             truncated[i] = first.Truncated[i] || second.Truncated[i];
             empty[i] = first.IsEmpty[i] && second.IsEmpty[i];
         }
-        return new EmbeddingBatch(d, vectors, truncated, empty);
+        // Only the neural part reads tokens (an LSA part counts none).
+        return new EmbeddingBatch(d, vectors, truncated, empty) { TokenCounts = first.TokenCounts ?? second.TokenCounts };
     }
 
     /// <inheritdoc />

@@ -82,6 +82,12 @@ internal sealed class EmbeddingBatch
     /// <summary>Whether the text was empty or whitespace only (its vector is all zeros).</summary>
     public bool[] IsEmpty { get; }
 
+    /// <summary>
+    /// Tokens the model read for each text, special tokens included (<c>[CLS]</c>/<c>[SEP]</c> of every window); null
+    /// when the encoder does not count tokens. Hosts report these as usage (OpenAI's <c>prompt_tokens</c>).
+    /// </summary>
+    public int[]? TokenCounts { get; init; }
+
     /// <summary>The vector of text <paramref name="index"/>.</summary>
     public ReadOnlySpan<float> this[int index] => Rows[index];
 }

@@ -211,7 +211,7 @@ internal sealed class OnnxSentenceEncoder : ISentenceEncoder
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (texts.Count == 0)
         {
-            return Task.FromResult(new EmbeddingBatch(Dimension, [], [], []));
+            return Task.FromResult(new EmbeddingBatch(Dimension, [], [], []) { TokenCounts = [] });
         }
         return Task.Run(() => Encode(texts, progress, cancellationToken), cancellationToken);
     }
@@ -238,7 +238,43 @@ internal sealed class OnnxSentenceEncoder : ISentenceEncoder
                 ArrayPool<float>.Shared.Return(windowVectors);
             }
         }
-        return new EmbeddingBatch(dim, vectors, plan.Truncated, plan.IsEmpty);
+        return new EmbeddingBatch(dim, vectors, plan.Truncated, plan.IsEmpty) { TokenCounts = CountTokens(plan, texts.Count) };
+    }
+
+    /// <summary>
+    /// About how many tokens the model reads for <paramref name="text"/> (its word pieces, cut at the window cap, plus
+    /// the special tokens of each window): what a caller packing texts under a token budget needs before encoding.
+    /// Exact for a text of one window; the encoder's own count (<see cref="EmbeddingBatch.TokenCounts"/>) is exact always.
+    /// </summary>
+    public int EstimateTokens(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return 0;
+        }
+        int pieces = _tokenizer.CountTokens(text);
+        int maxWindows = Windowing ? MaxWindowsPerText : 1;
+        int windows = Math.Clamp((pieces + _bodyLimit - 1) / _bodyLimit, 1, maxWindows);
+        return Math.Min(pieces, windows * _bodyLimit) + windows * _runner.SpecialTokens;
+    }
+
+    /// <summary>Tokens the model read per text: the windows' pieces plus their special tokens.</summary>
+    private int[] CountTokens(WindowPlan plan, int textCount)
+    {
+        int specials = _runner.SpecialTokens;
+        var counts = new int[textCount];
+        for (int t = 0; t < textCount; t++)
+        {
+            int first = plan.FirstWindow[t];
+            int sum = 0;
+            for (int k = 0; k < plan.WindowCounts[t]; k++)
+            {
+                sum += plan.LengthOf(first + k) + specials;
+            }
+            counts[t] = sum;
+        }
+        return counts;
     }
 
     /// <summary>

@@ -80,6 +80,11 @@ public sealed partial class EmbeddingModel : IEmbeddingGenerator<string, Embeddi
     public string Fingerprint => Encoder().Fingerprint;
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// <see cref="GeneratedEmbeddings{TEmbedding}.Usage"/> counts the tokens the model read (special tokens included;
+    /// for an LSA model, the known term occurrences): <see cref="UsageDetails.InputTokenCount"/> and
+    /// <see cref="UsageDetails.TotalTokenCount"/> are equal, as an embedding model produces no output tokens.
+    /// </remarks>
     /// <exception cref="DimensionsNotSupportedException"><see cref="EmbeddingGenerationOptions.Dimensions"/> asks for a length this model cannot give.</exception>
     public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values,
         EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
@@ -95,16 +100,43 @@ public sealed partial class EmbeddingModel : IEmbeddingGenerator<string, Embeddi
         int dimension = OutputDimension(encoder, options?.Dimensions);
         IReadOnlyList<string> texts = values as IReadOnlyList<string> ?? values.ToList();
         EmbeddingBatch batch = await encoder.EncodeAsync(texts, cancellationToken).ConfigureAwait(false);
-        var result = new GeneratedEmbeddings<Embedding<float>>(batch.Count);
+        return ToGenerated(encoder, batch, 0, batch.Count, dimension);
+    }
+
+    /// <summary>The vector length a request for <paramref name="requested"/> dimensions gets (loads the model if needed).</summary>
+    /// <exception cref="DimensionsNotSupportedException">The model cannot give that length.</exception>
+    internal int OutputDimension(int? requested) => OutputDimension(Encoder(), requested);
+
+    /// <summary>
+    /// About how many tokens the model reads for <paramref name="text"/>, before encoding it (for packing texts of
+    /// several requests under a token budget; see <see cref="EmbeddingBatcher"/>).
+    /// </summary>
+    internal int EstimateTokens(string text) => Encoder() switch
+    {
+        OnnxSentenceEncoder onnx => onnx.EstimateTokens(text),
+        HybridEncoder { First: OnnxSentenceEncoder onnx } => onnx.EstimateTokens(text),
+        // Models without word pieces are cheap per text: a rough count of words is budget enough.
+        _ => text.Length / 6 + 1,
+    };
+
+    /// <summary>
+    /// Texts <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> of an encoded batch as
+    /// generated embeddings of <paramref name="dimension"/> (re-normalised when shorter than the model's), with usage.
+    /// </summary>
+    internal GeneratedEmbeddings<Embedding<float>> ToGenerated(ISentenceEncoder encoder, EmbeddingBatch batch, int start, int count, int dimension)
+    {
+        var result = new GeneratedEmbeddings<Embedding<float>>(count);
         DateTimeOffset now = DateTimeOffset.UtcNow;
         string name = Info.Name;
-        for (int i = 0; i < batch.Count; i++)
+        long tokens = 0;
+        for (int i = start; i < start + count; i++)
         {
             float[] vector = batch[i][..dimension].ToArray();
             if (dimension < batch.Dimension)
             {
                 Embeddings.Numerics.VectorMath.Normalize(vector);
             }
+            tokens += batch.TokenCounts is { } counts ? counts[i] : 0;
             result.Add(new Embedding<float>(vector)
             {
                 ModelId = name,
@@ -116,6 +148,10 @@ public sealed partial class EmbeddingModel : IEmbeddingGenerator<string, Embeddi
                     ["fingerprint"] = encoder.Fingerprint,
                 },
             });
+        }
+        if (batch.TokenCounts is not null)
+        {
+            result.Usage = new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens };
         }
         return result;
     }

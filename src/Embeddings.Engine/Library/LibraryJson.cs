@@ -217,7 +217,7 @@ public static class LibraryJson
     }
 
     /// <summary>
-    /// A library's state: <c>{"store", "exists", "papers", "vectorRows", "modelFingerprint"?, "dimension", "hnsw"?: {"path",
+    /// A library's state: <c>{"store", "exists", "papers", "vectorRows", "modelFingerprint"?, "dimension", "commits", "hnsw"?: {"path",
     /// "bytes", "m", "efConstruction", "efSearch", "dimension", "coveredRows", "live", "deleted"}}</c>.
     /// </summary>
     public static string Status(LibraryStatus status)
@@ -235,6 +235,7 @@ public static class LibraryJson
                 w.WriteString("modelFingerprint", fingerprint);
             }
             w.WriteNumber("dimension", status.Dimension);
+            w.WriteNumber("commits", status.Commits);
             if (status.Hnsw is { } h)
             {
                 w.WriteStartObject("hnsw");

@@ -99,6 +99,7 @@ internal sealed class LocalStoreBackend : IPaperBackend
             VectorRows = store.RowCount,
             ModelFingerprint = store.ModelFingerprint,
             Dimension = store.Dimension,
+            Commits = store.SegmentCount,
             Hnsw = hnsw,
         };
     }
@@ -258,11 +259,11 @@ internal sealed class LocalStoreBackend : IPaperBackend
     // ------------------------------------------------------------------ writes
 
     /// <summary>
-    /// Ingests <paramref name="files"/> with the library's model (creating the store on first use), then publishes the
+    /// Ingests <paramref name="input"/> (files or a stream) with the library's model (creating the store on first use), then publishes the
     /// new state. One ingest at a time per library; another process writing the store is refused with
     /// <see cref="StoreLockedException"/>.
     /// </summary>
-    public async Task<IngestSummary> IngestFilesAsync(IReadOnlyList<string> files, EmbeddingModel model, IngestOptions options, CancellationToken cancellationToken)
+    public async Task<IngestSummary> IngestAsync(IngestInput input, EmbeddingModel model, IngestOptions options, CancellationToken cancellationToken)
     {
         if (_options.ReadOnly && !options.DryRun)
         {
@@ -274,7 +275,7 @@ internal sealed class LocalStoreBackend : IPaperBackend
         {
             if (options.DryRun)
             {
-                return await PaperStore.DryRunAsync(Location, files, encoder, options, cancellationToken).ConfigureAwait(false);
+                return await PaperStore.DryRunAsync(Location, input, encoder, options, cancellationToken).ConfigureAwait(false);
             }
             IngestSummary summary;
             int count;
@@ -285,7 +286,7 @@ internal sealed class LocalStoreBackend : IPaperBackend
                 {
                     PaperLibraryLog.StaleLockTakenOver(_logger, Location, stale);
                 }
-                summary = await store.IngestFilesAsync(files, encoder, options, cancellationToken).ConfigureAwait(false);
+                summary = await store.IngestInputAsync(input, encoder, options, cancellationToken).ConfigureAwait(false);
                 count = store.Count;
             }
             finally

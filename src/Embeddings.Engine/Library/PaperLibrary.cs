@@ -145,6 +145,38 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
         {
             throw new InvalidRequestException("Give at least one input file to ingest.");
         }
+        return IngestCoreAsync(IngestInput.FromFiles(files), options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds the papers read from <paramref name="input"/> (an upload, a pipe) to the store, as
+    /// <see cref="IngestAsync(IReadOnlyList{string}, IngestOptions, CancellationToken)"/> does for files. The stream is
+    /// read as if it were the file <paramref name="sourceName"/>: its extension picks the format (<c>.jsonl</c> or
+    /// <c>.ndjson</c>, <c>.csv</c>, <c>.txt</c> for a daily-papers dump; a trailing <c>.gz</c> for gzip, which is read from
+    /// the stream synchronously), the store records
+    /// it as the papers' dump (what <see cref="DigestRequest.Dump"/> selects), and errors name it with the line. Read as
+    /// it arrives, never held whole; not disposed.
+    /// </summary>
+    /// <exception cref="InputFormatException">A record is malformed (<paramref name="sourceName"/>, line and field named), or the name has no known extension.</exception>
+    /// <exception cref="StoreLockedException">Another process is writing the store.</exception>
+    public Task<IngestSummary> IngestAsync(Stream input, string sourceName, IngestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ThrowIfDisposed();
+        if (string.IsNullOrWhiteSpace(sourceName) || sourceName.IndexOfAny(['/', '\\']) >= 0)
+        {
+            throw new InvalidRequestException($"The source name of a stream ingest must be a file name such as 'upload-2025-03-14.jsonl' (no folders), not '{sourceName}'.");
+        }
+        options ??= new IngestOptions();
+        if (options.BatchSize < 1 || options.CommitEvery < 1)
+        {
+            throw new InvalidRequestException("The ingest batch size and the papers per commit must be at least 1 (--batch, --commit-every).");
+        }
+        return IngestCoreAsync(IngestInput.FromStream(input, sourceName), options, cancellationToken);
+    }
+
+    private Task<IngestSummary> IngestCoreAsync(IngestInput input, IngestOptions options, CancellationToken cancellationToken)
+    {
         IngestOptions logged = options with
         {
             OnIssue = issue =>
@@ -153,7 +185,8 @@ public sealed class PaperLibrary : IAsyncDisposable, IDisposable
                 options.OnIssue?.Invoke(issue);
             },
         };
-        return LibraryErrors.Guard(() => Local("ingest").IngestFilesAsync(files, Embeddings, logged, cancellationToken));
+        // A failure of the caller's own stream (a client gone, a body over a host's limit) is the caller's exception, not a storage error.
+        return LibraryErrors.Guard(() => Local("ingest").IngestAsync(input, Embeddings, logged, cancellationToken), input.IsSourceFailure);
     }
 
     /// <summary>The stored papers most similar to a paper, a text, or liked and unliked examples; best first.</summary>

@@ -233,6 +233,13 @@ public sealed record LibraryStatus
     /// <summary>Vector length; 0 without a store.</summary>
     public int Dimension { get; init; }
 
+    /// <summary>
+    /// Commits the store holds: grows with every commit (new papers, new revisions, papers seen in another dump), so a
+    /// host can tell whether what it computed from the store (topics, a digest) is still current. 0 without a store, and
+    /// over a database (which serves no topics or digests).
+    /// </summary>
+    public int Commits { get; init; }
+
     /// <summary>The persisted HNSW index, when there is one (a store's; a database keeps its own index).</summary>
     public HnswIndexStatus? Hnsw { get; init; }
 }

@@ -14,10 +14,15 @@ internal sealed partial class PaperStore
     /// the run with <see cref="InputFormatException"/> unless <see cref="IngestOptions.SkipBad"/> is set, in which case
     /// they are counted in the summary. Whatever was committed before an error stays committed.
     /// </summary>
-    public async Task<IngestSummary> IngestFilesAsync(
-        IReadOnlyList<string> files, ISentenceEncoder encoder, IngestOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<IngestSummary> IngestFilesAsync(
+        IReadOnlyList<string> files, ISentenceEncoder encoder, IngestOptions? options = null, CancellationToken cancellationToken = default) =>
+        IngestInputAsync(IngestInput.FromFiles(files), encoder, options, cancellationToken);
+
+    /// <summary>Reads <paramref name="input"/> (files, or a stream named like a file) and ingests it, as <see cref="IngestFilesAsync"/>.</summary>
+    public async Task<IngestSummary> IngestInputAsync(
+        IngestInput input, ISentenceEncoder encoder, IngestOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(input);
         options ??= new IngestOptions();
         var issues = new IssueCollector();
         Action<PaperReadIssue>? report = options.OnIssue;
@@ -30,35 +35,29 @@ internal sealed partial class PaperStore
                 report?.Invoke(issue);
             },
         };
-        InputFiles.Check(files); // a missing file, a directory or an unknown extension fails before any work
-        return await IngestCoreAsync(PaperReader.ReadAllAsync(files, readerOptions, cancellationToken), encoder, options, issues, cancellationToken).ConfigureAwait(false);
+        input.Check(); // a missing file, a directory or an unknown extension fails before any work
+        return await IngestCoreAsync(input.ReadAsync(readerOptions, cancellationToken), encoder, options, issues, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Reports what ingesting <paramref name="files"/> into the store at <paramref name="directory"/> would do, without
     /// embedding or writing anything and without the writer lock. A missing store counts every paper as new.
     /// </summary>
+    public static Task<IngestSummary> DryRunAsync(
+        string directory, IReadOnlyList<string> files, ISentenceEncoder encoder, IngestOptions? options = null, CancellationToken cancellationToken = default) =>
+        DryRunAsync(directory, IngestInput.FromFiles(files), encoder, options, cancellationToken);
+
+    /// <summary>Reports what ingesting <paramref name="input"/> would do, as the file overload does.</summary>
     public static async Task<IngestSummary> DryRunAsync(
-        string directory, IReadOnlyList<string> files, ISentenceEncoder encoder, IngestOptions? options = null, CancellationToken cancellationToken = default)
+        string directory, IngestInput input, ISentenceEncoder encoder, IngestOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
-        options ??= new IngestOptions();
-        options = new IngestOptions
-        {
-            BatchSize = options.BatchSize,
-            CommitEvery = options.CommitEvery,
-            CommitInterval = options.CommitInterval,
-            DryRun = true,
-            SkipBad = options.SkipBad,
-            Shard = options.Shard,
-            Progress = options.Progress,
-            OnIssue = options.OnIssue,
-        };
+        options = (options ?? new IngestOptions()) with { DryRun = true };
         using PaperStore store = Exists(directory)
             ? Open(directory, new StoreOpenOptions { ExpectedFingerprint = encoder.Fingerprint, VerifyVectors = false })
             : new PaperStore(Path.GetFullPath(directory),
                 new StoreManifest(FormatVersion, encoder.Fingerprint, encoder.Dimension, 0, 0, 1, [], DateTimeOffset.UtcNow, DateTimeOffset.UtcNow), null);
-        return await store.IngestFilesAsync(files, encoder, options, cancellationToken).ConfigureAwait(false);
+        return await store.IngestInputAsync(input, encoder, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -87,6 +87,17 @@ public sealed class DependencyRuleTests
         string[] referenced = typeof(PaperStore).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
         Assert.DoesNotContain("embeddings", referenced);
         Assert.DoesNotContain("Embeddings.Evaluation", referenced);
+        Assert.DoesNotContain("Embeddings.Server", referenced);
+    }
+
+    [Fact]
+    public void The_HTTP_host_stands_on_the_engine_alone_and_the_engine_grants_it_no_internals()
+    {
+        string[] ours = typeof(Embeddings.Server.PaperLibraryServer).Assembly.GetReferencedAssemblies().Select(a => a.Name!)
+            .Where(a => a.StartsWith("Embeddings", StringComparison.Ordinal) || a == "embeddings").Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["Embeddings.Engine"], ours);
+        Assert.DoesNotContain(typeof(PaperStore).Assembly.GetCustomAttributes(typeof(System.Runtime.CompilerServices.InternalsVisibleToAttribute), false)
+            .Cast<System.Runtime.CompilerServices.InternalsVisibleToAttribute>(), a => a.AssemblyName.StartsWith("Embeddings.Server", StringComparison.Ordinal));
     }
 
     private static IEnumerable<IType> EngineTypes() => Engine.Value.Types.Where(t => t.Namespace.FullName.StartsWith("Embeddings", StringComparison.Ordinal));

@@ -329,34 +329,4 @@ public sealed class PaperLibraryTests
 
         public int GetHashCode(SimilarHit obj) => obj.Id.GetHashCode(StringComparison.Ordinal);
     }
-
-    /// <summary>A test encoder whose calls can be held at a gate, to look at the library while an ingest is inside the model.</summary>
-    private sealed class GatedEncoder(ISentenceEncoder inner) : ISentenceEncoder
-    {
-        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private volatile TaskCompletionSource? _gate;
-
-        public string Fingerprint => inner.Fingerprint;
-
-        public int Dimension => inner.Dimension;
-
-        /// <summary>Completes when a call has reached the closed gate.</summary>
-        public Task Entered => _entered.Task;
-
-        public void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Open() => _gate?.TrySetResult();
-
-        public async Task<EmbeddingBatch> EncodeAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
-        {
-            if (_gate is { } gate)
-            {
-                _entered.TrySetResult();
-                await gate.Task.WaitAsync(cancellationToken);
-            }
-            return await inner.EncodeAsync(texts, cancellationToken);
-        }
-
-        public void Dispose() => inner.Dispose();
-    }
 }

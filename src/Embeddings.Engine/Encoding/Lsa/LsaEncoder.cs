@@ -237,13 +237,17 @@ internal sealed class LsaEncoder : ISentenceEncoder
         return rows;
     }
 
-    /// <summary>Projects texts with the fitted model; vectors are L2-normalised (zero when no known term).</summary>
+    /// <summary>
+    /// Projects texts with the fitted model; vectors are L2-normalised (zero when no known term). The token count of a
+    /// text is the number of its term occurrences the model knows (what it read).
+    /// </summary>
     public Task<EmbeddingBatch> EncodeAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
         int count = texts.Count;
         var vectors = new float[count * Dimension];
         var empty = new bool[count];
+        var tokens = new int[count];
         Parallel.For(0, count, new ParallelOptions { CancellationToken = cancellationToken },
             () => (new List<int>(), new List<int>(), new List<int>()),
             (i, _, scratch) =>
@@ -252,18 +256,19 @@ internal sealed class LsaEncoder : ISentenceEncoder
                 empty[i] = string.IsNullOrWhiteSpace(text);
                 if (!empty[i])
                 {
-                    Project(text, vectors.AsSpan(i * Dimension, Dimension), scratch.Item1, scratch.Item2, scratch.Item3);
+                    tokens[i] = Project(text, vectors.AsSpan(i * Dimension, Dimension), scratch.Item1, scratch.Item2, scratch.Item3);
                 }
                 return scratch;
             },
             _ => { });
-        return Task.FromResult(new EmbeddingBatch(Dimension, vectors, new bool[count], empty));
+        return Task.FromResult(new EmbeddingBatch(Dimension, vectors, new bool[count], empty) { TokenCounts = tokens });
     }
 
     /// <summary>Projects one text into <paramref name="destination"/> (length <see cref="Dimension"/>).</summary>
     public void Project(ReadOnlySpan<char> text, Span<float> destination) => Project(text, destination, [], [], []);
 
-    private void Project(ReadOnlySpan<char> text, Span<float> destination, List<int> scratch, List<int> ids, List<int> counts)
+    /// <summary>Projects one text; returns how many of its term occurrences the model knows.</summary>
+    private int Project(ReadOnlySpan<char> text, Span<float> destination, List<int> scratch, List<int> ids, List<int> counts)
     {
         if (destination.Length != Dimension)
         {
@@ -273,12 +278,14 @@ internal sealed class LsaEncoder : ISentenceEncoder
         _analyzer.CountTerms(text, _vocabulary, addNewTerms: false, scratch, ids, counts);
         if (ids.Count == 0)
         {
-            return;
+            return 0;
         }
+        int known = 0;
         Span<float> weights = ids.Count <= 512 ? stackalloc float[ids.Count] : new float[ids.Count];
         for (int i = 0; i < ids.Count; i++)
         {
             weights[i] = Weight(counts[i], _idf[ids[i]], Options.SublinearTf);
+            known += counts[i];
         }
         VectorMath.Normalize(weights); // as the fitted rows were
         for (int i = 0; i < ids.Count; i++)
@@ -286,6 +293,7 @@ internal sealed class LsaEncoder : ISentenceEncoder
             TensorPrimitives.MultiplyAdd(_projection.AsSpan(ids[i] * Dimension, Dimension), weights[i], destination, destination);
         }
         VectorMath.Normalize(destination);
+        return known;
     }
 
     /// <summary>The vocabulary terms with the largest weights in LSA dimension <paramref name="component"/> (for inspection and labels).</summary>
