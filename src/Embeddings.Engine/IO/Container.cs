@@ -56,6 +56,39 @@ internal static class Container
         AtomicFile.Write(path, stream => WriteTo(stream, format, writePayload), beforeRename);
     }
 
+    /// <summary>Writes a container file atomically whose payload is <paramref name="value"/> as UTF-8 JSON.</summary>
+    public static void WriteJson<T>(string path, ContainerFormat format, T value)
+    {
+        byte[] payload = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value);
+        Write(path, format, w => w.Write(payload));
+    }
+
+    /// <summary>
+    /// Reads a container file written by <see cref="WriteJson"/>; null when the file does not exist. Bad magic, version,
+    /// checksum or JSON throw <see cref="DataFormatException"/> naming the file.
+    /// </summary>
+    public static T? ReadJson<T>(string path, ContainerFormat format) where T : class
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        byte[] payload = Read(path, format, c =>
+        {
+            var bytes = new byte[c.Length];
+            c.ReadExactly(bytes);
+            return bytes;
+        });
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<T>(payload) ?? throw new DataFormatException(path, $"empty {format.Name}; {format.Fix}");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new DataFormatException(path, $"unreadable {format.Name} payload: {e.Message}; {format.Fix}");
+        }
+    }
+
     /// <summary>Writes header and payload to a seekable stream (the header is patched at the end).</summary>
     public static void WriteTo(Stream stream, ContainerFormat format, Action<BinaryWriter> writePayload)
     {

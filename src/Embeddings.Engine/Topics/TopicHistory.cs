@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Embeddings.IO;
 
 namespace Embeddings.Topics;
@@ -168,33 +167,11 @@ internal static class TopicHistory
     public static void Save(string path, TopicSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        byte[] payload = JsonSerializer.SerializeToUtf8Bytes(snapshot);
-        Container.Write(path, Format, w => w.Write(payload));
+        Container.WriteJson(path, Format, snapshot);
     }
 
     /// <summary>Reads a snapshot; null when the file does not exist. Bad magic, version or checksum throw <see cref="DataFormatException"/>.</summary>
-    public static TopicSnapshot? Load(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-        byte[] payload = Container.Read(path, Format, c =>
-        {
-            var bytes = new byte[c.Length];
-            c.ReadExactly(bytes);
-            return bytes;
-        });
-        try
-        {
-            return JsonSerializer.Deserialize<TopicSnapshot>(payload)
-                ?? throw new DataFormatException(path, "empty topic snapshot");
-        }
-        catch (JsonException e)
-        {
-            throw new DataFormatException(path, "unreadable topic snapshot payload: " + e.Message);
-        }
-    }
+    public static TopicSnapshot? Load(string path) => Container.ReadJson<TopicSnapshot>(path, Format);
 }
 
 /// <summary>One run recorded in a <see cref="TopicHistoryLog"/>.</summary>
@@ -267,30 +244,9 @@ internal sealed record TopicHistoryLog(string Configuration, int NextId, IReadOn
     public void Save(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        byte[] payload = JsonSerializer.SerializeToUtf8Bytes(this);
-        Container.Write(path, Format, w => w.Write(payload));
+        Container.WriteJson(path, Format, this);
     }
 
     /// <summary>Reads a log; null when the file does not exist. Bad magic, version or checksum throw <see cref="DataFormatException"/>.</summary>
-    public static TopicHistoryLog? Load(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-        byte[] payload = Container.Read(path, Format, c =>
-        {
-            var bytes = new byte[c.Length];
-            c.ReadExactly(bytes);
-            return bytes;
-        });
-        try
-        {
-            return JsonSerializer.Deserialize<TopicHistoryLog>(payload) ?? throw new DataFormatException(path, "empty topic history");
-        }
-        catch (JsonException e)
-        {
-            throw new DataFormatException(path, "unreadable topic history payload: " + e.Message);
-        }
-    }
+    public static TopicHistoryLog? Load(string path) => Container.ReadJson<TopicHistoryLog>(path, Format);
 }
