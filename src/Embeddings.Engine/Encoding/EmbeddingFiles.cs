@@ -236,14 +236,7 @@ internal static class EmbeddingBinaryFormat
         {
             throw new InvalidDataException("payload length does not match its ids and flags");
         }
-        var truncated = new bool[n];
-        var isEmpty = new bool[n];
-        for (int i = 0; i < n; i++)
-        {
-            byte f = body[pos + i];
-            truncated[i] = (f & FlagTruncated) != 0;
-            isEmpty[i] = (f & FlagEmpty) != 0;
-        }
+        (bool[] truncated, bool[] isEmpty) = ReadFlags(body.Slice(pos, n));
         return new EmbeddingFileContents(fingerprint, ids, new EmbeddingBatch((int)dimension, vectors, truncated, isEmpty));
     }
 
@@ -332,19 +325,25 @@ internal static class EmbeddingBinaryFormat
         {
             ThrowHelper.Format(path, "body length does not match its ids and flags");
         }
-        var truncated = new bool[n];
-        var isEmpty = new bool[n];
-        for (int i = 0; i < n; i++)
-        {
-            byte f = body[pos + i];
-            truncated[i] = (f & FlagTruncated) != 0;
-            isEmpty[i] = (f & FlagEmpty) != 0;
-        }
+        (bool[] truncated, bool[] isEmpty) = ReadFlags(body.Slice(pos, n));
         string fingerprint = System.Text.Encoding.UTF8.GetString(span.Slice(32, (int)fpLength));
         return new EmbeddingFileContents(fingerprint, ids, new EmbeddingBatch((int)dimension, vectors, truncated, isEmpty));
     }
 
     internal static int Align8(int n) => (n + 7) & ~7;
+
+    /// <summary>The per-text flag bytes that end both layouts' bodies.</summary>
+    private static (bool[] Truncated, bool[] IsEmpty) ReadFlags(ReadOnlySpan<byte> flags)
+    {
+        var truncated = new bool[flags.Length];
+        var isEmpty = new bool[flags.Length];
+        for (int i = 0; i < flags.Length; i++)
+        {
+            truncated[i] = (flags[i] & FlagTruncated) != 0;
+            isEmpty[i] = (flags[i] & FlagEmpty) != 0;
+        }
+        return (truncated, isEmpty);
+    }
 }
 
 /// <summary>Streaming writer of <see cref="EmbeddingBinaryFormat"/>: vectors go to disk as they come; ids and flags are kept until the end.</summary>
