@@ -261,12 +261,10 @@ internal sealed class PaperSearch : IDisposable
 
     private async Task<float[]> QueryVectorAsync(SimilarQuery query, QueryParts parts, ISentenceEncoder? encoder, CancellationToken cancellationToken)
     {
-        var vector = new QueryVector(_dimension);
-        var row = new float[_dimension];
+        var liked = new List<float[]>(parts.Likes.Count + 1);
         foreach (StoredPaper p in parts.Likes)
         {
-            _store.ReadRow(p.Row, row);
-            vector.AddLike(row);
+            liked.Add(ReadRow(p.Row));
         }
         if (parts.Text is not null)
         {
@@ -275,15 +273,39 @@ internal sealed class PaperSearch : IDisposable
                 throw new EmbeddingsException("A free-text query in vector or hybrid mode needs the store's model; pass --model DIR, or use --mode lexical.");
             }
             EmbeddingBatch batch = await encoder.EncodeAsync([encoder.QueryText(parts.Text)], cancellationToken).ConfigureAwait(false);
-            vector.AddLike(batch[0]);
+            liked.Add(batch[0].ToArray());
         }
+        var unliked = new List<float[]>(parts.Unlikes.Count);
         foreach (StoredPaper p in parts.Unlikes)
         {
-            _store.ReadRow(p.Row, row);
-            vector.AddUnlike(row);
+            unliked.Add(ReadRow(p.Row));
+        }
+        bool examples = query.Like.Count > 0 || query.Unlike.Count > 0;
+        if (examples && query.LikeRanking == LikeRanking.Classifier && liked.Count > 0)
+        {
+            var background = new List<float[]>();
+            foreach (int row in LikeClassifier.BackgroundRows(_indexes.LiveRows, _indexes.LiveCount, row => Excluded(parts, row)))
+            {
+                background.Add(ReadRow(row));
+            }
+            if (unliked.Count + background.Count > 0)
+            {
+                return LikeClassifier.Train(liked, unliked, background, _dimension);
+            }
+        }
+        var vector = new QueryVector(_dimension);
+        foreach (float[] v in liked)
+        {
+            vector.AddLike(v);
+        }
+        foreach (float[] v in unliked)
+        {
+            vector.AddUnlike(v);
         }
         return vector.Build();
     }
+
+    private float[] ReadRow(int row) => _rows.Span.Slice(row * _dimension, _dimension).ToArray();
 
     private IdFilter BuildFilter(SimilarQuery query, QueryParts parts)
     {
