@@ -53,7 +53,8 @@ public sealed record SimilarQuery
 
     /// <summary>
     /// How <see cref="Like"/> and <see cref="Unlike"/> rank (used when either is given); the default is the one measured best.
-    /// A query with only a paper id or a text ranks by its vector alone.
+    /// A query with only a paper id or a text ranks by its vector alone. A PostgreSQL table ranks by
+    /// <see cref="LikeRanking.Rocchio"/> whatever this says (the classifier's background of stored vectors is a local store's).
     /// </summary>
     public LikeRanking LikeRanking { get; init; } = SearchDefaults.LikeRanking;
 
