@@ -71,7 +71,7 @@ internal static class LikeClassifier
         schema[nameof(Example.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimension);
         IDataView data = ml.Data.LoadFromEnumerable(examples, schema);
         // SDCA on the hinge loss: a linear SVM solved in the dual, which copes with the few heavily weighted positives
-        // where Pegasos (LinearSvmTrainer) scored 10 points lower on the dev task (QUALITY.md). One thread: deterministic.
+        // where Pegasos (LinearSvmTrainer) scored 5-15 points lower on the dev task (QUALITY.md). One thread: deterministic.
         LinearBinaryModelParameters model = ml.BinaryClassification.Trainers.SdcaNonCalibrated(new SdcaNonCalibratedBinaryTrainer.Options
         {
             LabelColumnName = nameof(Example.Label),
