@@ -354,7 +354,9 @@ internal sealed class QualityEvaluator
             var excluded = new HashSet<int>(liked.Concat(unliked));
             for (int r = 0; r < rankings.Length; r++)
             {
-                float[] query = LikeQueryVector(rankings[r], liked, unliked, Row, live, excluded, d);
+                // The search's own choice and query vector (QueryVector.FromExamples), over the same background.
+                float[] query = QueryVector.FromExamples(rankings[r], [.. liked.Select(Row)], [.. unliked.Select(Row)],
+                    () => [.. LikeClassifier.BackgroundRows(live, n, excluded.Contains).Select(Row)], d);
                 for (int i = 0; i < n; i++)
                 {
                     scores[i] = excluded.Contains(i) ? float.NegativeInfinity : TensorPrimitives.Dot(query, vectors.Vectors.AsSpan(i * d, d));
@@ -392,27 +394,6 @@ internal sealed class QualityEvaluator
         LikeRanking.Classifier => "likes: linear SVM",
         _ => "likes: Rocchio centroid",
     };
-
-    /// <summary>The query vector the search builds for liked and unliked rows (<see cref="LikeClassifier"/>, <see cref="QueryVector"/>).</summary>
-    private static float[] LikeQueryVector(LikeRanking ranking, int[] liked, int[] unliked, Func<int, float[]> row, bool[] live,
-        HashSet<int> excluded, int dimension)
-    {
-        if (ranking == LikeRanking.Classifier)
-        {
-            List<int> background = LikeClassifier.BackgroundRows(live, live.Length, excluded.Contains);
-            return LikeClassifier.Train([.. liked.Select(row)], [.. unliked.Select(row)], [.. background.Select(row)], dimension);
-        }
-        var vector = new QueryVector(dimension);
-        foreach (int i in liked)
-        {
-            vector.AddLike(row(i));
-        }
-        foreach (int i in unliked)
-        {
-            vector.AddUnlike(row(i));
-        }
-        return vector.Build();
-    }
 
     private async Task<EmbeddingBatch> FitLsaAsync(IReadOnlyList<string> texts, int dims, TextAnalyzerOptions analyzer, CancellationToken cancellationToken)
     {

@@ -280,29 +280,10 @@ internal sealed class PaperSearch : IDisposable
         {
             unliked.Add(ReadRow(p.Row));
         }
-        bool examples = query.Like.Count > 0 || query.Unlike.Count > 0;
-        if (examples && query.LikeRanking == LikeRanking.Classifier && liked.Count > 0)
-        {
-            var background = new List<float[]>();
-            foreach (int row in LikeClassifier.BackgroundRows(_indexes.LiveRows, _indexes.LiveCount, row => Excluded(parts, row)))
-            {
-                background.Add(ReadRow(row));
-            }
-            if (unliked.Count + background.Count > 0)
-            {
-                return LikeClassifier.Train(liked, unliked, background, _dimension);
-            }
-        }
-        var vector = new QueryVector(_dimension);
-        foreach (float[] v in liked)
-        {
-            vector.AddLike(v);
-        }
-        foreach (float[] v in unliked)
-        {
-            vector.AddUnlike(v);
-        }
-        return vector.Build();
+        // A paper id or a text alone is one vector: only liked and unliked examples are worth a classifier.
+        LikeRanking ranking = query.Like.Count > 0 || query.Unlike.Count > 0 ? query.LikeRanking : LikeRanking.Rocchio;
+        return QueryVector.FromExamples(ranking, liked, unliked,
+            () => [.. LikeClassifier.BackgroundRows(_indexes.LiveRows, _indexes.LiveCount, row => Excluded(parts, row)).Select(ReadRow)], _dimension);
     }
 
     private float[] ReadRow(int row) => _rows.Span.Slice(row * _dimension, _dimension).ToArray();
