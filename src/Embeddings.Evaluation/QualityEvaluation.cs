@@ -18,6 +18,15 @@ public sealed record EvalRequest
     /// <summary>Labelled CSV files (title, abstract/text, label/category/tags).</summary>
     public IReadOnlyList<string> ClusteringFiles { get; init; } = [];
 
+    /// <summary>
+    /// Labelled CSV files (as <see cref="ClusteringFiles"/>) for the like/unlike task: liked papers of one label, unliked
+    /// of others, precision@10 of the liked label for each way of ranking them (<see cref="LikeRanking"/>). Needs the neural model.
+    /// </summary>
+    public IReadOnlyList<string> LikesFiles { get; init; } = [];
+
+    /// <summary>Draws of the like/unlike task (fixed seeds 0..n-1).</summary>
+    public int LikesDraws { get; init; } = 50;
+
     /// <summary>The neural model folder (any kind, LSA included); null: the default model when one is installed.</summary>
     public string? ModelDirectory { get; init; }
 
@@ -88,9 +97,13 @@ public static class QualityEvaluation
     public static async Task<IReadOnlyList<EvalResult>> RunAsync(EvalRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.StsFiles.Count + request.RetrievalDirectories.Count + request.ClusteringFiles.Count == 0)
+        if (request.StsFiles.Count + request.RetrievalDirectories.Count + request.ClusteringFiles.Count + request.LikesFiles.Count == 0)
         {
-            throw new InvalidRequestException("nothing to evaluate; pass --dev or --sts/--retrieval/--clustering");
+            throw new InvalidRequestException("nothing to evaluate; pass --dev or --sts/--retrieval/--clustering/--likes");
+        }
+        if (request.LikesDraws < 1)
+        {
+            throw new InvalidRequestException($"--likes-draws must be at least 1, not {request.LikesDraws}");
         }
         var analyzer = new TextAnalyzerOptions { Stemmer = request.Stemmer };
         var options = new EvalOptions
@@ -100,6 +113,7 @@ public static class QualityEvaluation
             HybridWeights = request.HybridWeights,
             FusionWeights = request.FusionWeights,
             ClusteringSeeds = request.ClusteringSeeds,
+            LikesDraws = request.LikesDraws,
             Clusterer = CreateClusterer(request.Clusterer, request.KSelection),
             QueryPrompts = request.QueryPrompts,
             Bm25 = new Bm25Options { K1 = request.K1, B = request.B, Analyzer = analyzer },
@@ -123,6 +137,14 @@ public static class QualityEvaluation
             foreach (string f in request.ClusteringFiles)
             {
                 results.AddRange(await evaluator.RunClusteringAsync(EvalDatasets.LoadClustering(f), cancellationToken).ConfigureAwait(false));
+            }
+            foreach (string f in request.LikesFiles)
+            {
+                if (neural is null)
+                {
+                    throw new InvalidRequestException($"--likes {f} ranks stored vectors and needs the neural model; pass --model DIR or drop --mode lexical.");
+                }
+                results.AddRange(await evaluator.RunLikesAsync(EvalDatasets.LoadClustering(f), cancellationToken).ConfigureAwait(false));
             }
             return results;
         }

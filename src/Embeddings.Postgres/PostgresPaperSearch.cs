@@ -273,7 +273,11 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
         return (lexemes.ToArray(), frequencies.ToArray());
     });
 
-    /// <summary>Rocchio, as the local search (<see cref="QueryVector"/>): the liked papers and the text, minus a share of the unliked ones.</summary>
+    /// <summary>
+    /// Rocchio, as the local search (<see cref="QueryVector"/>): the liked papers and the text, minus a share of the unliked
+    /// ones. Always, whatever <see cref="SimilarQuery.LikeRanking"/> asks: the classifier trains on a background of stored
+    /// vectors, which a table would have to send over the wire per request.
+    /// </summary>
     private static async Task<float[]> QueryVectorAsync(QueryParts parts, ISentenceEncoder? encoder, int dimension, CancellationToken cancellationToken)
     {
         var vector = new QueryVector(dimension);

@@ -78,7 +78,8 @@ internal static class LibraryEndpoints
 
     private static async Task<IResult> SimilarGetAsync(HttpContext context, PaperLibrary library, IOptions<PaperLibraryServerOptions> options,
         [FromQuery] string? text, [FromQuery] string? id, [FromQuery] string? k, [FromQuery] string? mode, [FromQuery] string[]? filter,
-        [FromQuery] string[]? like, [FromQuery] string[]? unlike, [FromQuery(Name = "min_score")] string? minScore, [FromQuery] string? exact)
+        [FromQuery] string[]? like, [FromQuery] string[]? unlike, [FromQuery(Name = "min_score")] string? minScore, [FromQuery] string? exact,
+        [FromQuery(Name = "like_ranking")] string? likeRanking)
     {
         var request = new SimilarRequest
         {
@@ -89,6 +90,7 @@ internal static class LibraryEndpoints
             Filter = filter,
             Like = like,
             Unlike = unlike,
+            LikeRanking = likeRanking,
             MinScore = minScore is null ? null : float.TryParse(minScore, NumberStyles.Float, CultureInfo.InvariantCulture, out float m) && float.IsFinite(m)
                 ? m : throw HttpProblem.BadRequest($"parameter 'min_score': '{minScore}' is not a number."),
             Exact = exact is null ? null : bool.TryParse(exact, out bool e) ? e : throw HttpProblem.BadRequest($"parameter 'exact': '{exact}' is not true or false."),
@@ -198,12 +200,19 @@ internal static class LibraryEndpoints
             "lexical" => RankingMode.Lexical,
             _ => throw HttpProblem.BadRequest($"field 'mode': '{request.Mode}' is not one of hybrid, vector, lexical."),
         };
+        LikeRanking likeRanking = request.LikeRanking is null ? new SimilarQuery().LikeRanking : request.LikeRanking.ToLowerInvariant() switch
+        {
+            "classifier" => LikeRanking.Classifier,
+            "rocchio" => LikeRanking.Rocchio,
+            _ => throw HttpProblem.BadRequest($"field 'like_ranking': '{request.LikeRanking}' is not one of classifier, rocchio."),
+        };
         var query = new SimilarQuery
         {
             Text = string.IsNullOrWhiteSpace(request.Text) ? null : request.Text,
             PaperId = string.IsNullOrWhiteSpace(request.Id) ? null : request.Id,
             Like = request.Like ?? [],
             Unlike = request.Unlike ?? [],
+            LikeRanking = likeRanking,
             K = k,
             Mode = mode,
             Filter = ParseFilter(request.Filter),

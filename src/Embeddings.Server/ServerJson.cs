@@ -111,6 +111,10 @@ internal sealed class SimilarRequest
     [JsonPropertyName("unlike")]
     public IReadOnlyList<string>? Unlike { get; set; }
 
+    /// <summary>How like/unlike rank: <c>classifier</c> (default: the request's linear SVM) or <c>rocchio</c> (the liked papers' centre).</summary>
+    [JsonPropertyName("like_ranking")]
+    public string? LikeRanking { get; set; }
+
     /// <summary>Number of hits (default 10).</summary>
     [JsonPropertyName("k")]
     public int? K { get; set; }

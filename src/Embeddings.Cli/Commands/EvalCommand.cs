@@ -17,6 +17,8 @@ internal static class EvalCommand
         var sts = new Option<string[]>("--sts") { Description = "STS pair file(s): STS-B csv (TAB, no header) or headed TAB files such as SICK.", AllowMultipleArgumentsPerToken = true };
         var retrieval = new Option<string[]>("--retrieval") { Description = "BEIR-layout folder(s): corpus.jsonl[.gz], queries.jsonl, qrels.", AllowMultipleArgumentsPerToken = true };
         var clustering = new Option<string[]>("--clustering") { Description = "Labelled CSV file(s) (title, abstract/text, label/category/tags).", AllowMultipleArgumentsPerToken = true };
+        var likes = new Option<string[]>("--likes") { Description = "Labelled CSV file(s) for the like/unlike task: 5 liked papers of one label, 5 unliked of others, precision@10 of the liked label per like ranking.", AllowMultipleArgumentsPerToken = true };
+        var likesDraws = new Option<int>("--likes-draws") { Description = "Draws (fixed seeds) of the like/unlike task.", DefaultValueFactory = _ => defaults.LikesDraws };
         var dev = new Option<bool>("--dev") { Description = "Evaluate every development set in ../shared/eval-dev (STS-B train+dev, SICK train, SciFact train, arXiv math)." };
         var model = CommonOptions.Model("Neural model folder (any kind, including lsa). Default: the default model when available.");
         var lsaDims = new Option<int>("--lsa-dims") { Description = "LSA dimensions for STS and retrieval.", DefaultValueFactory = _ => defaults.LsaDimensions };
@@ -42,13 +44,14 @@ internal static class EvalCommand
         var quiet = CommonOptions.Quiet();
         var command = new Command("eval", "Evaluate models and rankings on STS, retrieval (BEIR) and clustering sets; prints a table of configurations.")
         {
-            sts, retrieval, clustering, dev, model, lsaDims, clusterDims, mode, split, stemmer, k1, b, hybrid, fusion, seeds, clusterer, kChoice, noWindowing, noPrompt, cache, json, quiet,
+            sts, retrieval, clustering, likes, likesDraws, dev, model, lsaDims, clusterDims, mode, split, stemmer, k1, b, hybrid, fusion, seeds, clusterer, kChoice, noWindowing, noPrompt, cache, json, quiet,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
             var stsFiles = (parse.GetValue(sts) ?? []).ToList();
             var retrievalDirs = (parse.GetValue(retrieval) ?? []).ToList();
             var clusteringFiles = (parse.GetValue(clustering) ?? []).ToList();
+            var likesFiles = (parse.GetValue(likes) ?? []).ToList();
             if (parse.GetValue(dev))
             {
                 string root = EvalPaths.DevDirectory();
@@ -62,6 +65,8 @@ internal static class EvalCommand
                 StsFiles = stsFiles,
                 RetrievalDirectories = retrievalDirs,
                 ClusteringFiles = clusteringFiles,
+                LikesFiles = likesFiles,
+                LikesDraws = parse.GetValue(likesDraws),
                 ModelDirectory = parse.GetValue(model),
                 LexicalOnly = parse.GetValue(mode) == "lexical",
                 Split = parse.GetValue(split),
@@ -108,6 +113,7 @@ internal static class EvalTable
         ["sts"] = ["spearman"],
         ["retrieval"] = ["ndcg@10", "recall@100", "mrr@10"],
         ["clustering"] = ["v-measure", "v-measure-sd", "ari"],
+        ["likes"] = ["precision@10", "precision@10-sd", "precision@10-min", "vs-rocchio", "vs-rocchio-se"],
     };
 
     public static string Format(IReadOnlyList<EvalResult> results)

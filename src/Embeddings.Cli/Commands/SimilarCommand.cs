@@ -23,6 +23,12 @@ internal static class SimilarCommand
         var queries = new Option<string?>("--queries") { Description = "JSONL of {\"id\", \"text\"} queries; writes one {\"query\", \"hits\"} line per query." };
         var like = new Option<string[]>("--like") { Description = "Stored paper ids the hits should resemble.", AllowMultipleArgumentsPerToken = true };
         var unlike = new Option<string[]>("--unlike") { Description = "Stored paper ids the hits should not resemble.", AllowMultipleArgumentsPerToken = true };
+        var likeRanking = new Option<string>("--like-ranking")
+        {
+            Description = "How --like/--unlike rank: classifier (default: a linear SVM trained for the request on the liked papers against the unliked ones and a background of stored papers; the best measured, see QUALITY.md) or rocchio (the liked papers' centre minus half the unliked ones'; a PostgreSQL table always uses it).",
+            DefaultValueFactory = _ => "classifier",
+        };
+        likeRanking.AcceptOnlyFromAmong("classifier", "rocchio");
         var k = new Option<int>("-k", "--k") { Description = "Number of hits.", DefaultValueFactory = _ => 10 };
         var minScore = new Option<float?>("--min-score") { Description = "Drop hits scoring below this (scores mean the same for every query, except with --fusion weighted or rrf)." };
         var mode = new Option<string>("--mode")
@@ -54,7 +60,7 @@ internal static class SimilarCommand
 
         var command = new Command("similar", "Find the papers most similar to a stored paper, a text, or several examples.")
         {
-            store, id, text, file, queries, like, unlike, k, minScore, mode, fusion, includeDuplicates, filter, exact, ef, json, output, quiet,
+            store, id, text, file, queries, like, unlike, likeRanking, k, minScore, mode, fusion, includeDuplicates, filter, exact, ef, json, output, quiet,
         };
         model.AddTo(command);
         postgres.AddTo(command);
@@ -72,6 +78,7 @@ internal static class SimilarCommand
                 Text = queryText,
                 Like = parse.GetValue(like) ?? [],
                 Unlike = parse.GetValue(unlike) ?? [],
+                LikeRanking = Enum.Parse<LikeRanking>(parse.GetValue(likeRanking)!, ignoreCase: true),
                 K = parse.GetValue(k),
                 MinScore = parse.GetValue(minScore),
                 Mode = Enum.Parse<RankingMode>(parse.GetValue(mode)!, ignoreCase: true),

@@ -19,6 +19,19 @@ public enum RankingMode
     Hybrid,
 }
 
+/// <summary>How liked and unliked papers (<see cref="SimilarQuery.Like"/>, <see cref="SimilarQuery.Unlike"/>) become a query vector.</summary>
+public enum LikeRanking
+{
+    /// <summary>
+    /// A linear SVM trained for the request: the liked papers against the unliked ones and a background of other stored
+    /// papers; hits are ranked by its decision value. The default: it beat the centroid on the arXiv dev task (QUALITY.md).
+    /// </summary>
+    Classifier,
+
+    /// <summary>Rocchio: the centre of the liked vectors minus half the centre of the unliked ones.</summary>
+    Rocchio,
+}
+
 /// <summary>
 /// A similar-paper query: papers like a stored paper (<see cref="PaperId"/>), like a free text, and/or like
 /// several examples and unlike others. At least one of <see cref="PaperId"/>, <see cref="Text"/> or
@@ -37,6 +50,13 @@ public sealed record SimilarQuery
 
     /// <summary>Ids of stored papers the hits should not resemble ("less like those").</summary>
     public IReadOnlyList<string> Unlike { get; init; } = [];
+
+    /// <summary>
+    /// How <see cref="Like"/> and <see cref="Unlike"/> rank (used when either is given); the default is the one measured best.
+    /// A query with only a paper id or a text ranks by its vector alone. A PostgreSQL table ranks by
+    /// <see cref="LikeRanking.Rocchio"/> whatever this says (the classifier's background of stored vectors is a local store's).
+    /// </summary>
+    public LikeRanking LikeRanking { get; init; } = SearchDefaults.LikeRanking;
 
     /// <summary>Number of hits.</summary>
     public int K { get; init; } = 10;
@@ -102,9 +122,9 @@ public sealed record SimilarQuery
         {
             throw new ArgumentException($"The HNSW search breadth must be between 0 (the index's default) and {MaxEf}, not {Ef} (--ef)");
         }
-        if (!Enum.IsDefined(Mode) || !Enum.IsDefined(Fusion))
+        if (!Enum.IsDefined(Mode) || !Enum.IsDefined(Fusion) || !Enum.IsDefined(LikeRanking))
         {
-            throw new ArgumentException($"Unknown ranking mode {Mode} or fusion {Fusion}");
+            throw new ArgumentException($"Unknown ranking mode {Mode}, fusion {Fusion} or like ranking {LikeRanking}");
         }
     }
 }

@@ -261,12 +261,10 @@ internal sealed class PaperSearch : IDisposable
 
     private async Task<float[]> QueryVectorAsync(SimilarQuery query, QueryParts parts, ISentenceEncoder? encoder, CancellationToken cancellationToken)
     {
-        var vector = new QueryVector(_dimension);
-        var row = new float[_dimension];
+        var liked = new List<float[]>(parts.Likes.Count + 1);
         foreach (StoredPaper p in parts.Likes)
         {
-            _store.ReadRow(p.Row, row);
-            vector.AddLike(row);
+            liked.Add(ReadRow(p.Row));
         }
         if (parts.Text is not null)
         {
@@ -275,15 +273,20 @@ internal sealed class PaperSearch : IDisposable
                 throw new EmbeddingsException("A free-text query in vector or hybrid mode needs the store's model; pass --model DIR, or use --mode lexical.");
             }
             EmbeddingBatch batch = await encoder.EncodeAsync([encoder.QueryText(parts.Text)], cancellationToken).ConfigureAwait(false);
-            vector.AddLike(batch[0]);
+            liked.Add(batch[0].ToArray());
         }
+        var unliked = new List<float[]>(parts.Unlikes.Count);
         foreach (StoredPaper p in parts.Unlikes)
         {
-            _store.ReadRow(p.Row, row);
-            vector.AddUnlike(row);
+            unliked.Add(ReadRow(p.Row));
         }
-        return vector.Build();
+        // A paper id or a text alone is one vector: only liked and unliked examples are worth a classifier.
+        LikeRanking ranking = query.Like.Count > 0 || query.Unlike.Count > 0 ? query.LikeRanking : LikeRanking.Rocchio;
+        return QueryVector.FromExamples(ranking, liked, unliked,
+            () => [.. LikeClassifier.BackgroundRows(_indexes.LiveRows, _indexes.LiveCount, row => Excluded(parts, row)).Select(ReadRow)], _dimension);
     }
+
+    private float[] ReadRow(int row) => _rows.Span.Slice(row * _dimension, _dimension).ToArray();
 
     private IdFilter BuildFilter(SimilarQuery query, QueryParts parts)
     {

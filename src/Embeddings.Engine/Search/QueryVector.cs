@@ -20,6 +20,37 @@ internal sealed class QueryVector
         _like = new float[dimension];
     }
 
+    /// <summary>
+    /// The query vector of liked and unliked vectors as <paramref name="ranking"/> says, the one choice the search and the
+    /// evaluation make: the request's <see cref="LikeClassifier"/> (trained against <paramref name="background"/>, read only
+    /// then), or Rocchio, which is also the answer when nothing is liked or there are no negatives to train against.
+    /// </summary>
+    public static float[] FromExamples(LikeRanking ranking, IReadOnlyList<float[]> liked, IReadOnlyList<float[]> unliked,
+        Func<IReadOnlyList<float[]>> background, int dimension)
+    {
+        ArgumentNullException.ThrowIfNull(liked);
+        ArgumentNullException.ThrowIfNull(unliked);
+        ArgumentNullException.ThrowIfNull(background);
+        if (ranking == LikeRanking.Classifier && liked.Count > 0)
+        {
+            IReadOnlyList<float[]> others = background();
+            if (unliked.Count + others.Count > 0)
+            {
+                return LikeClassifier.Train(liked, unliked, others, dimension);
+            }
+        }
+        var vector = new QueryVector(dimension);
+        foreach (float[] v in liked)
+        {
+            vector.AddLike(v);
+        }
+        foreach (float[] v in unliked)
+        {
+            vector.AddUnlike(v);
+        }
+        return vector.Build();
+    }
+
     /// <summary>Adds the vector of a liked paper or of the query text.</summary>
     public void AddLike(ReadOnlySpan<float> vector)
     {

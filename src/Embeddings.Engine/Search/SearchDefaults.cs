@@ -14,6 +14,9 @@ internal static class SearchDefaults
     /// <summary>Candidates taken from each ranking before fusion.</summary>
     public const int FusionCandidates = QualityDefaults.FusionCandidates;
 
+    /// <summary>How liked and unliked papers rank: the classifier won on the arXiv dev task (QUALITY.md).</summary>
+    public const LikeRanking LikeRanking = Embeddings.LikeRanking.Classifier;
+
     /// <summary>Weight of the unlike examples against the like examples (Rocchio's gamma / beta).</summary>
     public const float UnlikeWeight = 0.5f;
 

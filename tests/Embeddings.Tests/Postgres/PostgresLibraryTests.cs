@@ -135,8 +135,9 @@ public sealed class PostgresLibraryTests(PostgresServers servers)
         var queries = new List<SimilarQuery>();
         queries.AddRange(ids.Select(id => new SimilarQuery { PaperId = id, K = 10, Mode = RankingMode.Vector, Exact = true }));
         queries.Add(new SimilarQuery { Text = "cohomology of moduli spaces of curves", K = 10, Mode = RankingMode.Vector, Exact = true });
-        queries.Add(new SimilarQuery { Like = [ids[0], ids[1]], Unlike = [ids[2]], K = 10, Mode = RankingMode.Vector, Exact = true });
-        queries.Add(new SimilarQuery { Text = "prime numbers", Like = [ids[3]], K = 10, Mode = RankingMode.Vector, Exact = true });
+        // A table ranks liked papers by Rocchio (SimilarQuery.LikeRanking): compared with the store's Rocchio.
+        queries.Add(new SimilarQuery { Like = [ids[0], ids[1]], Unlike = [ids[2]], K = 10, Mode = RankingMode.Vector, Exact = true, LikeRanking = LikeRanking.Rocchio });
+        queries.Add(new SimilarQuery { Text = "prime numbers", Like = [ids[3]], K = 10, Mode = RankingMode.Vector, Exact = true, LikeRanking = LikeRanking.Rocchio });
         queries.Add(new SimilarQuery { PaperId = ids[4], K = 10, Mode = RankingMode.Vector, Exact = true, Filter = PaperFilter.Parse(["date>=2025-04-01", "date<=2025-10"]) });
         foreach (SimilarQuery query in queries)
         {

@@ -59,13 +59,13 @@ public sealed class PaperSearchExplanationTests(SearchFixture fixture) : IClassF
     }
 
     [Fact]
-    public async Task Like_and_unlike_hits_are_explained_by_their_sentence_closest_to_the_liked_centre()
+    public async Task Like_and_unlike_hits_are_explained_by_their_sentence_closest_to_the_query_vector()
     {
         using PaperStore store = PaperStore.Open(fixture.StoreDir);
         using PaperSearch search = await fixture.OpenAsync(store);
         string[] liked = [store.IdOfRow(0), store.IdOfRow(1)];
         string unliked = store.IdOfRow(2);
-        SimilarResult hits = await search.SearchAsync(new SimilarQuery { Like = liked, Unlike = [unliked], K = 5 });
+        SimilarResult hits = await search.SearchAsync(new SimilarQuery { Like = liked, Unlike = [unliked], K = 5, LikeRanking = LikeRanking.Rocchio });
         Assert.Equal(5, hits.Count);
         // The centre the ranking used: the liked papers' vectors moved away from the unliked one (Rocchio).
         var centre = new QueryVector(store.Dimension);

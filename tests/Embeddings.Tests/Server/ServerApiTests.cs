@@ -127,6 +127,7 @@ public sealed class ServerApiTests
     [InlineData("/api/similar", "{\"text\": \"a\", \"k\": 0}", 400, "'k'", "between 1 and")]
     [InlineData("/api/similar", "{\"text\": \"a\", \"mode\": \"fuzzy\"}", 400, "'mode'", "hybrid, vector, lexical")]
     [InlineData("/api/similar", "{\"text\": \"a\", \"filter\": [\"colour=red\"]}", 400, "'filter'")]
+    [InlineData("/api/similar", "{\"like\": [\"w1-00000\"], \"like_ranking\": \"svm\"}", 400, "'like_ranking'", "classifier, rocchio")]
     public async Task Bad_requests_answer_problem_details_that_say_what_to_fix(string path, string body, int status, params string[] parts)
     {
         using var dir = new TempDir();
