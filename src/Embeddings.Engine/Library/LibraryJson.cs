@@ -103,15 +103,9 @@ public static class LibraryJson
                 {
                     w.WriteNumber("vector", Math.Round(vector, 6));
                 }
-                if (hit.Authors is { } authors)
-                {
-                    WriteStrings(w, "authors", authors);
-                }
+                WriteOptional(w, "authors", hit.Authors);
                 WriteOptional(w, "date", hit.Date);
-                if (hit.Categories is { } categories)
-                {
-                    WriteStrings(w, "categories", categories);
-                }
+                WriteOptional(w, "categories", hit.Categories);
                 WriteOptional(w, "url", hit.Url);
                 WriteStrings(w, "why", hit.Why);
                 WriteOptional(w, "closestSentence", hit.ClosestSentence);
@@ -187,20 +181,14 @@ public static class LibraryJson
             w.WriteString("id", paper.Id);
             w.WriteString("title", paper.Title);
             w.WriteString("abstract", paper.Abstract);
-            if (paper.Authors is { } authors)
-            {
-                WriteStrings(w, "authors", authors);
-            }
+            WriteOptional(w, "authors", paper.Authors);
             if (paper.AuthorCount is int count)
             {
                 w.WriteNumber("authorCount", count);
             }
             WriteOptional(w, "date", paper.Date);
             WriteOptional(w, "dateText", paper.DateText);
-            if (paper.Categories is { } categories)
-            {
-                WriteStrings(w, "categories", categories);
-            }
+            WriteOptional(w, "categories", paper.Categories);
             WriteOptional(w, "url", paper.Url);
             WriteStrings(w, "sources", paper.Sources);
             WriteOptional(w, "sourceFile", paper.SourceFile);
@@ -393,6 +381,15 @@ public static class LibraryJson
         if (value is not null)
         {
             w.WriteString(name, value);
+        }
+    }
+
+    /// <summary>An array of strings, left out when there is none (an empty list is written: it says "known to be none").</summary>
+    private static void WriteOptional(Utf8JsonWriter w, string name, IEnumerable<string>? values)
+    {
+        if (values is not null)
+        {
+            WriteStrings(w, name, values);
         }
     }
 
