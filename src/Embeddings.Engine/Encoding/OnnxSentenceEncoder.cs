@@ -23,8 +23,9 @@ internal static class SentenceEncoder
         options ??= EncoderOptions.Default;
         options.Validate();
         RefuseOtherKinds(modelDirectory);
-        ModelManifest manifest = ModelManifest.Load(modelDirectory, options.VerifyModelFiles);
-        return OnnxSentenceEncoder.Create(manifest, options);
+        // The files' sizes and hashes are checked inside Create, beside the session's creation.
+        ModelManifest manifest = ModelManifest.Load(modelDirectory, verifyHashes: false);
+        return OnnxSentenceEncoder.Create(manifest, options, verifyFiles: options.VerifyModelFiles && manifest.FromManifestFile);
     }
 
     /// <summary>
@@ -159,23 +160,38 @@ internal sealed class OnnxSentenceEncoder : ISentenceEncoder
     /// <summary>The graph's outputs as declared in the model file.</summary>
     public IReadOnlyList<OnnxTensorInfo> ModelOutputs => _runner.Session.Outputs;
 
-    internal static OnnxSentenceEncoder Create(ModelManifest manifest, EncoderOptions options)
+    internal static OnnxSentenceEncoder Create(ModelManifest manifest, EncoderOptions options, bool verifyFiles = false)
     {
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
-        EncoderParallelism mode = options.Parallelism == EncoderParallelism.Auto
-            ? EncoderParallelism.ConcurrentBatches
-            : options.Parallelism;
+        EncoderParallelism mode = options.Parallelism == EncoderParallelism.Auto ? AutoParallelism(manifest.Kind) : options.Parallelism;
         int concurrent = mode == EncoderParallelism.ConcurrentBatches ? threads : 1;
         int intraOp = mode == EncoderParallelism.ConcurrentBatches ? 1 : threads;
-
-        Tokenizer tokenizer = CreateTokenizer(manifest);
         OnnxSessionSettings settings = (options.Session ?? new OnnxSessionSettings { IntraOpThreads = intraOp, InterOpThreads = 1 }) with
         {
             Device = options.Device,
             AllowCpuFallback = options.AllowCpuFallback,
             NativeLibraryPath = options.NativeLibraryPath ?? options.Session?.NativeLibraryPath,
         };
-        OnnxModelSession session = OnnxModelSession.Create(manifest.ModelPath, settings);
+
+        // ONNX Runtime reads and prepares the graph on one thread, most of a load (0.6-0.9 s for all-MiniLM-L6-v2);
+        // the files' hash check and the tokenizer (0.2 s together) run beside it instead of before it. A failed
+        // check wins over whatever the runtime made of the same file: its message says which file to replace.
+        Task<OnnxModelSession> opening = Task.Run(() => OnnxModelSession.Create(manifest.ModelPath, settings));
+        Tokenizer tokenizer;
+        try
+        {
+            if (verifyFiles)
+            {
+                manifest.VerifyFiles();
+            }
+            tokenizer = CreateTokenizer(manifest);
+        }
+        catch
+        {
+            DisposeWhenOpened(opening);
+            throw;
+        }
+        OnnxModelSession session = opening.GetAwaiter().GetResult();
         try
         {
             ModelRunner runner = manifest.Kind switch
@@ -194,6 +210,27 @@ internal sealed class OnnxSentenceEncoder : ISentenceEncoder
         {
             session.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// What <see cref="EncoderParallelism.Auto"/> means for a model kind, from docs/encoder.md's measurements: BERT-shaped
+    /// models split their large matrix products well over intra-op threads (one batch at a time, no tail of a last batch
+    /// running alone); USE-lite's small operators do not, so its whole runs go side by side.
+    /// </summary>
+    internal static EncoderParallelism AutoParallelism(ModelKind kind) =>
+        kind == ModelKind.UseLite ? EncoderParallelism.ConcurrentBatches : EncoderParallelism.IntraOp;
+
+    /// <summary>Waits for a session being created after a failure beside it, and releases it (its own failure is moot).</summary>
+    private static void DisposeWhenOpened(Task<OnnxModelSession> opening)
+    {
+        try
+        {
+            opening.GetAwaiter().GetResult().Dispose();
+        }
+        catch (Exception e) when (e is EmbeddingsException or IOException or UnauthorizedAccessException)
+        {
+            // The caller reports the first failure; the runtime's verdict on a file that failed its check adds nothing.
         }
     }
 

@@ -76,6 +76,22 @@ public sealed class ModelManifestTests
     }
 
     [Fact]
+    public void A_model_file_the_runtime_cannot_parse_still_fails_on_its_hash()
+    {
+        // The hash check runs beside the session's creation; when both fail, the check's message (which file to
+        // replace, and why) is the one the caller gets, not the runtime's protobuf error.
+        using TempDir copy = CopyUseLite();
+        string onnx = copy.File("use_lite.onnx");
+        var garbage = new byte[new FileInfo(onnx).Length];
+        new Random(7).NextBytes(garbage);
+        File.WriteAllBytes(onnx, garbage);
+        var e = Assert.Throws<ModelLoadException>(() => SentenceEncoder.Load(copy.Path));
+        Assert.Contains("use_lite.onnx", e.Message, StringComparison.Ordinal);
+        Assert.Contains("sha256", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("InvalidProtobuf", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Truncated_and_missing_files_are_model_load_exceptions()
     {
         using TempDir copy = CopyUseLite();

@@ -60,6 +60,25 @@ public sealed class TinyBertGoldenTests
     }
 
     [Fact]
+    public async Task Auto_runs_bert_batches_one_at_a_time_on_all_threads_and_both_modes_give_the_golden_vectors()
+    {
+        // Auto means intra-op for BERT-shaped models (docs/encoder.md) and concurrent batches for USE-lite.
+        Assert.Equal(1, EncoderFixtures.TinyBertNoWindow.ConcurrentRuns);
+        Assert.Equal(2, EncoderFixtures.UseLite.ConcurrentRuns);
+        List<Golden> golden = Load().Where(g => g.Text.Length > 0).ToList();
+        using OnnxSentenceEncoder batches = SentenceEncoder.Load(EncoderFixtures.TinyBertDir,
+            new EncoderOptions { Threads = 2, Windowing = false, Parallelism = EncoderParallelism.ConcurrentBatches, TokenBudgetPerBatch = 512 });
+        Assert.Equal(2, batches.ConcurrentRuns);
+        EmbeddingBatch side = await batches.EncodeAsync(golden.Select(g => g.Text).ToList());
+        EmbeddingBatch intra = await EncoderFixtures.TinyBertNoWindow.EncodeAsync(golden.Select(g => g.Text).ToList());
+        for (int i = 0; i < golden.Count; i++)
+        {
+            Assert.True(EncoderFixtures.MaxAbsDiff(side[i], golden[i].Batch) <= 1e-5f, $"{golden[i].Label}: concurrent batches");
+            Assert.True(EncoderFixtures.MaxAbsDiff(intra[i], golden[i].Batch) <= 1e-5f, $"{golden[i].Label}: intra-op");
+        }
+    }
+
+    [Fact]
     public async Task Each_text_alone_matches_the_golden_single_embedding()
     {
         foreach (Golden g in Load().Where(g => g.Text.Length > 0))
