@@ -15,7 +15,7 @@ internal static class IngestCommand
         var store = CommonOptions.Store("Store folder (created on first use).");
         var files = new InputList("files", "Input files: daily-papers dumps (.txt), JSONL or CSV, optionally .gz.");
         var model = new ModelOptionSet();
-        var batch = new Option<int>("--batch", "-b") { Description = "Papers per encoder call.", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int>("--batch", "-b") { Description = "Papers per encoder call.", DefaultValueFactory = _ => new IngestOptions().BatchSize };
         var commitEvery = new Option<int>("--commit-every") { Description = "Embedded papers per commit (a crash loses at most this much work).", DefaultValueFactory = _ => 2048 };
         var dryRun = new Option<bool>("--dry-run") { Description = "Report what would be embedded; write nothing." };
         var json = CommonOptions.Json("Print the summary as one JSON object on stdout (docs/formats.md).");
