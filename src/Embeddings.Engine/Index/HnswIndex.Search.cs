@@ -128,7 +128,7 @@ internal sealed unsafe partial class HnswIndex
     internal static int Int8Candidates(int ef) => ef + (ef >> 2);
 
     /// <summary>
-    /// Replaces the approximate scores of the int8 walk's candidates (all ef of them) by exact ones and keeps the
+    /// Replaces the approximate scores of the int8 walk's candidates (all <see cref="Int8Candidates"/> of them) by exact ones and keeps the
     /// best <paramref name="k"/>: the ranking that is returned is the float one.
     /// </summary>
     private void Rescore(HnswSearchContext ctx, float* q, int k)
