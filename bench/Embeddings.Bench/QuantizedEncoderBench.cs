@@ -127,7 +127,7 @@ internal static class QuantizedEncoderBench
                     baselines.Add((named[0], Path.GetFullPath(named[1])));
                     break;
                 case "--variant":
-                    // NAME:VAR=VALUE,VAR=VALUE (environment of the embed process), e.g. nospin:EMBEDDINGS_ORT_SPINNING=0
+                    // NAME:VAR=VALUE,VAR=VALUE (environment of the embed process), e.g. tpgo0:DOTNET_TieredPGO=0
                     string[] parts = args[++i].Split(':', 2);
                     var env = new Dictionary<string, string>();
                     foreach (string kv in parts.Length > 1 ? parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries) : [])
