@@ -222,7 +222,7 @@ internal sealed class OnnxSentenceEncoder : ISentenceEncoder
     /// <summary>
     /// Tokens per model run when <see cref="EncoderOptions.TokenBudgetPerBatch"/> is 0. BERT-shaped models on a CPU run
     /// fastest in runs of about 2,048 tokens, where a layer's activations (2,048 x 1,536 floats in the feed-forward
-    /// layer, 12 MB) stay in the caches: on the 2-core machine the 236 dump abstracts embed in 8.1-8.2 s at 2,048
+    /// layer, 12 MB) stay in the caches: on the 2-core machine the 236 dump abstracts embed in 8.1-8.5 s at 2,048
     /// against 9.5-10.0 s at 8,192 (4,096: 8.7-8.9 s; 1,024: 8.3-8.4 s), and the 3,000 short texts in 3.8-4.3 s
     /// against 4.4-4.9 s (docs/encoder.md). A GPU wants large runs, so CUDA keeps 8,192 (not measured here).
     /// USE-lite keeps its measured 4,096.
