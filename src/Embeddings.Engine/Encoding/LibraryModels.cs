@@ -14,6 +14,7 @@ internal static class LibraryModels
         ModelFolders.Load(directory, new EncoderOptions
         {
             Threads = options.Threads,
+            Parallelism = options.ConcurrentCallers ? EncoderParallelism.ConcurrentBatches : EncoderParallelism.Auto,
             Device = options.Device,
             AllowCpuFallback = options.AllowCpuFallback,
             Windowing = options.Windowing,

@@ -276,6 +276,7 @@ public sealed partial class EmbeddingModel : IEmbeddingGenerator<string, Embeddi
     {
         ModelDirectory = options.ModelDirectory,
         Threads = options.Threads,
+        ConcurrentCallers = options.ConcurrentCallers,
         Device = options.Device,
         AllowCpuFallback = options.AllowCpuFallback,
         Windowing = options.Windowing,

@@ -34,6 +34,14 @@ public class EmbeddingModelOptions
     /// <summary>CPU (default) or CUDA.</summary>
     public ComputeDevice Device { get; set; } = ComputeDevice.Cpu;
 
+    /// <summary>
+    /// Whether many callers encode at once, as in a server (default false; the HTTP host sets it). True runs each model
+    /// run on one thread, several side by side, which serves concurrent requests better; false runs a BERT-shaped
+    /// model's batches one at a time over all threads, which is faster for one caller (docs/encoder.md). The vectors
+    /// are the same either way.
+    /// </summary>
+    public bool ConcurrentCallers { get; set; }
+
     /// <summary>With <see cref="ComputeDevice.Cuda"/>: run on CPU with a warning (logged, and in <see cref="ModelInfo.Warning"/>) when CUDA cannot be used, instead of failing.</summary>
     public bool AllowCpuFallback { get; set; }
 

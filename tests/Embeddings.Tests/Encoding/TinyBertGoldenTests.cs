@@ -79,6 +79,16 @@ public sealed class TinyBertGoldenTests
     }
 
     [Fact]
+    public void Concurrent_callers_put_bert_runs_side_by_side_one_thread_each()
+    {
+        // The HTTP host sets ConcurrentCallers: requests arrive side by side, so each model run takes one thread.
+        using var single = (OnnxSentenceEncoder)LibraryModels.Load(EncoderFixtures.TinyBertDir, new EmbeddingModelOptions { Threads = 2 });
+        using var many = (OnnxSentenceEncoder)LibraryModels.Load(EncoderFixtures.TinyBertDir, new EmbeddingModelOptions { Threads = 2, ConcurrentCallers = true });
+        Assert.Equal(1, single.ConcurrentRuns);
+        Assert.Equal(2, many.ConcurrentRuns);
+    }
+
+    [Fact]
     public async Task Each_text_alone_matches_the_golden_single_embedding()
     {
         foreach (Golden g in Load().Where(g => g.Text.Length > 0))
