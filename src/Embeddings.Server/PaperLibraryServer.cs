@@ -39,14 +39,7 @@ public static class PaperLibraryServer
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         }
-        // Requests arrive side by side: one thread per model run serves them better than all threads on one run
-        // (8 connections, 1 text: 916 against 694 requests/s, p99 18 against 26 ms; BENCHMARKS.md, server). configureLibrary
-        // may undo it.
-        builder.Services.AddPaperLibrary(o =>
-        {
-            o.ConcurrentCallers = true;
-            configureLibrary(o);
-        });
+        builder.Services.AddPaperLibrary(configureLibrary);
         builder.Services.AddPaperLibraryServer(configureServer);
         WebApplication app = builder.Build();
         app.UsePaperLibraryServer();

@@ -16,7 +16,7 @@ internal static class IngestCommand
         var files = new InputList("files", "Input files: daily-papers dumps (.txt), JSONL or CSV, optionally .gz.");
         var model = new ModelOptionSet();
         var batch = new Option<int>("--batch", "-b") { Description = "Papers per encoder call.", DefaultValueFactory = _ => new IngestOptions().BatchSize };
-        var commitEvery = new Option<int>("--commit-every") { Description = "Embedded papers per commit (a crash loses at most this much work).", DefaultValueFactory = _ => 2048 };
+        var commitEvery = new Option<int>("--commit-every") { Description = "Embedded papers per commit (a crash loses at most this much work).", DefaultValueFactory = _ => new IngestOptions().CommitEvery };
         var dryRun = new Option<bool>("--dry-run") { Description = "Report what would be embedded; write nothing." };
         var json = CommonOptions.Json("Print the summary as one JSON object on stdout (docs/formats.md).");
         var skipBad = new Option<bool>("--skip-bad") { Description = "Report bad input records and go on, instead of stopping at the first." };

@@ -158,7 +158,7 @@ internal sealed class OnnxSentenceEncoder : ISentenceEncoder
     /// <summary>The graph's outputs as declared in the model file.</summary>
     public IReadOnlyList<OnnxTensorInfo> ModelOutputs => _runner.Session.Outputs;
 
-    internal static OnnxSentenceEncoder Create(ModelManifest manifest, EncoderOptions options, bool verifyFiles = false)
+    internal static OnnxSentenceEncoder Create(ModelManifest manifest, EncoderOptions options, bool verifyFiles)
     {
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
         EncoderParallelism mode = options.Parallelism == EncoderParallelism.Auto ? AutoParallelism(manifest.Kind) : options.Parallelism;

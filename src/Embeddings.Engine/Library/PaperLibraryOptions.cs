@@ -35,7 +35,7 @@ public class EmbeddingModelOptions
     public ComputeDevice Device { get; set; } = ComputeDevice.Cpu;
 
     /// <summary>
-    /// Whether many callers encode at once, as in a server (default false; the HTTP host sets it). True runs each model
+    /// Whether many callers encode at once, as in a server (default false; <c>AddPaperLibraryServer</c> sets it). True runs each model
     /// run on one thread, several side by side, which serves concurrent requests better; false runs a BERT-shaped
     /// model's batches one at a time over all threads, which is faster for one caller (docs/encoder.md). The vectors
     /// are the same either way.

@@ -6,7 +6,9 @@ using Embeddings.Corpus;
 using Embeddings.Tests.Store;
 using Embeddings.Tests.Support;
 using Embeddings.Tests.Topics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Embeddings.Tests.Server;
 
@@ -134,6 +136,18 @@ public sealed class ServerApiTests
         await using ServerHost host = await ServerHost.StartAsync(dir.File("store"));
         await host.Library.IngestAsync([await WriteJsonlAsync(dir, "w1.jsonl", Week("w1-", 8, 1))]);
         await ProblemAsync(await host.Client.PostAsync(path, JsonBody(body)), (HttpStatusCode)status, parts);
+    }
+
+    [Fact]
+    public async Task The_server_registration_tells_the_library_its_callers_are_concurrent()
+    {
+        // AddPaperLibraryServer sets ConcurrentCallers, so the model runs one thread per run, side by side, whatever
+        // host composes the server; the library's own settings (the store) are kept.
+        using var dir = new TempDir();
+        await using ServerHost host = await ServerHost.StartAsync(dir.File("store"));
+        PaperLibraryOptions options = host.Services.GetRequiredService<IOptions<PaperLibraryOptions>>().Value;
+        Assert.True(options.ConcurrentCallers);
+        Assert.Equal(dir.File("store"), options.StoreDirectory);
     }
 
     [Fact]
