@@ -43,7 +43,7 @@ internal static class Program
         Console.Error.WriteLine("  tokenizers");
         Console.Error.WriteLine("  encoder [--limit N]");
         Console.Error.WriteLine("  int8 [--float DIR] [--int8 DIR] [--rounds 3] [--threads 2]");
-        Console.Error.WriteLine("  embed-process [--model DIR] [--rounds 3] [--threads 2] [--variant NAME:VAR=VALUE,...] [--baseline-cli NAME:DLL]");
+        Console.Error.WriteLine("  embed-process [--model DIR] [--rounds 3] [--threads 2] [--cli DLL] [--variant NAME:VAR=VALUE,...] [--baseline-cli NAME:DLL]");
         Console.Error.WriteLine("  ingest");
         Console.Error.WriteLine("  hnsw [--data glove-100 | --vectors FILE --dim D | --n 100000 --dim 512] [--queries 1000] [--m 16] [--ef-construction 200] [--ef 16,32,...] [--engines float,int8,native,python] [--rounds 3] [--passes 2] [--threads 0]");
         Console.Error.WriteLine("  hnsw-data glove [--tarball FILE] | real [--model DIR]   (writes bench/data/NAME.f32 + NAME.json)");

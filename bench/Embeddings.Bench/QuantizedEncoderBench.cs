@@ -17,7 +17,7 @@ namespace Embeddings.Bench;
 /// wall and CPU seconds, alternating; best of N.</item>
 /// </list>
 /// Usage: int8 [--float DIR] [--int8 DIR] [--rounds 3] [--threads 2] [--out FILE];
-/// embed-process [--model DIR] [--rounds 3] [--threads 2] [--ort-node DIR] [--out FILE] [--variant NAME:ENV=VALUE,...]
+/// embed-process [--model DIR] [--rounds 3] [--threads 2] [--cli DLL] [--ort-node DIR] [--out FILE] [--variant NAME:ENV=VALUE,...]
 /// [--baseline-cli NAME:PATH/embeddings.dll ...]
 /// </summary>
 internal static class QuantizedEncoderBench
@@ -111,6 +111,7 @@ internal static class QuantizedEncoderBench
         string outFile = Path.Combine(repo, "bench", "results", "embed-process.json");
         var variants = new List<(string Name, Dictionary<string, string> Env)> { ("ours", []) };
         var baselines = new List<(string Name, string Cli)>();
+        string? cli = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -120,6 +121,7 @@ internal static class QuantizedEncoderBench
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--ort-node": ortNode = args[++i]; break;
                 case "--out": outFile = args[++i]; break;
+                case "--cli": cli = Path.GetFullPath(args[++i]); break;
                 case "--baseline-cli":
                     // NAME:PATH of another build's embeddings.dll (e.g. a copy of the build before a change), run as
                     // one more side of the same alternated rounds.
@@ -145,12 +147,15 @@ internal static class QuantizedEncoderBench
         string shared = Path.GetFullPath(Path.Combine(repo, "..", "shared"));
         string input = Path.Combine(shared, "bench", "short_texts.jsonl");
         List<string> texts = ReadJsonlTexts(input);
-        string cli = Path.Combine(repo, "src", "Embeddings.Cli", "bin", "Release", "net10.0", "embeddings.dll");
-        if (!File.Exists(cli))
+        // By default the CLI scripts/embeddings runs: its ReadyToRun publish where it made one, else the plain build.
+        cli ??= new[] { Path.Combine(repo, "artifacts", "cli", "embeddings.dll"), Path.Combine(repo, "src", "Embeddings.Cli", "bin", "Release", "net10.0", "embeddings.dll") }
+            .FirstOrDefault(File.Exists);
+        if (cli is null || !File.Exists(cli))
         {
-            Console.Error.WriteLine($"embed-process: {cli} is missing: build the CLI first (dotnet build src/Embeddings.Cli -c Release).");
+            Console.Error.WriteLine($"embed-process: {cli ?? "the CLI"} is missing: run scripts/embeddings --version once (it builds the CLI), or pass --cli PATH/embeddings.dll.");
             return 1;
         }
+        Console.WriteLine($"ours: {cli}");
         string work = Path.Combine(Path.GetTempPath(), $"embeddings-embed-process-{Environment.ProcessId}");
         Directory.CreateDirectory(work);
         try

@@ -76,21 +76,31 @@ internal static class ModelCommand
             Description = "8, or 7 for x86 CPUs without VNNI (whose int8 kernels can saturate). Default: 8 with VNNI or on Arm, else 7.",
         };
         var force = new Option<bool>("--force") { Description = "Replace the output folder when it exists." };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress or summary output." };
-        var quantize = new Command("quantize", "Write a dynamically quantised copy of an ONNX model folder: int8 per-channel weights for MatMul/Gemm, activations quantised at run time; embeddings, LayerNorm and pooling stay float.")
+        var calibration = new Option<string[]>("--calibration")
         {
-            model, output, bits, force, quiet,
+            Description = "Paper files (dumps, JSONL or CSV) to fix the activation scales on (static int8: a text's vector then depends only on the text; " +
+                "the first 1,000 distinct papers are read). Without it the scales are computed on each run from the whole batch (dynamic int8).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress or summary output." };
+        var quantize = new Command("quantize", "Write an int8 copy of an ONNX model folder: int8 per-channel weights for MatMul/Gemm, activations quantised with calibrated scales (--calibration) or scales computed at run time; embeddings, LayerNorm and pooling stay float.")
+        {
+            model, output, bits, calibration, force, quiet,
         };
         quantize.SetAction((parse, cancellationToken) => CliRunner.RunAsync(console, async ct =>
         {
             using var progress = new ConsoleProgress(console, parse.GetValue(quiet));
-            ModelQuantizationResult r = await EmbeddingModel.QuantizeAsync(parse.GetValue(model), parse.GetValue(output)!, parse.GetValue(bits),
-                parse.GetValue(force), progress, ct).ConfigureAwait(false);
+            ModelQuantizationResult r = await EmbeddingModel.QuantizeAsync(parse.GetValue(model), parse.GetValue(output)!, new ModelQuantizeOptions
+            {
+                WeightBits = parse.GetValue(bits),
+                Force = parse.GetValue(force),
+                CalibrationFiles = parse.GetValue(calibration) ?? [],
+            }, progress, ct).ConfigureAwait(false);
             progress.Dispose();
             if (!parse.GetValue(quiet))
             {
                 console.Report(string.Create(CultureInfo.InvariantCulture,
-                    $"wrote {r.Directory} (int{r.WeightBits}: {r.QuantizedMatMuls} MatMul + {r.QuantizedGemms} Gemm quantised, {r.FusedBiases} biases folded, {r.FloatMatMuls} left float; model {r.SourceModelBytes / 1e6:F1} MB -> {r.ModelBytes / 1e6:F1} MB; fingerprint {r.Fingerprint})"));
+                    $"wrote {r.Directory} (int{r.WeightBits}, {(r.CalibrationTexts > 0 ? $"activation scales calibrated on {r.CalibrationTexts} texts" : "activation scales computed per run")}: {r.QuantizedMatMuls} MatMul + {r.QuantizedGemms} Gemm quantised, {r.FusedBiases} biases folded, {r.FloatMatMuls} left float; model {r.SourceModelBytes / 1e6:F1} MB -> {r.ModelBytes / 1e6:F1} MB; fingerprint {r.Fingerprint})"));
             }
             return CliRunner.Ok;
         }, cancellationToken));

@@ -123,6 +123,31 @@ internal sealed class ModelManifest
     /// <summary>Absolute path of the ONNX file.</summary>
     public string ModelPath => Path.Combine(Directory, ModelFile);
 
+    /// <summary>
+    /// This model's description for another graph of it (a quantised copy, or the calibration graph beside copied
+    /// tokenizer files): everything else (tokenizer, pooling, limits, windowing, prompt, input and output names) kept.
+    /// </summary>
+    internal ModelManifest Derive(string directory, string name, string modelFile, IReadOnlyList<ModelFile> files, ModelQuantization? quantization) => new()
+    {
+        Directory = directory,
+        Name = name,
+        Kind = Kind,
+        ModelFile = modelFile,
+        TokenizerFiles = TokenizerFiles,
+        Pooling = Pooling,
+        Normalize = Normalize,
+        TokenLimit = TokenLimit,
+        Dimension = Dimension,
+        Windowing = Windowing,
+        MaxWindowsPerText = MaxWindowsPerText,
+        QueryPrompt = QueryPrompt,
+        Inputs = Inputs,
+        Output = Output,
+        Files = files,
+        Quantization = quantization,
+        FromManifestFile = true,
+    };
+
     /// <summary>Absolute path of a file of the model.</summary>
     public string PathOf(string relativePath) => Path.Combine(Directory, relativePath);
 

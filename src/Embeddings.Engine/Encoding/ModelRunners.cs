@@ -52,6 +52,40 @@ internal abstract class ModelRunner : IDisposable
 
     public void Dispose() => Session.Dispose();
 
+    private string[] _extraOutputs = [];
+    private Action<ModelOutput>? _observer;
+
+    /// <summary>
+    /// Also fetches the graph outputs <paramref name="extraOutputs"/> on every run and hands them to
+    /// <paramref name="observer"/> (as outputs 1.. of its argument; 0 is the model's own output), before the run's
+    /// vectors are read. For quantisation's calibration, which reads intermediate tensors; not thread-safe with runs.
+    /// </summary>
+    internal void Observe(IReadOnlyList<string> extraOutputs, Action<ModelOutput> observer)
+    {
+        _extraOutputs = [.. extraOutputs];
+        _observer = observer;
+    }
+
+    /// <summary>Runs the session for <paramref name="output"/> (and any observed outputs).</summary>
+    protected ModelOutput RunSession(ReadOnlySpan<ModelInput> inputs, string output, CancellationToken cancellationToken)
+    {
+        if (_observer is null)
+        {
+            return Session.Run(inputs, output, cancellationToken);
+        }
+        ModelOutput result = Session.Run(inputs, [output, .. _extraOutputs], cancellationToken);
+        try
+        {
+            _observer(result);
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+        return result;
+    }
+
     protected static string RequireInput(OnnxModelSession session, ModelManifest manifest, string role, bool optional = false)
     {
         string name = manifest.Inputs.TryGetValue(role, out string? n) ? n : role;
@@ -133,7 +167,7 @@ internal sealed class UseLiteRunner : ModelRunner
                 new ModelInput(_indices, new Memory<long>(indices, 0, tokens * 2), [tokens, 2]),
                 new ModelInput(_values, new Memory<long>(values, 0, tokens), [tokens]),
             ];
-            using ModelOutput result = Session.Run(inputs, _output, cancellationToken);
+            using ModelOutput result = RunSession(inputs, _output, cancellationToken);
             long[] shape = result.Shape;
             if (shape.Length != 2 || shape[0] != windows.Length || shape[1] != Dimension)
             {
@@ -220,7 +254,7 @@ internal sealed class BertRunner : ModelRunner
                 : [new ModelInput(_inputIds, new Memory<long>(ids, 0, cells), shape),
                    new ModelInput(_attentionMask, new Memory<long>(mask, 0, cells), shape),
                    new ModelInput(_tokenTypeIds, new Memory<long>(types, 0, cells), shape)];
-            using ModelOutput result = Session.Run(inputs, _output, cancellationToken);
+            using ModelOutput result = RunSession(inputs, _output, cancellationToken);
             long[] outShape = result.Shape;
             if (outShape.Length != 3 || outShape[0] != rows || outShape[1] != seq || outShape[2] != Dimension)
             {

@@ -207,7 +207,15 @@ internal sealed class OnnxModelSession : IDisposable
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled (before, during or right after the run).</exception>
     /// <exception cref="OnnxRuntimeException">The runtime failed (e.g. InvalidArgument for a shape the graph rejects).</exception>
-    public ModelOutput Run(ReadOnlySpan<ModelInput> inputs, string outputName, CancellationToken cancellationToken)
+    public ModelOutput Run(ReadOnlySpan<ModelInput> inputs, string outputName, CancellationToken cancellationToken) =>
+        Run(inputs, [outputName], cancellationToken);
+
+    /// <summary>
+    /// Runs the graph on <paramref name="inputs"/> and returns the outputs <paramref name="outputNames"/>, in that order
+    /// (<see cref="ModelOutput.Floats"/> is the first); dispose them.
+    /// </summary>
+    /// <inheritdoc cref="Run(ReadOnlySpan{ModelInput}, string, CancellationToken)"/>
+    public ModelOutput Run(ReadOnlySpan<ModelInput> inputs, string[] outputNames, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
@@ -230,7 +238,7 @@ internal sealed class OnnxModelSession : IDisposable
             IDisposableReadOnlyCollection<OrtValue> outputs;
             try
             {
-                outputs = _session.Run(runOptions, names, values, [outputName]);
+                outputs = _session.Run(runOptions, names, values, outputNames);
             }
             catch (OrtException e)
             {
@@ -297,20 +305,28 @@ internal sealed class OnnxModelSession : IDisposable
     }
 }
 
-/// <summary>The output of one run: a float tensor in native memory, valid until disposed.</summary>
+/// <summary>The outputs of one run: float tensors in native memory, valid until disposed.</summary>
 internal sealed class ModelOutput(IDisposableReadOnlyCollection<OrtValue> values) : IDisposable
 {
-    private readonly OrtValue _value = values.First();
+    /// <summary>How many outputs the run returned.</summary>
+    public int Count => values.Count;
 
-    /// <summary>The concrete shape, e.g. [rows, seq, hidden].</summary>
-    public long[] Shape => _value.GetTensorTypeAndShape().Shape;
+    /// <summary>The concrete shape of the first output, e.g. [rows, seq, hidden].</summary>
+    public long[] Shape => ShapeOf(0);
 
-    /// <summary>The float32 data, row-major, read in place.</summary>
+    /// <summary>The first output's float32 data, row-major, read in place.</summary>
     /// <exception cref="EmbeddingsException">The output is not float32.</exception>
-    public ReadOnlySpan<float> Floats =>
-        _value.GetTensorTypeAndShape().ElementDataType == TensorElementType.Float
-            ? _value.GetTensorDataAsSpan<float>()
-            : throw new EmbeddingsException($"the model's output holds {_value.GetTensorTypeAndShape().ElementDataType} elements, not float32.");
+    public ReadOnlySpan<float> Floats => FloatsOf(0);
+
+    /// <summary>The concrete shape of output <paramref name="index"/>.</summary>
+    public long[] ShapeOf(int index) => values[index].GetTensorTypeAndShape().Shape;
+
+    /// <summary>The float32 data of output <paramref name="index"/>, row-major, read in place.</summary>
+    /// <exception cref="EmbeddingsException">The output is not float32.</exception>
+    public ReadOnlySpan<float> FloatsOf(int index) =>
+        values[index].GetTensorTypeAndShape().ElementDataType == TensorElementType.Float
+            ? values[index].GetTensorDataAsSpan<float>()
+            : throw new EmbeddingsException($"the model's output holds {values[index].GetTensorTypeAndShape().ElementDataType} elements, not float32.");
 
     public void Dispose() => values.Dispose();
 }

@@ -158,6 +158,9 @@ internal sealed class OnnxSentenceEncoder : ISentenceEncoder
     /// <summary>The graph's outputs as declared in the model file.</summary>
     public IReadOnlyList<OnnxTensorInfo> ModelOutputs => _runner.Session.Outputs;
 
+    /// <summary>What runs the graph (quantisation's calibration observes its runs).</summary>
+    internal ModelRunner Runner => _runner;
+
     internal static OnnxSentenceEncoder Create(ModelManifest manifest, EncoderOptions options, bool verifyFiles)
     {
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;

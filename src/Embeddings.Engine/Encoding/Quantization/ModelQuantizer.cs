@@ -11,18 +11,26 @@ namespace Embeddings.Encoding;
 /// (written by <see cref="ModelQuantizer"/>), which one, and how. Its fingerprint differs from the source's (the model
 /// file's hash differs, and the fingerprint text names the quantisation).
 /// </summary>
-/// <param name="Method">Always <c>dynamic-int8</c>: int8 weights, activations quantised at run time.</param>
+/// <param name="Method"><c>dynamic-int8</c> (activation scales computed on each run) or <c>static-int8</c> (fixed by calibration).</param>
 /// <param name="WeightBits">8, or 7 for CPUs without VNNI (weights in [-63, 63]).</param>
 /// <param name="QuantizedNodes">MatMul and Gemm nodes now int8.</param>
 /// <param name="FloatNodes">MatMul and Gemm nodes left float (attention's activation products).</param>
 /// <param name="SourceName">Name of the source model.</param>
 /// <param name="SourceFingerprint">Fingerprint of the source model (default windowing).</param>
 /// <param name="SourceModelSha256">sha256 of the source ONNX file.</param>
+/// <param name="CalibrationTexts">Texts the static scales were measured on (0 for dynamic).</param>
+/// <param name="CalibrationSource">Where they came from (file names), or empty.</param>
 internal sealed record ModelQuantization(string Method, int WeightBits, int QuantizedNodes, int FloatNodes,
-    string SourceName, string SourceFingerprint, string SourceModelSha256)
+    string SourceName, string SourceFingerprint, string SourceModelSha256, int CalibrationTexts = 0, string CalibrationSource = "")
 {
-    /// <summary>The one method: dynamic quantisation to int8.</summary>
+    /// <summary>int8 weights, activations quantised with a scale computed from each run's tensor.</summary>
     public const string DynamicInt8 = "dynamic-int8";
+
+    /// <summary>int8 weights, activations quantised with fixed scales from a calibration run.</summary>
+    public const string StaticInt8 = "static-int8";
+
+    /// <summary>Whether the activation scales are fixed (a text's vector then does not depend on its batch companions).</summary>
+    public bool IsStatic => Method == StaticInt8;
 
     internal void Write(Utf8JsonWriter w)
     {
@@ -30,10 +38,19 @@ internal sealed record ModelQuantization(string Method, int WeightBits, int Quan
         w.WriteString("method", Method);
         w.WriteString("weights", $"int{WeightBits.ToString(System.Globalization.CultureInfo.InvariantCulture)}, symmetric, one scale per output channel");
         w.WriteNumber("weight_bits", WeightBits);
-        w.WriteString("activations", "uint8, one scale per tensor, computed at run time");
-        w.WriteString("operator", OnnxDynamicQuantizer.MicrosoftDomain + "." + OnnxDynamicQuantizer.QuantizedOperator);
+        w.WriteString("activations", IsStatic
+            ? "uint8, one fixed scale per tensor, from the range over the calibration texts"
+            : "uint8, one scale per tensor, computed at run time");
+        w.WriteString("operator", OnnxDynamicQuantizer.MicrosoftDomain + "." + (IsStatic ? OnnxDynamicQuantizer.StaticOperator : OnnxDynamicQuantizer.QuantizedOperator));
         w.WriteNumber("quantized_nodes", QuantizedNodes);
         w.WriteNumber("float_nodes", FloatNodes);
+        if (IsStatic)
+        {
+            w.WriteStartObject("calibration");
+            w.WriteNumber("texts", CalibrationTexts);
+            w.WriteString("source", CalibrationSource);
+            w.WriteEndObject();
+        }
         w.WriteStartObject("source");
         w.WriteString("name", SourceName);
         w.WriteString("fingerprint", SourceFingerprint);
@@ -45,18 +62,21 @@ internal sealed record ModelQuantization(string Method, int WeightBits, int Quan
     internal static ModelQuantization Read(JsonElement q, string manifestPath)
     {
         string method = ModelJson.RequireString(q, "method", manifestPath + ": quantization");
-        if (method != DynamicInt8)
+        if (method is not (DynamicInt8 or StaticInt8))
         {
-            throw new ModelLoadException($"{manifestPath}: quantization.method '{method}' is unknown to this build (it knows {DynamicInt8}).");
+            throw new ModelLoadException($"{manifestPath}: quantization.method '{method}' is unknown to this build (it knows {DynamicInt8} and {StaticInt8}).");
         }
         int bits = ModelJson.RequireInt(q, "weight_bits", manifestPath + ": quantization");
         JsonElement source = q.TryGetProperty("source", out JsonElement s) ? s : default;
+        JsonElement calibration = q.TryGetProperty("calibration", out JsonElement c) ? c : default;
         return new ModelQuantization(method, bits,
             ModelJson.OptionalInt(q, "quantized_nodes") ?? 0,
             ModelJson.OptionalInt(q, "float_nodes") ?? 0,
             ModelJson.OptionalString(source, "name") ?? "",
             ModelJson.OptionalString(source, "fingerprint") ?? "",
-            ModelJson.OptionalString(source, "model_sha256") ?? "");
+            ModelJson.OptionalString(source, "model_sha256") ?? "",
+            ModelJson.OptionalInt(calibration, "texts") ?? 0,
+            ModelJson.OptionalString(calibration, "source") ?? "");
     }
 }
 
@@ -71,6 +91,15 @@ internal sealed record QuantizeOptions
 
     /// <summary>Replace <c>outputDirectory</c> when it already holds a model folder.</summary>
     public bool Overwrite { get; init; }
+
+    /// <summary>
+    /// Texts to calibrate fixed activation scales on (static int8; the first <see cref="ActivationCalibration.MaxTexts"/>
+    /// are read), or null for scales computed on each run (dynamic int8). Texts like those the model will embed.
+    /// </summary>
+    public IReadOnlyList<string>? CalibrationTexts { get; init; }
+
+    /// <summary>Where <see cref="CalibrationTexts"/> came from, recorded in the manifest (e.g. the file names).</summary>
+    public string CalibrationSource { get; init; } = "";
 
     /// <summary>The weight precision <see cref="WeightBits"/> null picks on this machine.</summary>
     public static int DefaultWeightBits =>
@@ -135,9 +164,6 @@ internal static class ModelQuantizer
         progress?.Report(new WorkProgress("reading the ONNX graph", 0, 3, "steps"));
         ModelProto model = ReadModel(source.ModelPath);
         cancellationToken.ThrowIfCancellationRequested();
-        progress?.Report(new WorkProgress("quantising weights", 1, 3, "steps"));
-        QuantizationCounts counts = OnnxDynamicQuantizer.Quantize(model, bits, source.ModelPath);
-        cancellationToken.ThrowIfCancellationRequested();
 
         string parent = Path.GetDirectoryName(dest) ?? ".";
         Directory.CreateDirectory(parent);
@@ -145,12 +171,27 @@ internal static class ModelQuantizer
         Directory.CreateDirectory(stage);
         try
         {
+            // The tokenizer and configuration files first: calibration runs the float graph with them from the stage.
+            CopyOtherFiles(source, stage, cancellationToken);
+            Dictionary<string, ActivationRange>? ranges = null;
+            int calibrationTexts = 0;
+            if (options.CalibrationTexts is { } texts)
+            {
+                IReadOnlyList<string> tensors = OnnxDynamicQuantizer.ActivationInputs(model, source.ModelPath);
+                ranges = ActivationCalibration.Measure(source, model, tensors, texts, stage, progress, cancellationToken);
+                calibrationTexts = Math.Min(texts.Count, ActivationCalibration.MaxTexts);
+            }
+            progress?.Report(new WorkProgress("quantising weights", 1, 3, "steps"));
+            QuantizationCounts counts = OnnxDynamicQuantizer.Quantize(model, bits, source.ModelPath, ranges);
+            cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new WorkProgress("writing the model folder", 2, 3, "steps"));
             string modelPath = Path.Combine(stage, source.ModelFile);
             Directory.CreateDirectory(Path.GetDirectoryName(modelPath)!);
             AtomicFile.Write(modelPath, s => model.WriteTo(s));
-            CopyOtherFiles(source, stage, cancellationToken);
-            ModelManifest manifest = WriteManifest(source, stage, dest, counts, bits);
+            var quantization = new ModelQuantization(ranges is null ? ModelQuantization.DynamicInt8 : ModelQuantization.StaticInt8, bits,
+                counts.QuantizedMatMuls + counts.QuantizedGemms, counts.FloatMatMuls, source.Name,
+                source.ComputeFingerprint(source.Windowing, source.MaxWindowsPerText), SourceSha(source), calibrationTexts, options.CalibrationSource);
+            ModelManifest manifest = WriteManifest(source, stage, dest, quantization);
             ModelInstaller.Publish(stage, dest);
             progress?.Report(new WorkProgress("done", 3, 3, "steps"));
             long sourceBytes = new FileInfo(source.ModelPath).Length;
@@ -199,7 +240,10 @@ internal static class ModelQuantizer
         }
     }
 
-    private static ModelManifest WriteManifest(ModelManifest source, string stage, string dest, QuantizationCounts counts, int bits)
+    private static string SourceSha(ModelManifest source) =>
+        source.Files.FirstOrDefault(f => f.RelativePath == source.ModelFile)?.Sha256 ?? ModelManifest.HashFile(source.ModelPath);
+
+    private static ModelManifest WriteManifest(ModelManifest source, string stage, string dest, ModelQuantization quantization)
     {
         var files = new List<ModelFile>();
         IEnumerable<string> listed = source.Files.Select(f => f.RelativePath);
@@ -212,28 +256,7 @@ internal static class ModelQuantizer
             string path = Path.Combine(stage, rel);
             files.Add(new ModelFile(rel, ModelManifest.HashFile(path), new FileInfo(path).Length));
         }
-        string sourceSha = source.Files.FirstOrDefault(f => f.RelativePath == source.ModelFile)?.Sha256 ?? ModelManifest.HashFile(source.ModelPath);
-        var manifest = new ModelManifest
-        {
-            Directory = dest,
-            Name = source.Name + "-int8",
-            Kind = source.Kind,
-            ModelFile = source.ModelFile,
-            TokenizerFiles = source.TokenizerFiles,
-            Pooling = source.Pooling,
-            Normalize = source.Normalize,
-            TokenLimit = source.TokenLimit,
-            Dimension = source.Dimension,
-            Windowing = source.Windowing,
-            MaxWindowsPerText = source.MaxWindowsPerText,
-            QueryPrompt = source.QueryPrompt,
-            Inputs = source.Inputs,
-            Output = source.Output,
-            Files = files,
-            Quantization = new ModelQuantization(ModelQuantization.DynamicInt8, bits, counts.QuantizedMatMuls + counts.QuantizedGemms,
-                counts.FloatMatMuls, source.Name, source.ComputeFingerprint(source.Windowing, source.MaxWindowsPerText), sourceSha),
-            FromManifestFile = true,
-        };
+        ModelManifest manifest = source.Derive(dest, source.Name + "-int8", source.ModelFile, files, quantization);
         AtomicFile.WriteAllText(Path.Combine(stage, ModelManifest.FileName), manifest.ToJson());
         return manifest;
     }

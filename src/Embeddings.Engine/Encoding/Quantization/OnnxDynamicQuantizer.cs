@@ -37,9 +37,38 @@ internal static class OnnxDynamicQuantizer
     /// <summary>The operator the quantised nodes use.</summary>
     public const string QuantizedOperator = "DynamicQuantizeMatMul";
 
-    /// <summary>Rewrites <paramref name="model"/> in place.</summary>
+    /// <summary>The operator of statically quantised nodes (after a QuantizeLinear of their input).</summary>
+    public const string StaticOperator = "MatMulIntegerToFloat";
+
+    /// <summary>A node to quantise: its constant weight, whether that is stored transposed, and the bias it takes.</summary>
+    private sealed record Candidate(NodeProto Node, bool IsGemm, TensorProto Weight, bool TransposeWeight, string? BiasName, NodeProto? FusedAdd);
+
+    /// <summary>
+    /// The activation tensors the quantised nodes of <paramref name="model"/> would read (their first inputs, each
+    /// once): what a calibration run measures.
+    /// </summary>
+    public static IReadOnlyList<string> ActivationInputs(ModelProto model, string source)
+    {
+        GraphProto graph = model.Graph ?? throw new ModelLoadException($"{source}: the ONNX file has no graph.");
+        var names = new List<string>();
+        foreach (Candidate c in FindCandidates(graph, source, out _))
+        {
+            if (!names.Contains(c.Node.Input[0]))
+            {
+                names.Add(c.Node.Input[0]);
+            }
+        }
+        return names;
+    }
+
+    /// <summary>
+    /// Rewrites <paramref name="model"/> in place. With <paramref name="activationRanges"/> (one per name of
+    /// <see cref="ActivationInputs"/>) the activations get fixed scales (static quantisation: a QuantizeLinear of each
+    /// input, then MatMulIntegerToFloat); without, the runtime computes one scale per input tensor on each run.
+    /// </summary>
     /// <exception cref="ModelLoadException">The graph cannot be quantised (no graph, external weights, nothing to quantise).</exception>
-    public static QuantizationCounts Quantize(ModelProto model, int weightBits, string source)
+    public static QuantizationCounts Quantize(ModelProto model, int weightBits, string source,
+        IReadOnlyDictionary<string, ActivationRange>? activationRanges = null)
     {
         if (weightBits is not (7 or 8))
         {
@@ -50,6 +79,144 @@ internal static class OnnxDynamicQuantizer
         {
             throw new ModelLoadException($"{source}: the graph imports {MicrosoftDomain} version other than 1; it cannot be quantised here.");
         }
+        List<Candidate> candidates = FindCandidates(graph, source, out int floatNodes);
+        if (candidates.Count == 0)
+        {
+            throw new ModelLoadException(
+                $"{source}: no MatMul or Gemm with a constant float weight was found, so there is nothing to quantise " +
+                "(is the model already quantised, or are its weights stored outside the file?).");
+        }
+        var initializers = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
+        foreach (TensorProto t in graph.Initializer)
+        {
+            initializers[t.Name] = t;
+        }
+
+        var quantizedWeights = new Dictionary<string, (string Weight, string Scale, string ZeroPoint)>(StringComparer.Ordinal);
+        // Static quantisation: one QuantizeLinear per activation tensor, shared by the nodes that read it (Q, K and V).
+        var quantizedInputs = new Dictionary<string, (NodeProto Node, string Scale, string ZeroPoint)>(StringComparer.Ordinal);
+        var removedNodes = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
+        var replacements = new Dictionary<NodeProto, List<NodeProto>>(ReferenceEqualityComparer.Instance);
+        var droppedTensors = new HashSet<string>(StringComparer.Ordinal);
+        int matMuls = 0, gemms = 0, biases = 0;
+        long before = 0, after = 0;
+
+        foreach (Candidate c in candidates)
+        {
+            NodeProto node = c.Node;
+            TensorProto weight = c.Weight;
+            string output = node.Output[0];
+            string key = weight.Name + (c.TransposeWeight ? "\u0001T" : "");
+            if (!quantizedWeights.TryGetValue(key, out var names))
+            {
+                (TensorProto q, TensorProto scale, TensorProto zero) = QuantizeWeight(weight, c.TransposeWeight, weightBits, Unique(initializers, weight.Name + "_int8"));
+                AddInitializer(graph, initializers, q);
+                AddInitializer(graph, initializers, scale);
+                AddInitializer(graph, initializers, zero);
+                names = (q.Name, scale.Name, zero.Name);
+                quantizedWeights[key] = names;
+                before += checked((long)weight.Dims[0] * weight.Dims[1] * sizeof(float));
+                after += q.RawData.Length + scale.RawData.Length + zero.RawData.Length;
+            }
+
+            string name = node.Name.Length > 0 ? node.Name + "_quant" : Unique(initializers, output + "_quant");
+            var emitted = new List<NodeProto>(2);
+            NodeProto quantized;
+            if (activationRanges is null)
+            {
+                quantized = new NodeProto { Name = name, OpType = QuantizedOperator, Domain = MicrosoftDomain };
+                quantized.Input.Add(node.Input[0]);
+                quantized.Input.Add(names.Weight);
+                quantized.Input.Add(names.Scale);
+                quantized.Input.Add(names.ZeroPoint);
+                if (c.BiasName is not null)
+                {
+                    quantized.Input.Add(c.BiasName);
+                }
+            }
+            else
+            {
+                string input = node.Input[0];
+                if (!quantizedInputs.TryGetValue(input, out var q))
+                {
+                    if (!activationRanges.TryGetValue(input, out ActivationRange range))
+                    {
+                        throw new ArgumentException($"no activation range for '{input}' (calibrate every name of ActivationInputs).", nameof(activationRanges));
+                    }
+                    q = QuantizeActivation(graph, initializers, input, range);
+                    emitted.Add(q.Node);
+                    quantizedInputs[input] = q;
+                }
+                // MatMulIntegerToFloat(A, B, a_scale, b_scale, a_zero_point, b_zero_point, bias).
+                quantized = new NodeProto { Name = name, OpType = StaticOperator, Domain = MicrosoftDomain };
+                quantized.Input.Add(q.Node.Output[0]);
+                quantized.Input.Add(names.Weight);
+                quantized.Input.Add(q.Scale);
+                quantized.Input.Add(names.Scale);
+                quantized.Input.Add(q.ZeroPoint);
+                quantized.Input.Add(names.ZeroPoint);
+                if (c.BiasName is not null)
+                {
+                    quantized.Input.Add(c.BiasName);
+                }
+            }
+            emitted.Add(quantized);
+            if (c.FusedAdd is not null)
+            {
+                quantized.Output.Add(c.FusedAdd.Output[0]);
+                removedNodes.Add(c.FusedAdd);
+                droppedTensors.Add(output);
+                biases++;
+            }
+            else
+            {
+                quantized.Output.Add(output);
+                if (c.IsGemm && c.BiasName is not null)
+                {
+                    biases++;
+                }
+            }
+            replacements[node] = emitted;
+            if (c.IsGemm)
+            {
+                gemms++;
+            }
+            else
+            {
+                matMuls++;
+            }
+        }
+
+        var nodes = new List<NodeProto>(graph.Node.Count + quantizedInputs.Count);
+        foreach (NodeProto node in graph.Node)
+        {
+            if (removedNodes.Contains(node))
+            {
+                continue;
+            }
+            if (replacements.TryGetValue(node, out List<NodeProto>? q))
+            {
+                nodes.AddRange(q);
+            }
+            else
+            {
+                nodes.Add(node);
+            }
+        }
+        graph.Node.Clear();
+        graph.Node.AddRange(nodes);
+        DropUnusedInitializers(graph);
+        RemoveValueInfo(graph, droppedTensors);
+        if (!model.OpsetImport.Any(o => o.Domain == MicrosoftDomain))
+        {
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
+        }
+        return new QuantizationCounts(matMuls, gemms, biases, floatNodes, before, after);
+    }
+
+    /// <summary>Every MatMul / Gemm with a constant float weight, in graph order; the others are counted as float nodes.</summary>
+    private static List<Candidate> FindCandidates(GraphProto graph, string source, out int floatNodes)
+    {
         var initializers = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
         foreach (TensorProto t in graph.Initializer)
         {
@@ -69,14 +236,8 @@ internal static class OnnxDynamicQuantizer
                 list.Add(node);
             }
         }
-
-        var quantizedWeights = new Dictionary<string, (string Weight, string Scale, string ZeroPoint)>(StringComparer.Ordinal);
-        var removedNodes = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
-        var replacements = new Dictionary<NodeProto, NodeProto>(ReferenceEqualityComparer.Instance);
-        var droppedTensors = new HashSet<string>(StringComparer.Ordinal);
-        int matMuls = 0, gemms = 0, biases = 0, floatNodes = 0;
-        long before = 0, after = 0;
-
+        var candidates = new List<Candidate>();
+        floatNodes = 0;
         foreach (NodeProto node in graph.Node)
         {
             bool isMatMul = node.OpType == "MatMul" && node.Domain.Length == 0;
@@ -107,88 +268,40 @@ internal static class OnnxDynamicQuantizer
                     fusedAdd = add;
                 }
             }
-
-            string key = weight.Name + (transposeWeight ? "\u0001T" : "");
-            if (!quantizedWeights.TryGetValue(key, out var names))
-            {
-                (TensorProto q, TensorProto scale, TensorProto zero) = QuantizeWeight(weight, transposeWeight, weightBits, Unique(initializers, weight.Name + "_int8"));
-                initializers[q.Name] = q;
-                initializers[scale.Name] = scale;
-                initializers[zero.Name] = zero;
-                graph.Initializer.Add(q);
-                graph.Initializer.Add(scale);
-                graph.Initializer.Add(zero);
-                names = (q.Name, scale.Name, zero.Name);
-                quantizedWeights[key] = names;
-                before += checked((long)weight.Dims[0] * weight.Dims[1] * sizeof(float));
-                after += q.RawData.Length + scale.RawData.Length + zero.RawData.Length;
-            }
-
-            var quantized = new NodeProto
-            {
-                Name = node.Name.Length > 0 ? node.Name + "_quant" : Unique(initializers, output + "_quant"),
-                OpType = QuantizedOperator,
-                Domain = MicrosoftDomain,
-            };
-            quantized.Input.Add(node.Input[0]);
-            quantized.Input.Add(names.Weight);
-            quantized.Input.Add(names.Scale);
-            quantized.Input.Add(names.ZeroPoint);
-            if (biasName is not null)
-            {
-                quantized.Input.Add(biasName);
-            }
-            if (fusedAdd is not null)
-            {
-                quantized.Output.Add(fusedAdd.Output[0]);
-                removedNodes.Add(fusedAdd);
-                droppedTensors.Add(output);
-                biases++;
-            }
-            else
-            {
-                quantized.Output.Add(output);
-                if (isGemm && biasName is not null)
-                {
-                    biases++;
-                }
-            }
-            replacements[node] = quantized;
-            if (isGemm)
-            {
-                gemms++;
-            }
-            else
-            {
-                matMuls++;
-            }
+            candidates.Add(new Candidate(node, isGemm, weight, transposeWeight, biasName, fusedAdd));
         }
+        return candidates;
+    }
 
-        if (replacements.Count == 0)
-        {
-            throw new ModelLoadException(
-                $"{source}: no MatMul or Gemm with a constant float weight was found, so there is nothing to quantise " +
-                "(is the model already quantised, or are its weights stored outside the file?).");
-        }
+    /// <summary>
+    /// QuantizeLinear of <paramref name="input"/> to uint8 with the fixed scale and zero point of its calibrated range
+    /// (widened to hold 0, so a zero stays exact): scale = (max - min) / 255, zero point = round(-min / scale). Values
+    /// outside the range saturate at 0 or 255.
+    /// </summary>
+    private static (NodeProto Node, string Scale, string ZeroPoint) QuantizeActivation(GraphProto graph, Dictionary<string, TensorProto> initializers,
+        string input, ActivationRange range)
+    {
+        (float scale, byte zeroPoint) = range.UInt8Parameters();
+        string baseName = Unique(initializers, input + "_quant_input");
+        var scaleTensor = new TensorProto { Name = baseName + "_scale", DataType = (int)TensorProto.Types.DataType.Float };
+        var scaleBytes = new byte[sizeof(float)];
+        BinaryPrimitives.WriteSingleLittleEndian(scaleBytes, scale);
+        scaleTensor.RawData = ByteString.CopyFrom(scaleBytes);
+        var zeroTensor = new TensorProto { Name = baseName + "_zero_point", DataType = (int)TensorProto.Types.DataType.Uint8, RawData = ByteString.CopyFrom([zeroPoint]) };
+        AddInitializer(graph, initializers, scaleTensor);
+        AddInitializer(graph, initializers, zeroTensor);
+        var node = new NodeProto { Name = baseName, OpType = "QuantizeLinear", Domain = "" };
+        node.Input.Add(input);
+        node.Input.Add(scaleTensor.Name);
+        node.Input.Add(zeroTensor.Name);
+        node.Output.Add(baseName);
+        return (node, scaleTensor.Name, zeroTensor.Name);
+    }
 
-        var nodes = new List<NodeProto>(graph.Node.Count);
-        foreach (NodeProto node in graph.Node)
-        {
-            if (removedNodes.Contains(node))
-            {
-                continue;
-            }
-            nodes.Add(replacements.TryGetValue(node, out NodeProto? q) ? q : node);
-        }
-        graph.Node.Clear();
-        graph.Node.AddRange(nodes);
-        DropUnusedInitializers(graph);
-        RemoveValueInfo(graph, droppedTensors);
-        if (!model.OpsetImport.Any(o => o.Domain == MicrosoftDomain))
-        {
-            model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
-        }
-        return new QuantizationCounts(matMuls, gemms, biases, floatNodes, before, after);
+    private static void AddInitializer(GraphProto graph, Dictionary<string, TensorProto> initializers, TensorProto tensor)
+    {
+        initializers[tensor.Name] = tensor;
+        graph.Initializer.Add(tensor);
     }
 
     /// <summary>The constant weight of a MatMul (input B) or a Gemm we can express as x W + b.</summary>
