@@ -123,10 +123,10 @@ internal sealed record QuantizeOptions
 internal sealed record QuantizeResult(string Directory, ModelManifest Manifest, QuantizationCounts Counts, long SourceModelBytes, long ModelBytes);
 
 /// <summary>
-/// <c>embeddings model quantize</c>: writes a dynamically quantised copy of an ONNX model folder (a folder with our
-/// manifest, or a plain sentence-transformers export). The graph is rewritten over the ONNX protobuf
-/// (<see cref="OnnxDynamicQuantizer"/>: int8 per-channel weights of MatMul/Gemm, activations quantised at run time;
-/// embeddings, LayerNorm and pooling stay float); the tokenizer and configuration files are copied; the new manifest
+/// <c>embeddings model quantize</c>: writes an int8 copy of an ONNX model folder (a folder with our manifest, or a
+/// plain sentence-transformers export). The graph is rewritten over the ONNX protobuf (<see cref="OnnxDynamicQuantizer"/>:
+/// int8 per-channel weights of MatMul/Gemm; activation scales fixed by <see cref="ActivationCalibration"/> when
+/// calibration texts are given, else computed at run time; embeddings, LayerNorm and pooling stay float); the tokenizer and configuration files are copied; the new manifest
 /// lists every file with its hash and records the quantisation and its source, so the folder has its own fingerprint.
 /// Built in a staging folder and renamed into place, so an interrupted run leaves nothing under the output name.
 /// </summary>

@@ -20,7 +20,9 @@ internal sealed record QuantizationCounts(int QuantizedMatMuls, int QuantizedGem
 /// <c>DynamicQuantizeMatMul</c> node. Its weight is stored as int8, symmetric (zero point 0), with one scale per output
 /// column (per channel: a column's scale follows its own largest weight, so a few large columns do not flatten the
 /// others); the activation is quantised to uint8 per tensor by the runtime on each run, from its actual range, so no
-/// calibration data is needed. A following bias Add of a constant vector is folded into the node (its optional bias
+/// calibration data is needed. With calibrated activation ranges (<see cref="ActivationCalibration"/>) the scales are
+/// fixed instead: a QuantizeLinear per activation tensor feeds <c>MatMulIntegerToFloat</c> nodes, so a text's vector
+/// no longer depends on the other rows of its batch tensor. A following bias Add of a constant vector is folded into the node (its optional bias
 /// input). Everything else stays float: embeddings (Gather), LayerNorm, softmax, GELU, the activation-by-activation
 /// MatMuls of attention and, outside the graph, pooling and normalisation.
 /// </summary>
