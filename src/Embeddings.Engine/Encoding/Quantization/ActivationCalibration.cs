@@ -51,8 +51,9 @@ internal static class ActivationCalibration
     /// are passed over). <paramref name="workDirectory"/> holds the source folder's tokenizer files (the quantiser's
     /// staging folder); the calibration graph is written there and removed.
     /// </summary>
+    /// <returns>The range of each tensor, and how many texts were measured (empty ones and those past the cap are not).</returns>
     /// <exception cref="ModelLoadException">No text gave the model anything to read.</exception>
-    public static Dictionary<string, ActivationRange> Measure(ModelManifest source, ModelProto model, IReadOnlyList<string> tensors,
+    public static (Dictionary<string, ActivationRange> Ranges, int MeasuredTexts) Measure(ModelManifest source, ModelProto model, IReadOnlyList<string> tensors,
         IReadOnlyList<string> texts, string workDirectory, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         // The float graph with every measured tensor as an extra output (no shape given: the runtime infers it).
@@ -107,7 +108,7 @@ internal static class ActivationCalibration
             {
                 result[tensors[i]] = ranges[i];
             }
-            return result;
+            return (result, measured);
         }
         finally
         {

@@ -175,11 +175,10 @@ internal static class ModelQuantizer
             CopyOtherFiles(source, stage, cancellationToken);
             Dictionary<string, ActivationRange>? ranges = null;
             int calibrationTexts = 0;
-            if (options.CalibrationTexts is { } texts)
+            // A graph with nothing to quantise is refused by Quantize below, without a calibration run first.
+            if (options.CalibrationTexts is { } texts && OnnxDynamicQuantizer.ActivationInputs(model, source.ModelPath) is { Count: > 0 } tensors)
             {
-                IReadOnlyList<string> tensors = OnnxDynamicQuantizer.ActivationInputs(model, source.ModelPath);
-                ranges = ActivationCalibration.Measure(source, model, tensors, texts, stage, progress, cancellationToken);
-                calibrationTexts = Math.Min(texts.Count, ActivationCalibration.MaxTexts);
+                (ranges, calibrationTexts) = ActivationCalibration.Measure(source, model, tensors, texts, stage, progress, cancellationToken);
             }
             progress?.Report(new WorkProgress("quantising weights", 1, 3, "steps"));
             QuantizationCounts counts = OnnxDynamicQuantizer.Quantize(model, bits, source.ModelPath, ranges);
