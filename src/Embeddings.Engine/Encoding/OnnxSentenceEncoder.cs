@@ -7,7 +7,7 @@ namespace Embeddings.Encoding;
 /// <summary>Builds sentence encoders from model folders.</summary>
 internal static class SentenceEncoder
 {
-    /// <summary>Environment variable naming the default model folder (overrides models/all-MiniLM-L6-v2).</summary>
+    /// <summary>Environment variable naming the default model folder (overrides models/all-MiniLM-L6-v2-int8).</summary>
     public const string ModelVariable = "EMBEDDINGS_MODEL";
 
     /// <summary>
@@ -29,7 +29,7 @@ internal static class SentenceEncoder
     }
 
     /// <summary>
-    /// The default model folder: <c>EMBEDDINGS_MODEL</c> when set, else <c>models/all-MiniLM-L6-v2</c>
+    /// The default model folder: <c>EMBEDDINGS_MODEL</c> when set, else <c>models/all-MiniLM-L6-v2-int8</c>
     /// (<see cref="PackagedModels.Default"/>, installed by scripts/setup.sh) in <see cref="FindModelsDirectory"/>. Null
     /// when neither is found.
     /// </summary>

@@ -269,7 +269,7 @@ public sealed partial class EmbeddingModel : IEmbeddingGenerator<string, Embeddi
     /// <summary>The models <see cref="InstallAsync"/> can install, the default model (<see cref="DefaultModelName"/>) first.</summary>
     public static IReadOnlyList<string> PackagedModelNames { get; } = [.. PackagedModels.All.OrderBy(m => m != PackagedModels.Default).Select(m => m.Name)];
 
-    /// <summary>The model used when none is named (all-MiniLM-L6-v2, chosen by QUALITY.md), as <see cref="InstallAsync"/> names it.</summary>
+    /// <summary>The model used when none is named (all-MiniLM-L6-v2 as static int8, chosen by QUALITY.md), as <see cref="InstallAsync"/> names it.</summary>
     public static string DefaultModelName => PackagedModels.Default.Name;
 
     private static EmbeddingModelOptions Snapshot(EmbeddingModelOptions options) => new()
@@ -391,7 +391,7 @@ public sealed record ModelInfo
 /// <summary>What <see cref="EmbeddingModel.InstallAsync"/> did.</summary>
 public sealed record ModelInstallation
 {
-    /// <summary>The packaged model's name (<c>all-minilm-l6-v2</c>, <c>arctic-embed-xs</c>).</summary>
+    /// <summary>The packaged model's name (<c>all-minilm-l6-v2-int8</c>, <c>all-minilm-l6-v2</c>, <c>arctic-embed-xs</c>).</summary>
     public required string Name { get; init; }
 
     /// <summary>The model folder (full path): pass it as the model folder, or leave it unnamed when it is the default.</summary>
@@ -408,6 +408,12 @@ public sealed record ModelInstallation
 
     /// <summary>The NuGet package and version the files came from.</summary>
     public required string Package { get; init; }
+
+    /// <summary><c>static-int8</c> for a quantised model, null for a float one.</summary>
+    public string? Quantization { get; init; }
+
+    /// <summary>For a quantised model, the float model folder it was made from (installed beside it); else null.</summary>
+    public string? SourceDirectory { get; init; }
 }
 
 /// <summary>One file of a model folder.</summary>

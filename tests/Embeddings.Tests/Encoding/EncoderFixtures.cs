@@ -33,18 +33,20 @@ internal static class EncoderFixtures
 
     public static string TinyBertDir => TestPaths.SharedFile("models", "tiny-bert");
 
-    /// <summary>The default model, models/all-MiniLM-L6-v2, which scripts/setup.sh installs from its NuGet package.</summary>
-    public static string MiniLmDir
+    /// <summary>The float all-MiniLM-L6-v2, models/all-MiniLM-L6-v2, which scripts/setup.sh installs from its NuGet package.</summary>
+    public static string MiniLmDir => InstalledModel(PackagedModels.AllMiniLmL6V2);
+
+    /// <summary>The default model, models/all-MiniLM-L6-v2-int8, which scripts/setup.sh quantises from <see cref="MiniLmDir"/>.</summary>
+    public static string DefaultModelDir => InstalledModel(PackagedModels.Default);
+
+    private static string InstalledModel(PackagedModel model)
     {
-        get
+        string dir = Path.Combine(TestPaths.RepoRoot, "models", model.FolderName);
+        if (!File.Exists(Path.Combine(dir, ModelManifest.FileName)))
         {
-            string dir = Path.Combine(TestPaths.RepoRoot, "models", PackagedModels.Default.FolderName);
-            if (!File.Exists(Path.Combine(dir, ModelManifest.FileName)))
-            {
-                throw new InvalidOperationException($"{dir} is missing: run scripts/setup.sh (scripts/test.sh does) before the tests.");
-            }
-            return dir;
+            throw new InvalidOperationException($"{dir} is missing: run scripts/setup.sh (scripts/test.sh does) before the tests.");
         }
+        return dir;
     }
 
     /// <summary>USE-lite, 2 threads, windowing on (the default).</summary>

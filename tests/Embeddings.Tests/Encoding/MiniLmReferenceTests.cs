@@ -42,7 +42,10 @@ public sealed class MiniLmReferenceTests
         {
             Assert.True(File.Exists(Path.Combine(EncoderFixtures.MiniLmDir, f)), f);
         }
-        Assert.Equal(EncoderFixtures.MiniLmDir, SentenceEncoder.FindDefaultModelDirectory());
+        // The default is its static int8 copy, made from this very folder.
+        Assert.Equal(EncoderFixtures.DefaultModelDir, SentenceEncoder.FindDefaultModelDirectory());
+        Assert.Equal(m.Files.Single(f => f.RelativePath == "model.onnx").Sha256,
+            ModelManifest.Load(EncoderFixtures.DefaultModelDir, verifyHashes: false).Quantization?.SourceModelSha256);
     }
 
     [Fact]

