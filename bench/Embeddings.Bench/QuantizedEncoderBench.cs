@@ -105,7 +105,7 @@ internal static class QuantizedEncoderBench
     public static int RunEmbedProcess(string[] args)
     {
         string repo = BenchHost.RepoRoot();
-        string model = Path.Combine(repo, "models", "all-MiniLM-L6-v2");
+        string model = SentenceEncoder.FindDefaultModelDirectory() ?? Path.Combine(repo, "models", PackagedModels.Default.FolderName);
         int rounds = 3, threads = 2;
         string ortNode = Path.Combine(Path.GetTempPath(), "embeddings-ort-node-1.31.1");
         string outFile = Path.Combine(repo, "bench", "results", "embed-process.json");
@@ -147,19 +147,24 @@ internal static class QuantizedEncoderBench
         string shared = Path.GetFullPath(Path.Combine(repo, "..", "shared"));
         string input = Path.Combine(shared, "bench", "short_texts.jsonl");
         List<string> texts = ReadJsonlTexts(input);
-        // By default the CLI scripts/embeddings runs: its ReadyToRun publish where it made one, else the plain build.
-        cli ??= new[] { Path.Combine(repo, "artifacts", "cli", "embeddings.dll"), Path.Combine(repo, "src", "Embeddings.Cli", "bin", "Release", "net10.0", "embeddings.dll") }
-            .FirstOrDefault(File.Exists);
-        if (cli is null || !File.Exists(cli))
+        // By default what a user types: scripts/embeddings (its ReadyToRun build and its runtime settings for embed), run
+        // once first so that a stale build is rebuilt outside the clock; --cli runs that embeddings.dll with dotnet.
+        string launcher = Path.Combine(repo, "scripts", "embeddings");
+        string[] ours = cli is null ? [launcher] : ["dotnet", cli];
+        if (cli is not null && !File.Exists(cli))
         {
-            Console.Error.WriteLine($"embed-process: {cli ?? "the CLI"} is missing: run scripts/embeddings --version once (it builds the CLI), or pass --cli PATH/embeddings.dll.");
+            Console.Error.WriteLine($"embed-process: {cli} is missing: pass --cli PATH/embeddings.dll of a build.");
             return 1;
         }
-        Console.WriteLine($"ours: {cli}");
+        Console.WriteLine($"ours: {string.Join(' ', ours)}");
         string work = Path.Combine(Path.GetTempPath(), $"embeddings-embed-process-{Environment.ProcessId}");
         Directory.CreateDirectory(work);
         try
         {
+            if (cli is null)
+            {
+                TimeProcess([launcher, "--version"], [], work); // builds the CLI when the sources are newer
+            }
             // The node side gets our exact batches (ids prepared here, outside its clock): it does no tokenizing.
             string spec = Path.Combine(work, "spec.json");
             using (OnnxSentenceEncoder encoder = SentenceEncoder.Load(model, new EncoderOptions { Threads = threads }))
@@ -171,7 +176,7 @@ internal static class QuantizedEncoderBench
             var sides = new List<(string Name, string[] Command, Dictionary<string, string> Env)>();
             foreach (var v in variants)
             {
-                sides.Add((v.Name, ["dotnet", cli, "embed", input, "-o", Path.Combine(work, "out.bin"), "--model", model,
+                sides.Add((v.Name, [.. ours, "embed", input, "-o", Path.Combine(work, "out.bin"), "--model", model,
                     "--threads", threads.ToString(CultureInfo.InvariantCulture), "--quiet"], v.Env));
             }
             foreach (var (name, baselineCli) in baselines)
