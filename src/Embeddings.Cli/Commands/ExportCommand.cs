@@ -10,7 +10,7 @@ internal static class ExportCommand
         var store = CommonOptions.Store();
         var format = new Option<string>("--format", "-f")
         {
-            Description = "jsonl ({\"id\",\"title\",\"vector\"} per line), bin (the embed command's binary format, docs/formats.md) or npy (float32 matrix; ids in OUT with extension .ids.txt).",
+            Description = "jsonl (one {\"id\",\"title\",\"abstract\",\"authors\"?,\"date\"?,\"categories\"?,\"url\"?,\"vector\"} per line, readable again by embed and ingest), bin (the embed command's binary format, docs/formats.md) or npy (float32 matrix; ids in OUT with extension .ids.txt).",
             Required = true,
         };
         format.AcceptOnlyFromAmong("jsonl", "bin", "npy");

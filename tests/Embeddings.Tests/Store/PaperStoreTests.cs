@@ -403,4 +403,38 @@ public sealed class PaperStoreTests
         float[] v = [.. doc.RootElement.GetProperty("vector").EnumerateArray().Select(x => x.GetSingle())];
         Assert.Equal(store.GetVector("p3"), v);
     }
+
+    [Fact]
+    public async Task A_jsonl_export_reads_back_as_the_stored_papers()
+    {
+        using var dir = new TempDir();
+        using var encoder = new HashingTestEncoder();
+        Paper full = new("2403.01234", "Sparse attention", "We study sparse attention. It scales.", Authors: ["Ada Lovelace", "Alan Turing"],
+            Date: "2024-03-14", Categories: ["cs.LG", "stat.ML"]);
+        Paper bare = new("p2", "Only a title and abstract", "An abstract with \"quotes\", a backslash \\ and ünïcödé.");
+        using (PaperStore store = PaperStore.OpenOrCreate(dir.File("s"), encoder))
+        {
+            await store.IngestAsync(StoreTestHelpers.Papers("a.jsonl", full, bare), encoder);
+            Assert.Equal(2, await StoreExport.WriteJsonlAsync(store, dir.File("export.jsonl")));
+        }
+
+        var read = new List<Paper>();
+        await foreach (SourcedPaper sourced in PaperReader.ReadAllAsync([dir.File("export.jsonl")], new PaperReaderOptions()))
+        {
+            read.Add(sourced.Paper);
+        }
+        Assert.Equal(2, read.Count);
+        foreach ((Paper expected, Paper actual) in new[] { full, bare }.Zip(read))
+        {
+            Assert.Equal((expected.Id, expected.Title, expected.Abstract, expected.Date, expected.Url, expected.EmbeddingText),
+                (actual.Id, actual.Title, actual.Abstract, actual.Date, actual.Url, actual.EmbeddingText));
+            Assert.Equal(expected.Authors ?? [], actual.Authors ?? []);
+            Assert.Equal(expected.Categories ?? [], actual.Categories ?? []);
+        }
+        Assert.Equal("https://arxiv.org/abs/2403.01234", read[0].Url);
+        // Unknown metadata stays absent rather than written as empty.
+        using var second = System.Text.Json.JsonDocument.Parse(File.ReadAllLines(dir.File("export.jsonl"))[1]);
+        Assert.False(second.RootElement.TryGetProperty("authors", out _));
+        Assert.False(second.RootElement.TryGetProperty("date", out _));
+    }
 }
