@@ -19,11 +19,13 @@ internal sealed class PostgresPaperBackend : IPaperBackend
         "p.id, p.title, p.abstract, p.authors, p.author_count, p.date, p.categories, p.sources, coalesce(p.first_seen, p.synced), p.revision, p.truncated, p.empty, p.url";
 
     private readonly PostgresPaperSearch _search;
+    private readonly ILogger _logger;
     private volatile bool _currentLayout;
 
-    private PostgresPaperBackend(PostgresPaperSearch search)
+    private PostgresPaperBackend(PostgresPaperSearch search, ILogger logger)
     {
         _search = search;
+        _logger = logger;
         _currentLayout = search.Info.FormatVersion >= PostgresTable.FormatVersion;
     }
 
@@ -33,7 +35,7 @@ internal sealed class PostgresPaperBackend : IPaperBackend
     {
         PostgresPaperSearch search = await PostgresPaperSearch.OpenAsync(options, cancellationToken).ConfigureAwait(false);
         PaperLibraryLog.StoreOpened(logger, search.Table.Describe, Clamp(search.Info.Papers), search.Info.ModelFingerprint);
-        return new PostgresPaperBackend(search);
+        return new PostgresPaperBackend(search, logger);
     }
 
     /// <inheritdoc/>
@@ -67,8 +69,7 @@ internal sealed class PostgresPaperBackend : IPaperBackend
     /// <inheritdoc/>
     public async Task<SimilarResult> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken)
     {
-        bool needsModel = query.Mode != RankingMode.Lexical && !string.IsNullOrWhiteSpace(query.Text);
-        ISentenceEncoder? encoder = needsModel ? model.Encoder() : null;
+        ISentenceEncoder? encoder = SimilarQueryModel.EncoderFor(query, model, _logger);
         return new SimilarResult(await _search.SearchAsync(query, encoder, cancellationToken).ConfigureAwait(false));
     }
 

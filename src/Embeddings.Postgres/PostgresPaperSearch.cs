@@ -1,4 +1,5 @@
 using System.Text;
+using Embeddings.Corpus;
 using Embeddings.Encoding;
 using Embeddings.Lexical;
 using Embeddings.Search;
@@ -90,7 +91,8 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
 
     /// <summary>
     /// Answers one query; hits best first, as <see cref="PaperLibrary.SimilarAsync"/> over a store of the same papers.
-    /// <paramref name="encoder"/> (the table's model) embeds the free text of a vector or hybrid query.
+    /// <paramref name="encoder"/> (the table's model) embeds the free text of a vector or hybrid query, and the hits'
+    /// sentences where vectors decided (<see cref="SimilarHit.ClosestSentence"/>); without it those hits are not explained.
     /// </summary>
     /// <exception cref="PaperNotFoundException">A paper id of the query is not in the table.</exception>
     public async Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, ISentenceEncoder? encoder, CancellationToken cancellationToken)
@@ -121,11 +123,16 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
             }
             candidates *= 2;
         }
-        IReadOnlyList<SimilarHit> hits = await DescribeHitsAsync(chosen, parts, cancellationToken).ConfigureAwait(false);
+        (List<SimilarHit> hits, List<Paper> papers) = await DescribeHitsAsync(chosen, parts, cancellationToken).ConfigureAwait(false);
         if (!query.Explain || query.Mode == RankingMode.Vector || query.Like.Count > 0 || query.Unlike.Count > 0)
         {
-            // Shared words explain only rankings that words decided (SimilarHit.Why); the closest sentence is a local store's.
+            // Shared words explain only rankings that words decided (SimilarHit.Why).
             hits = [.. hits.Select(h => h with { Why = [] })];
+        }
+        if (queryVector is not null && encoder is not null && query.ExplainsBySentence)
+        {
+            // Where vectors decided, each hit's sentence closest to the query, as a store answers it.
+            await PaperSearch.AddClosestSentencesAsync(hits, papers, queryVector, encoder, cancellationToken).ConfigureAwait(false);
         }
         lock (_gate)
         {
@@ -622,15 +629,16 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
     // ------------------------------------------------------------------ hits
 
     /// <summary>Titles and the "why" of each hit: the lexemes it shares most strongly with the query, shown as the hit's own words.</summary>
-    private async Task<IReadOnlyList<SimilarHit>> DescribeHitsAsync(List<(string Id, float Score)> chosen, QueryParts parts, CancellationToken cancellationToken)
+    private async Task<(List<SimilarHit> Hits, List<Paper> Papers)> DescribeHitsAsync(List<(string Id, float Score)> chosen, QueryParts parts,
+        CancellationToken cancellationToken)
     {
         if (chosen.Count == 0)
         {
-            return [];
+            return ([], []);
         }
         (string[] Lexemes, int[] Frequencies)? whyQuery = parts.TextLexemes ?? (parts.Likes.Count > 0 ? (parts.Likes[0].Lexemes, parts.Likes[0].Frequencies) : null);
         string[] ids = [.. chosen.Select(c => c.Id)];
-        var titles = new Dictionary<string, string>(StringComparer.Ordinal);
+        var texts = new Dictionary<string, (string Title, string Abstract)>(StringComparer.Ordinal);
         var why = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         await ForEachEndpointAsync(async (endpoint, c, _) =>
         {
@@ -638,7 +646,7 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
             var shared = new Dictionary<string, List<(string Lexeme, int Frequency)>>(StringComparer.Ordinal);
             await using (var command = new NpgsqlCommand(
                 $"""
-                SELECT p.id, p.title,
+                SELECT p.id, p.title, p.abstract,
                        ARRAY(SELECT l.lexeme FROM unnest(p.tsv) l WHERE l.lexeme = ANY(@lexemes) ORDER BY l.lexeme),
                        ARRAY(SELECT coalesce(array_length(l.positions, 1), 1) FROM unnest(p.tsv) l WHERE l.lexeme = ANY(@lexemes) ORDER BY l.lexeme)
                 FROM {endpoint.Table.Sql} p WHERE p.id = ANY(@ids)
@@ -650,12 +658,12 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     string id = reader.GetString(0);
-                    lock (titles)
+                    lock (texts)
                     {
-                        titles[id] = reader.GetString(1);
+                        texts[id] = (reader.GetString(1), reader.GetString(2));
                     }
-                    string[] lexemes = reader.GetFieldValue<string[]>(2);
-                    int[] frequencies = reader.GetFieldValue<int[]>(3);
+                    string[] lexemes = reader.GetFieldValue<string[]>(3);
+                    int[] frequencies = reader.GetFieldValue<int[]>(4);
                     shared[id] = [.. lexemes.Zip(frequencies)];
                 }
             }
@@ -687,7 +695,9 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
             }
             return 0;
         }, null, cancellationToken).ConfigureAwait(false);
-        return [.. chosen.Where(c => titles.ContainsKey(c.Id)).Select(c => new SimilarHit(c.Id, titles[c.Id], c.Score, why.GetValueOrDefault(c.Id) ?? []))];
+        List<(string Id, float Score)> found = [.. chosen.Where(c => texts.ContainsKey(c.Id))];
+        return ([.. found.Select(c => new SimilarHit(c.Id, texts[c.Id].Title, c.Score, why.GetValueOrDefault(c.Id) ?? []))],
+            [.. found.Select(c => new Paper(c.Id, texts[c.Id].Title, texts[c.Id].Abstract))]);
     }
 
     /// <summary>For each hit and lexeme, the first word of the hit's text that PostgreSQL turns into that lexeme ("catastroph" -> "catastrophic").</summary>

@@ -25,8 +25,8 @@ internal interface IPaperBackend : IDisposable
     Task<LibraryStatus> GetStatusAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Answers a similar-paper query; <paramref name="model"/> is the library's model, loaded only when the query has
-    /// free text to embed (a vector or hybrid query with <see cref="SimilarQuery.Text"/>).
+    /// Answers a similar-paper query; <paramref name="model"/> is the library's model, loaded only when the query needs
+    /// it (<see cref="SimilarQueryModel.EncoderFor"/>: free text to embed, or hits to explain by their closest sentence).
     /// </summary>
     /// <exception cref="PaperNotFoundException">A paper id of the query is not stored.</exception>
     Task<SimilarResult> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken);

@@ -110,25 +110,8 @@ internal sealed class LocalStoreBackend : IPaperBackend
         using SnapshotLease lease = Acquire();
         StoreSnapshot snapshot = RequireStore(lease);
         PaperSearch search = await snapshot.SearchAsync(IndexOptions(rebuild: false), null, _logger, cancellationToken).ConfigureAwait(false);
-        bool needsModel = query.Mode != RankingMode.Lexical && !string.IsNullOrWhiteSpace(query.Text);
-        // Vector-mode and like/unlike hits are explained by their sentence closest to the query, which the model embeds;
-        // a store whose model cannot be loaded here still answers, with the other explanations only.
-        bool explainsBySentence = query.Explain && (query.Mode == RankingMode.Vector || query.Like.Count > 0 || query.Unlike.Count > 0);
-        ISentenceEncoder? encoder = needsModel ? model.Encoder() : explainsBySentence ? TryEncoder(model) : null;
+        ISentenceEncoder? encoder = SimilarQueryModel.EncoderFor(query, model, _logger);
         return await search.SearchAsync(query, encoder, cancellationToken).ConfigureAwait(false);
-    }
-
-    private ISentenceEncoder? TryEncoder(EmbeddingModel model)
-    {
-        try
-        {
-            return model.Encoder();
-        }
-        catch (EmbeddingsException e)
-        {
-            PaperLibraryLog.NoSentenceExplanations(_logger, e.Message);
-            return null;
-        }
     }
 
     /// <inheritdoc/>

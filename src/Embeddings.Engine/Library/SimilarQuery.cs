@@ -94,6 +94,13 @@ public sealed record SimilarQuery
     /// </summary>
     public bool Explain { get; init; } = true;
 
+    /// <summary>
+    /// Whether hits are explained by their sentence closest to the query vector: where vectors decide the ranking (vector
+    /// mode, a like/unlike centre). Words explain the lexical and hybrid rankings of a text or a paper.
+    /// </summary>
+    internal bool ExplainsBySentence =>
+        Explain && Mode != RankingMode.Lexical && (Mode == RankingMode.Vector || Like.Count > 0 || Unlike.Count > 0);
+
     /// <summary>The most hits a query may ask for.</summary>
     internal const int MaxK = 10_000;
 

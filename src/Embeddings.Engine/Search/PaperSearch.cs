@@ -100,7 +100,7 @@ internal sealed class PaperSearch : IDisposable
         int hidden = CountHashCopies(parts);
         // Words decide lexical and hybrid rankings of a text or a paper: they explain those. Where vectors decide (vector
         // mode, a like/unlike centre) the hit's sentence closest to the query vector explains it instead.
-        bool bySentence = query.Explain && queryVector is not null && (query.Mode == RankingMode.Vector || query.Like.Count > 0 || query.Unlike.Count > 0);
+        bool bySentence = queryVector is not null && query.ExplainsBySentence;
         bool byWords = query.Explain && !bySentence;
         var hits = new List<SimilarHit>(query.K);
         var hitPapers = new List<Paper>(query.K);
@@ -461,7 +461,7 @@ internal sealed class PaperSearch : IDisposable
     /// Sets each hit's <see cref="SimilarHit.ClosestSentence"/>: its title and abstract sentences are embedded by the
     /// store's model in one batch and the one with the highest cosine to <paramref name="queryVector"/> is chosen.
     /// </summary>
-    private static async Task AddClosestSentencesAsync(List<SimilarHit> hits, List<Paper> papers, float[] queryVector, ISentenceEncoder encoder,
+    internal static async Task AddClosestSentencesAsync(List<SimilarHit> hits, List<Paper> papers, float[] queryVector, ISentenceEncoder encoder,
         CancellationToken cancellationToken)
     {
         var sentences = new List<string>();

@@ -144,6 +144,9 @@ public sealed class PostgresLibraryTests(PostgresServers servers)
             IReadOnlyList<SimilarHit> expected = await local.SimilarAsync(query), actual = await database.SimilarAsync(query);
             Assert.Equal(10, expected.Count);
             AssertSameRanking(expected, actual);
+            // Vectors decided: each hit is explained by the same closest sentence, embedded by the same model.
+            Assert.All(expected, h => Assert.False(string.IsNullOrEmpty(h.ClosestSentence)));
+            Assert.Equal(expected.Select(h => h.ClosestSentence), actual.Select(h => h.ClosestSentence));
         }
         IReadOnlyList<SimilarHit> hybrid = await database.SimilarAsync(new SimilarQuery { Text = "cohomology of moduli spaces of curves", K = 5 });
         Assert.Equal(5, hybrid.Count);
