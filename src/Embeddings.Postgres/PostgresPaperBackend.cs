@@ -70,7 +70,7 @@ internal sealed class PostgresPaperBackend : IPaperBackend
     public async Task<SimilarResult> SimilarAsync(SimilarQuery query, EmbeddingModel model, CancellationToken cancellationToken)
     {
         ISentenceEncoder? encoder = SimilarQueryModel.EncoderFor(query, model, _logger);
-        return new SimilarResult(await _search.SearchAsync(query, encoder, cancellationToken).ConfigureAwait(false));
+        return await _search.SearchAsync(query, encoder, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

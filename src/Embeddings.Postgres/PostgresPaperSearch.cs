@@ -86,16 +86,18 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
     }
 
     /// <summary>Answers a query that has no free text to embed (an id, liked papers, or lexical mode).</summary>
-    public Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, CancellationToken cancellationToken = default) =>
-        SearchAsync(query, null, cancellationToken);
+    public async Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, CancellationToken cancellationToken = default) =>
+        await SearchAsync(query, null, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// Answers one query; hits best first, as <see cref="PaperLibrary.SimilarAsync"/> over a store of the same papers.
+    /// Answers one query as <see cref="PaperLibrary.SimilarAsync"/> over a store of the same papers: hits best first, the
+    /// stored paper the query is (the id's, or the one whose text was pasted, found by its near-identical vector) and how
+    /// many of its copies were left out.
     /// <paramref name="encoder"/> (the table's model) embeds the free text of a vector or hybrid query, and the hits'
     /// sentences where vectors decided (<see cref="SimilarHit.ClosestSentence"/>); without it those hits are not explained.
     /// </summary>
     /// <exception cref="PaperNotFoundException">A paper id of the query is not in the table.</exception>
-    public async Task<IReadOnlyList<SimilarHit>> SearchAsync(SimilarQuery query, ISentenceEncoder? encoder, CancellationToken cancellationToken)
+    public async Task<SimilarResult> SearchAsync(SimilarQuery query, ISentenceEncoder? encoder, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         query.Validate();
@@ -113,10 +115,12 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
             ? query.K + parts.ExcludedIds.Count + VectorMargin
             : Math.Max(query.K, SearchDefaults.FusionCandidates) + parts.ExcludedIds.Count;
         List<(string Id, float Score)> chosen;
+        string? firstCopy;
+        int hiddenCopies;
         while (true)
         {
             Array.Clear(rows);
-            (chosen, int found, bool belowMinScore) = await RankAsync(query, parts, queryVector, candidates, rows, cancellationToken).ConfigureAwait(false);
+            (chosen, int found, bool belowMinScore, firstCopy, hiddenCopies) = await RankAsync(query, parts, queryVector, candidates, rows, cancellationToken).ConfigureAwait(false);
             if (query.Mode != RankingMode.Vector || chosen.Count >= query.K || found < candidates || belowMinScore)
             {
                 break;
@@ -134,15 +138,42 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
             // Where vectors decided, each hit's sentence closest to the query, as a store answers it.
             await PaperSearch.AddClosestSentencesAsync(hits, papers, queryVector, encoder, cancellationToken).ConfigureAwait(false);
         }
+        QueryPaper? queryPaper = query.PaperId is not null && parts.Likes.Count == 1 ? new QueryPaper(parts.Likes[0].Id, parts.Likes[0].Title)
+            : parts.Text is not null && parts.Likes.Count == 0 && parts.Unlikes.Count == 0 && firstCopy is not null
+                && (await FetchPapersAsync([firstCopy], cancellationToken).ConfigureAwait(false)).TryGetValue(firstCopy, out StoredQueryPaper? copy)
+                ? new QueryPaper(copy.Id, copy.Title)
+                : null;
+        int hidden = hiddenCopies + await CountHashCopiesAsync(parts, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             _lastRows = [.. _table.Endpoints.Select((e, i) => new EndpointRows(e.Describe, rows[i]))];
         }
-        return hits;
+        return new SimilarResult(hits, queryPaper, hidden);
+    }
+
+    /// <summary>The papers under other ids with the text of a query paper (left out of the hits), counted as a store counts them.</summary>
+    private async Task<int> CountHashCopiesAsync(QueryParts parts, CancellationToken cancellationToken)
+    {
+        if (parts.ExcludedHashes.Count == 0)
+        {
+            return 0;
+        }
+        long copies = 0;
+        await ForEachEndpointAsync(async (endpoint, c, _) =>
+        {
+            await using var command = new NpgsqlCommand(
+                $"SELECT count(*) FROM {endpoint.Table.Sql} p WHERE p.content_hash = ANY(@hashes) AND p.id <> ALL(@ids)", c);
+            command.Parameters.Add(new NpgsqlParameter("hashes", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = parts.ExcludedHashes.ToArray() });
+            command.Parameters.AddWithValue("ids", parts.ExcludedIds.ToArray());
+            long n = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            Interlocked.Add(ref copies, n);
+            return 0;
+        }, null, cancellationToken).ConfigureAwait(false);
+        return (int)Math.Min(copies, int.MaxValue);
     }
 
     /// <summary>Candidates from the database, ranked (fused in hybrid mode), cut to K without near-duplicates of the query.</summary>
-    private async Task<(List<(string Id, float Score)> Chosen, int VectorCandidates, bool BelowMinScore)> RankAsync(SimilarQuery query, QueryParts parts, float[]? queryVector,
+    private async Task<(List<(string Id, float Score)> Chosen, int VectorCandidates, bool BelowMinScore, string? FirstCopy, int HiddenCopies)> RankAsync(SimilarQuery query, QueryParts parts, float[]? queryVector,
         int candidates, long[] rows, CancellationToken cancellationToken)
     {
         Dictionary<string, float> vectorScores = queryVector is null ? new(StringComparer.Ordinal)
@@ -168,6 +199,8 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
 
         var chosen = new List<(string Id, float Score)>(query.K);
         bool belowMinScore = false;
+        string? firstCopy = null;
+        int hiddenCopies = 0;
         foreach ((string id, float score) in ranked)
         {
             if (query.MinScore is float min && score < min)
@@ -179,14 +212,19 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
             {
                 break;
             }
-            if (query.ExcludeDuplicates && queryVector is not null && parts.ExcludeNearDuplicates
+            if (parts.CheckNearDuplicates && queryVector is not null
                 && vectorScores.TryGetValue(id, out float cosine) && cosine >= SearchDefaults.DuplicateCosine)
             {
-                continue;
+                firstCopy ??= id;
+                if (query.ExcludeDuplicates)
+                {
+                    hiddenCopies++;
+                    continue;
+                }
             }
             chosen.Add((id, score));
         }
-        return (chosen, vectorScores.Count, belowMinScore);
+        return (chosen, vectorScores.Count, belowMinScore, firstCopy, hiddenCopies);
     }
 
     /// <inheritdoc />
@@ -195,17 +233,18 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
     // ------------------------------------------------------------------ query parts
 
     /// <summary>A stored paper a query is made of.</summary>
-    private sealed record QueryPaper(string Id, byte[] Hash, float[] Vector, string[] Lexemes, int[] Frequencies);
+    private sealed record StoredQueryPaper(string Id, string Title, byte[] Hash, float[] Vector, string[] Lexemes, int[] Frequencies);
 
     private sealed class QueryParts
     {
-        public List<QueryPaper> Likes { get; } = [];
-        public List<QueryPaper> Unlikes { get; } = [];
+        public List<StoredQueryPaper> Likes { get; } = [];
+        public List<StoredQueryPaper> Unlikes { get; } = [];
         public string? Text { get; init; }
         public (string[] Lexemes, int[] Frequencies)? TextLexemes { get; set; }
         public List<string> ExcludedIds { get; } = [];
         public List<byte[]> ExcludedHashes { get; } = [];
-        public bool ExcludeNearDuplicates { get; set; }
+        /// <summary>Whether hits may be copies of the query to look for: a single paper or a pasted text (as a store looks).</summary>
+        public bool CheckNearDuplicates { get; set; }
         public PaperFilter? Filter { get; init; }
     }
 
@@ -214,12 +253,12 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
         var parts = new QueryParts { Text = string.IsNullOrWhiteSpace(query.Text) ? null : query.Text, Filter = query.Filter };
         List<string> likeIds = [.. (query.PaperId is null ? Array.Empty<string>() : [query.PaperId]).Concat(query.Like)];
         string[] wanted = [.. likeIds.Concat(query.Unlike).Distinct(StringComparer.Ordinal)];
-        Dictionary<string, QueryPaper> found = wanted.Length == 0 ? [] : await FetchPapersAsync(wanted, cancellationToken).ConfigureAwait(false);
-        QueryPaper Require(string id) => found.TryGetValue(id, out QueryPaper? p) ? p : throw new PaperNotFoundException(
+        Dictionary<string, StoredQueryPaper> found = wanted.Length == 0 ? [] : await FetchPapersAsync(wanted, cancellationToken).ConfigureAwait(false);
+        StoredQueryPaper Require(string id) => found.TryGetValue(id, out StoredQueryPaper? p) ? p : throw new PaperNotFoundException(
             id, _table.Describe, "`embeddings sync` it from its store first.");
         parts.Likes.AddRange(likeIds.Select(Require));
         parts.Unlikes.AddRange(query.Unlike.Select(Require));
-        foreach (QueryPaper p in parts.Likes.Concat(parts.Unlikes))
+        foreach (StoredQueryPaper p in parts.Likes.Concat(parts.Unlikes))
         {
             parts.ExcludedIds.Add(p.Id);
             if (query.ExcludeDuplicates)
@@ -227,7 +266,7 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
                 parts.ExcludedHashes.Add(p.Hash);
             }
         }
-        parts.ExcludeNearDuplicates = query.ExcludeDuplicates && (parts.Text is not null || parts.Likes.Count == 1);
+        parts.CheckNearDuplicates = parts.Text is not null || parts.Likes.Count == 1;
         if (parts.Text is not null)
         {
             parts.TextLexemes = await TextLexemesAsync(parts.Text, cancellationToken).ConfigureAwait(false);
@@ -235,14 +274,14 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
         return parts;
     }
 
-    private async Task<Dictionary<string, QueryPaper>> FetchPapersAsync(string[] ids, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, StoredQueryPaper>> FetchPapersAsync(string[] ids, CancellationToken cancellationToken)
     {
-        var found = new Dictionary<string, QueryPaper>(StringComparer.Ordinal);
+        var found = new Dictionary<string, StoredQueryPaper>(StringComparer.Ordinal);
         await ForEachEndpointAsync(async (endpoint, c, _) =>
         {
             await using var command = new NpgsqlCommand(
                 $"""
-                SELECT p.id, p.content_hash, p.embedding,
+                SELECT p.id, p.title, p.content_hash, p.embedding,
                        ARRAY(SELECT l.lexeme FROM unnest(p.tsv) l ORDER BY l.lexeme),
                        ARRAY(SELECT coalesce(array_length(l.positions, 1), 1) FROM unnest(p.tsv) l ORDER BY l.lexeme)
                 FROM {endpoint.Table.Sql} p WHERE p.id = ANY(@ids)
@@ -251,8 +290,8 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
             await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var paper = new QueryPaper(reader.GetString(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<Vector>(2).ToArray(),
-                    reader.GetFieldValue<string[]>(3), reader.GetFieldValue<int[]>(4));
+                var paper = new StoredQueryPaper(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<Vector>(3).ToArray(),
+                    reader.GetFieldValue<string[]>(4), reader.GetFieldValue<int[]>(5));
                 lock (found)
                 {
                     found[paper.Id] = paper;
@@ -288,7 +327,7 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
     private static async Task<float[]> QueryVectorAsync(QueryParts parts, ISentenceEncoder? encoder, int dimension, CancellationToken cancellationToken)
     {
         var vector = new QueryVector(dimension);
-        foreach (QueryPaper p in parts.Likes)
+        foreach (StoredQueryPaper p in parts.Likes)
         {
             vector.AddLike(p.Vector);
         }
@@ -301,7 +340,7 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
             EmbeddingBatch batch = await encoder.EncodeAsync([encoder.QueryText(parts.Text)], cancellationToken).ConfigureAwait(false);
             vector.AddLike(batch[0]);
         }
-        foreach (QueryPaper p in parts.Unlikes)
+        foreach (StoredQueryPaper p in parts.Unlikes)
         {
             vector.AddUnlike(p.Vector);
         }
@@ -440,13 +479,13 @@ internal sealed class PostgresPaperSearch : IAsyncDisposable
             queries.Add(OrQuery(text.Lexemes));
             weights.Add(1);
         }
-        foreach (QueryPaper p in parts.Likes.Where(p => p.Lexemes.Length > 0))
+        foreach (StoredQueryPaper p in parts.Likes.Where(p => p.Lexemes.Length > 0))
         {
             queries.Add(OrQuery(p.Lexemes));
             weights.Add(1);
         }
         int likeQueries = queries.Count;
-        foreach (QueryPaper p in parts.Unlikes.Where(p => p.Lexemes.Length > 0))
+        foreach (StoredQueryPaper p in parts.Unlikes.Where(p => p.Lexemes.Length > 0))
         {
             queries.Add(OrQuery(p.Lexemes));
             weights.Add(-SearchDefaults.UnlikeWeight / parts.Unlikes.Count);

@@ -139,15 +139,28 @@ public sealed class PostgresLibraryTests(PostgresServers servers)
         queries.Add(new SimilarQuery { Like = [ids[0], ids[1]], Unlike = [ids[2]], K = 10, Mode = RankingMode.Vector, Exact = true, LikeRanking = LikeRanking.Rocchio });
         queries.Add(new SimilarQuery { Text = "prime numbers", Like = [ids[3]], K = 10, Mode = RankingMode.Vector, Exact = true, LikeRanking = LikeRanking.Rocchio });
         queries.Add(new SimilarQuery { PaperId = ids[4], K = 10, Mode = RankingMode.Vector, Exact = true, Filter = PaperFilter.Parse(["date>=2025-04-01", "date<=2025-10"]) });
+        // A stored paper's text pasted: both recognise the paper by its vector, and hide it unless asked not to.
+        PaperDetails pastedPaper = (await database.GetPaperAsync(ids[5]))!;
+        string pasted = pastedPaper.Title + ".\n" + pastedPaper.Abstract;
+        queries.Add(new SimilarQuery { Text = pasted, K = 10, Mode = RankingMode.Vector, Exact = true });
+        queries.Add(new SimilarQuery { Text = pasted, K = 10, Mode = RankingMode.Vector, Exact = true, ExcludeDuplicates = false });
         foreach (SimilarQuery query in queries)
         {
-            IReadOnlyList<SimilarHit> expected = await local.SimilarAsync(query), actual = await database.SimilarAsync(query);
+            SimilarResult expected = await local.SimilarAsync(query), actual = await database.SimilarAsync(query);
+            Assert.Equal(expected.QueryPaper, actual.QueryPaper);
+            Assert.Equal(expected.HiddenDuplicates, actual.HiddenDuplicates);
             Assert.Equal(10, expected.Count);
             AssertSameRanking(expected, actual);
             // Vectors decided: each hit is explained by the same closest sentence, embedded by the same model.
             Assert.All(expected, h => Assert.False(string.IsNullOrEmpty(h.ClosestSentence)));
             Assert.Equal(expected.Select(h => h.ClosestSentence), actual.Select(h => h.ClosestSentence));
         }
+        SimilarResult pastedAnswer = await database.SimilarAsync(queries[^2]), pastedShown = await database.SimilarAsync(queries[^1]);
+        Assert.Equal(new QueryPaper(pastedPaper.Id, pastedPaper.Title), pastedAnswer.QueryPaper);
+        Assert.Equal(1, pastedAnswer.HiddenDuplicates);
+        Assert.DoesNotContain(pastedAnswer, h => h.Id == pastedPaper.Id);
+        Assert.Equal((pastedPaper.Id, 0), (pastedShown[0].Id, pastedShown.HiddenDuplicates));
+        Assert.Equal(new QueryPaper(ids[0], (await database.GetPaperAsync(ids[0]))!.Title), (await database.SimilarAsync(queries[0])).QueryPaper);
         IReadOnlyList<SimilarHit> hybrid = await database.SimilarAsync(new SimilarQuery { Text = "cohomology of moduli spaces of curves", K = 5 });
         Assert.Equal(5, hybrid.Count);
 
