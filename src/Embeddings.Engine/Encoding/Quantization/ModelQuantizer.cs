@@ -182,13 +182,15 @@ internal static class ModelQuantizer
             Dictionary<string, ActivationRange>? ranges = null;
             int calibrationTexts = 0;
             string calibrationSource = options.CalibrationSource;
+            // Read from the manifest, or hashed once for a folder without one (a plain export).
+            string sourceSha = SourceSha(source);
             // A graph with nothing to quantise is refused by Quantize below, without a calibration run first.
             if ((options.CalibrationTexts is not null || options.CalibrationRanges is not null)
                 && OnnxDynamicQuantizer.ActivationInputs(model, source.ModelPath) is { Count: > 0 } tensors)
             {
                 if (options.CalibrationRanges is { } known)
                 {
-                    ranges = known.For(SourceSha(source), tensors, "calibration ranges");
+                    ranges = known.For(sourceSha, tensors, "calibration ranges");
                     (calibrationTexts, calibrationSource) = (known.Texts, known.Source);
                 }
                 else
@@ -197,7 +199,7 @@ internal static class ModelQuantizer
                 }
                 // Kept beside the graph: what it was made from, and enough to make the same graph again.
                 AtomicFile.WriteAllText(Path.Combine(stage, CalibrationRanges.FileName),
-                    new CalibrationRanges(SourceSha(source), calibrationTexts, calibrationSource, ranges).ToJson());
+                    new CalibrationRanges(sourceSha, calibrationTexts, calibrationSource, ranges).ToJson());
             }
             progress?.Report(new WorkProgress("quantising weights", 1, 3, "steps"));
             QuantizationCounts counts = OnnxDynamicQuantizer.Quantize(model, bits, source.ModelPath, ranges);
@@ -208,7 +210,7 @@ internal static class ModelQuantizer
             AtomicFile.Write(modelPath, s => model.WriteTo(s));
             var quantization = new ModelQuantization(ranges is null ? ModelQuantization.DynamicInt8 : ModelQuantization.StaticInt8, bits,
                 counts.QuantizedMatMuls + counts.QuantizedGemms, counts.FloatMatMuls, source.Name,
-                source.ComputeFingerprint(source.Windowing, source.MaxWindowsPerText), SourceSha(source), calibrationTexts, calibrationSource);
+                source.ComputeFingerprint(source.Windowing, source.MaxWindowsPerText), sourceSha, calibrationTexts, calibrationSource);
             ModelManifest manifest = WriteManifest(source, stage, dest, quantization);
             ModelInstaller.Publish(stage, dest);
             progress?.Report(new WorkProgress("done", 3, 3, "steps"));
