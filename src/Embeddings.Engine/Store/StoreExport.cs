@@ -31,7 +31,8 @@ internal static class StoreExport
                 json.WriteString("title", paper.Paper.Title);
                 json.WriteString("abstract", paper.Paper.Abstract);
                 WriteStringsIfKnown(json, "authors", paper.Paper.Authors);
-                if (paper.Paper.Date is { } date)
+                // A date without a year ("Mar 14") is written as worded: the reader keeps it as such again.
+                if ((paper.Paper.Date ?? paper.Paper.DateText) is { } date)
                 {
                     json.WriteString("date", date);
                 }

@@ -411,7 +411,7 @@ public sealed class PaperStoreTests
         using var encoder = new HashingTestEncoder();
         Paper full = new("2403.01234", "Sparse attention", "We study sparse attention. It scales.", Authors: ["Ada Lovelace", "Alan Turing"],
             Date: "2024-03-14", Categories: ["cs.LG", "stat.ML"]);
-        Paper bare = new("p2", "Only a title and abstract", "An abstract with \"quotes\", a backslash \\ and ünïcödé.");
+        Paper bare = new("p2", "Only a title and abstract", "An abstract with \"quotes\", a backslash \\ and ünïcödé.", DateText: "Mar 14");
         using (PaperStore store = PaperStore.OpenOrCreate(dir.File("s"), encoder))
         {
             await store.IngestAsync(StoreTestHelpers.Papers("a.jsonl", full, bare), encoder);
@@ -426,8 +426,8 @@ public sealed class PaperStoreTests
         Assert.Equal(2, read.Count);
         foreach ((Paper expected, Paper actual) in new[] { full, bare }.Zip(read))
         {
-            Assert.Equal((expected.Id, expected.Title, expected.Abstract, expected.Date, expected.Url, expected.EmbeddingText),
-                (actual.Id, actual.Title, actual.Abstract, actual.Date, actual.Url, actual.EmbeddingText));
+            Assert.Equal((expected.Id, expected.Title, expected.Abstract, expected.Date, expected.DateText, expected.Url, expected.EmbeddingText),
+                (actual.Id, actual.Title, actual.Abstract, actual.Date, actual.DateText, actual.Url, actual.EmbeddingText));
             Assert.Equal(expected.Authors ?? [], actual.Authors ?? []);
             Assert.Equal(expected.Categories ?? [], actual.Categories ?? []);
         }
@@ -435,6 +435,6 @@ public sealed class PaperStoreTests
         // Unknown metadata stays absent rather than written as empty.
         using var second = System.Text.Json.JsonDocument.Parse(File.ReadAllLines(dir.File("export.jsonl"))[1]);
         Assert.False(second.RootElement.TryGetProperty("authors", out _));
-        Assert.False(second.RootElement.TryGetProperty("date", out _));
+        Assert.False(second.RootElement.TryGetProperty("categories", out _));
     }
 }
